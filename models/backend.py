@@ -1,0 +1,214 @@
+"""Where a volume's physical bytes live: a small interface and two sparse backends.
+
+Both are sparse: a track that was never written (a hole) costs nothing, reads as zeros, and is
+carried through copies as a hole, so copying a never-written track allocates nothing and a
+1 TiB volume costs only what is written to it.
+
+Track images travel between backends as `TrackImages`: one entry per track, `bytes` for data
+(immutable, so an in-flight copy can never be changed under it) or None for a hole.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from pathlib import Path
+
+TrackImages = list[bytes | None]
+
+
+class Backend(ABC):
+    """Physical storage of `tracks` x `track_size` bytes, zero-filled at creation."""
+
+    def __init__(self, tracks: int, track_size: int) -> None:
+        self.tracks = tracks
+        self.track_size = track_size
+
+    @property
+    def size_bytes(self) -> int:
+        return self.tracks * self.track_size
+
+    @abstractmethod
+    def read(self, offset: int, length: int) -> bytes:
+        """Physical bytes [offset, offset+length); holes read as zeros."""
+
+    @abstractmethod
+    def write(self, offset: int, data: bytes | memoryview) -> None:
+        """Store `data` at `offset` (any alignment)."""
+
+    @abstractmethod
+    def load(self, first: int, end: int) -> TrackImages:
+        """Images of tracks [first, end): bytes, or None for a hole."""
+
+    @abstractmethod
+    def store(self, first: int, images: TrackImages) -> None:
+        """Replace tracks first, first+1, ... with `images` (None punches a hole)."""
+
+    @abstractmethod
+    def allocated_bytes(self) -> int:
+        """Bytes of storage this backend holds for data (holes excluded)."""
+
+    def snapshot(self) -> bytes:
+        """The whole physical content; meant for tiny volumes (checker states, tests)."""
+        return self.read(0, self.size_bytes)
+
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
+        """Release OS resources."""
+
+
+class MemoryBackend(Backend):
+    """Tracks in a dict: absent = hole, `bytes` = copied in (shared, immutable), `bytearray` =
+    written by the host (updated in place)."""
+
+    def __init__(self, tracks: int, track_size: int) -> None:
+        super().__init__(tracks, track_size)
+        self._tracks: dict[int, bytes | bytearray] = {}
+
+    def read(self, offset: int, length: int) -> bytes:
+        ts = self.track_size
+        t, o = divmod(offset, ts)
+        if o + length <= ts:  # the common case: inside one track
+            chunk = self._tracks.get(t)
+            return bytes(length) if chunk is None else bytes(chunk[o : o + length])
+        parts = []
+        while length > 0:
+            n = min(ts - o, length)
+            chunk = self._tracks.get(t)
+            parts.append(bytes(n) if chunk is None else chunk[o : o + n])
+            length -= n
+            t += 1
+            o = 0
+        return b"".join(parts)
+
+    def write(self, offset: int, data: bytes | memoryview) -> None:
+        ts = self.track_size
+        view = memoryview(data)
+        t, o = divmod(offset, ts)
+        pos = 0
+        total = len(view)
+        store = self._tracks
+        while pos < total:
+            n = min(ts - o, total - pos)
+            if n == ts:
+                store[t] = bytearray(view[pos : pos + n])
+            else:
+                chunk = store.get(t)
+                if chunk is None:
+                    chunk = store[t] = bytearray(ts)
+                elif type(chunk) is bytes:
+                    chunk = store[t] = bytearray(chunk)
+                chunk[o : o + n] = view[pos : pos + n]
+            pos += n
+            t += 1
+            o = 0
+
+    def load(self, first: int, end: int) -> TrackImages:
+        get = self._tracks.get
+        out: TrackImages = []
+        for t in range(first, end):
+            chunk = get(t)
+            out.append(chunk if chunk is None or type(chunk) is bytes else bytes(chunk))
+        return out
+
+    def store(self, first: int, images: TrackImages) -> None:
+        store = self._tracks
+        for t, image in enumerate(images, first):
+            if image is None:
+                store.pop(t, None)
+            else:
+                store[t] = image
+
+    def allocated_bytes(self) -> int:
+        return len(self._tracks) * self.track_size
+
+    def clone(self) -> MemoryBackend:
+        twin = MemoryBackend(self.tracks, self.track_size)
+        twin._tracks = {
+            t: (c if type(c) is bytes else bytearray(c)) for t, c in self._tracks.items()
+        }
+        return twin
+
+
+_SEEK_DATA = getattr(os, "SEEK_DATA", None)
+
+
+class SparseFileBackend(Backend):
+    """A sparse file of the volume's size: unwritten space stays a hole in the file system."""
+
+    def __init__(self, path: str | os.PathLike[str], tracks: int, track_size: int) -> None:
+        super().__init__(tracks, track_size)
+        self.path = Path(path)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.ftruncate(self._fd, self.size_bytes)
+
+    def read(self, offset: int, length: int) -> bytes:
+        data = os.pread(self._fd, length, offset)
+        return data if len(data) == length else data + bytes(length - len(data))
+
+    def write(self, offset: int, data: bytes | memoryview) -> None:
+        view = memoryview(data)
+        while view:
+            n = os.pwrite(self._fd, view, offset)
+            view = view[n:]
+            offset += n
+
+    def _has_data(self, offset: int, length: int) -> bool:
+        if _SEEK_DATA is None:
+            return True
+        try:
+            return os.lseek(self._fd, offset, _SEEK_DATA) < offset + length
+        except OSError:  # ENXIO: no data after offset
+            return False
+
+    def load(self, first: int, end: int) -> TrackImages:
+        ts = self.track_size
+        out: TrackImages = []
+        for t in range(first, end):
+            off = t * ts
+            out.append(self.read(off, ts) if self._has_data(off, ts) else None)
+        return out
+
+    def store(self, first: int, images: TrackImages) -> None:
+        ts = self.track_size
+        for t, image in enumerate(images, first):
+            off = t * ts
+            if image is not None:
+                self.write(off, image)
+            elif self._has_data(off, ts):
+                self.write(off, bytes(ts))
+
+    def allocated_bytes(self) -> int:
+        return os.fstat(self._fd).st_blocks * 512
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+BackendFactory = Callable[[str, int, int], Backend]
+
+
+def memory_backend(_name: str, tracks: int, track_size: int) -> Backend:
+    """The default factory: every volume in memory."""
+    return MemoryBackend(tracks, track_size)
+
+
+def file_backend_in(directory: str | os.PathLike[str]) -> BackendFactory:
+    """A factory that puts each volume in `directory/<name>.vol` as a sparse file."""
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+
+    def factory(name: str, tracks: int, track_size: int) -> Backend:
+        return SparseFileBackend(root / f"{safe_file_name(name)}.vol", tracks, track_size)
+
+    return factory
+
+
+def safe_file_name(name: str) -> str:
+    """`name` if it is a plain file name, else a hex spelling that cannot escape a folder."""
+    if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}", name):
+        return name
+    return "x-" + name.encode().hex()[:200]

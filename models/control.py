@@ -1,0 +1,258 @@
+"""Whole-volume operations: create, establish (single and group), withdraw, refresh, reverse.
+
+Each is one atomic step: validate everything first (an error changes nothing), plan the
+rule-0 copies with `models.plans.plan_receive`, then perform them and commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from models.actions import RULE0, Action, perform
+from models.bitmap import Bitmap
+from models.errors import EstablishError, RelationshipError, VolumeError
+from models.ops import OUT_OF_SPACE_POLICIES, Establish
+from models.plans import plan_receive
+from models.relationship import Relationship
+
+if TYPE_CHECKING:
+    from models.system import System
+
+
+def execute(system: System, actions: Sequence[Action]) -> None:
+    """Perform a plan at once (inside one atomic whole-volume step)."""
+    from models.steps import CONTROL, InFlight
+
+    scratch = InFlight(-1, CONTROL)
+    for action in actions:
+        perform(system, scratch, action)
+
+
+def create(system: System, name: str, tracks: int, track_size: int) -> None:
+    if name in system.volumes:
+        raise VolumeError(f"volume {name} exists already")
+    if tracks < 1:
+        raise VolumeError(f"volume {name}: tracks must be >= 1, got {tracks}")
+    if track_size < 1:
+        raise VolumeError(f"volume {name}: track_size must be >= 1, got {track_size}")
+    system.add_volume(name, tracks, track_size)
+
+
+def validate_establish(system: System, spec: Establish, others: Sequence[Establish] = ()) -> None:
+    """Rules 8, 9, 12, 13: raise EstablishError if `spec` may not be established now, with
+    `others` (the rest of a consistency group) counted as established already."""
+    rid = spec.id
+    if rid in system.relationships:
+        old = system.relationships[rid]
+        raise EstablishError(f"relationship id {rid} is in use ({old.source} -> {old.target})")
+    source = system.volume(spec.source)
+    target = system.volume(spec.target)
+    if spec.source == spec.target:
+        raise EstablishError(f"relationship {rid}: source and target are both volume {spec.source}")
+    if (source.tracks, source.track_size) != (target.tracks, target.track_size):
+        raise EstablishError(
+            f"relationship {rid}: source {source.name} has {source.tracks} tracks of "
+            f"{source.track_size} bytes but target {target.name} has {target.tracks} tracks of "
+            f"{target.track_size} bytes"
+        )
+    parent = {v: system.relationships[r].source for v, r in system.incoming.items()}
+    parent.update((o.target, o.source) for o in others)
+    if spec.target in parent:
+        holder = system.incoming.get(spec.target) or next(
+            o.id for o in others if o.target == spec.target
+        )
+        raise EstablishError(
+            f"relationship {rid}: volume {spec.target} is already the target of {holder}"
+        )
+    ancestor: str | None = spec.source
+    seen = set()
+    while ancestor is not None and ancestor not in seen:
+        if ancestor == spec.target:
+            raise EstablishError(
+                f"relationship {rid}: {spec.source} -> {spec.target} would make a cycle "
+                f"({spec.target} is already {spec.source} or one of its sources)"
+            )
+        seen.add(ancestor)
+        ancestor = parent.get(ancestor)
+    limit = system.profile.max_targets_per_source
+    targets = len(system.outgoing.get(spec.source, ())) + sum(
+        o.source == spec.source for o in others
+    )
+    if targets >= limit:
+        raise EstablishError(
+            f"relationship {rid}: source {spec.source} already has {targets} targets, the "
+            f"{system.profile.name} limit is {limit}"
+        )
+    _validate_space_efficient(system, spec, others)
+
+
+def _validate_space_efficient(system: System, spec: Establish, others: Sequence[Establish]) -> None:
+    rid = spec.id
+    if spec.out_of_space not in OUT_OF_SPACE_POLICIES:
+        raise EstablishError(
+            f"relationship {rid}: out_of_space must be one of {', '.join(OUT_OF_SPACE_POLICIES)}, "
+            f"got {spec.out_of_space!r}"
+        )
+    source_in = system.incoming_relationship(spec.source)
+    if source_in is not None and source_in.allocated is not None:
+        raise EstablishError(
+            f"relationship {rid}: source {spec.source} is a space-efficient target (of "
+            f"{source_in.id}) and cannot be a source"
+        )
+    capacity = spec.target_capacity_tracks
+    if capacity is None:
+        return
+    if spec.background_copy:
+        raise EstablishError(
+            f"relationship {rid}: a space-efficient target (target_capacity_tracks) needs "
+            "background_copy false (NOCOPY)"
+        )
+    if spec.incremental:
+        raise EstablishError(f"relationship {rid}: a space-efficient target cannot be incremental")
+    if capacity < 1:
+        raise EstablishError(
+            f"relationship {rid}: target_capacity_tracks must be >= 1, got {capacity}"
+        )
+    if system.outgoing.get(spec.target) or any(o.source == spec.target for o in others):
+        raise EstablishError(
+            f"relationship {rid}: {spec.target} is a source and cannot be a space-efficient target"
+        )
+
+
+def validate_group(system: System, specs: Sequence[Establish]) -> None:
+    """Rule 10: the group as a whole."""
+    if not specs:
+        raise EstablishError("establish_group: no relationships given")
+    ids = [s.id for s in specs]
+    targets = [s.target for s in specs]
+    for what, names in (("id", ids), ("target", targets)):
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise EstablishError(
+                f"establish_group: {what} {repeated[0]} appears twice in the group"
+            )
+    both = sorted({s.source for s in specs} & set(targets))
+    if both:
+        raise EstablishError(
+            f"establish_group: volume {both[0]} is both a source and a target in the group"
+        )
+    for i, spec in enumerate(specs):
+        try:
+            validate_establish(system, spec, [o for j, o in enumerate(specs) if j != i])
+        except (EstablishError, VolumeError) as error:
+            raise type(error)(f"establish_group: member {i} ({spec.id}): {error}") from None
+
+
+def establish_group(system: System, specs: Sequence[Establish]) -> None:
+    """Establish every member at one instant, or none (rules 0, 7, 10)."""
+    validate_group(system, specs)
+    plans = [
+        plan_receive(system, s.target, ((0, system.volume(s.target).tracks),), RULE0) for s in specs
+    ]
+    for spec, actions in zip(specs, plans, strict=True):
+        execute(system, actions)
+        tracks = system.volume(spec.target).tracks
+        system.record_changes(spec.target, ((0, tracks),))
+    for spec in specs:
+        _commit_establish(system, spec)
+
+
+def establish(system: System, spec: Establish) -> None:
+    validate_establish(system, spec)
+    tracks = system.volume(spec.target).tracks
+    execute(system, plan_receive(system, spec.target, ((0, tracks),), RULE0))
+    system.record_changes(spec.target, ((0, tracks),))
+    _commit_establish(system, spec)
+
+
+def _commit_establish(system: System, spec: Establish) -> None:
+    tracks = system.volume(spec.target).tracks
+    incremental = spec.incremental
+    rel = Relationship(
+        spec.id,
+        spec.source,
+        spec.target,
+        spec,
+        Bitmap(tracks, fill=True),
+        Bitmap(tracks) if incremental else None,
+        Bitmap(tracks) if incremental else None,
+        Bitmap(tracks) if spec.target_capacity_tracks is not None else None,
+    )
+    system.add_relationship(rel)
+    system.volume(spec.target).consistent = True
+
+
+def withdraw(system: System, rel_id: str) -> None:
+    """Rule 6: end at once; uncopied tracks show the target's own old content."""
+    rel = system.relationship(rel_id)
+    runs = rel.bitmap.runs(0, len(rel.bitmap))
+    _change(system, rel.target, runs, exclude=rel.id)
+    system.remove_relationship(rel)
+    if runs:
+        system.volume(rel.target).consistent = False
+
+
+def refresh(system: System, rel_id: str) -> None:
+    """Rule 7: a new point in time; uncopied plus recorded tracks are to copy again."""
+    rel = system.relationship(rel_id)
+    if not rel.options.incremental:
+        raise RelationshipError(f"relationship {rel_id} is not incremental: it cannot be refreshed")
+    recorded = rel.recorded()
+    changing = recorded.difference(rel.bitmap)
+    _change(system, rel.target, changing.runs(0, len(changing)), exclude=rel.id)
+    rel.bitmap = rel.bitmap.union(recorded)
+    _restart_recording(rel)
+    system.volume(rel.target).consistent = True
+
+
+def reverse(system: System, rel_id: str, fast: bool = False) -> None:
+    """Rule 11: restore the source to the target's image and flip the direction."""
+    rel = system.relationship(rel_id)
+    if not rel.options.incremental:
+        raise RelationshipError(f"relationship {rel_id} is not incremental: it cannot be reversed")
+    if rel.bitmap.count and not fast:
+        raise RelationshipError(
+            f"relationship {rel_id}: copy not complete ({rel.bitmap.count} tracks still to "
+            "copy); wait for it or use a fast reverse"
+        )
+    other = system.incoming_relationship(rel.source)
+    if other is not None:
+        raise RelationshipError(
+            f"relationship {rel_id}: source {rel.source} is the target of {other.id}; "
+            "it cannot be reversed"
+        )
+    limit = system.profile.max_targets_per_source
+    if len(system.outgoing.get(rel.target, ())) >= limit:
+        raise RelationshipError(
+            f"relationship {rel_id}: {rel.target} already has {limit} targets, the "
+            f"{system.profile.name} limit; it cannot become the source"
+        )
+    recorded = rel.recorded()
+    uncopied = rel.bitmap
+    source_runs = recorded.runs(0, len(recorded))
+    target_runs = uncopied.runs(0, len(uncopied))
+    actions = plan_receive(system, rel.source, source_runs, RULE0, exclude=rel.id)
+    actions += plan_receive(system, rel.target, target_runs, RULE0)
+    execute(system, actions)
+    system.record_changes(rel.source, source_runs, exclude=rel.id)
+    system.record_changes(rel.target, target_runs, exclude=rel.id)
+    system.flip_relationship(rel)
+    rel.bitmap = recorded
+    _restart_recording(rel)
+    system.volume(rel.target).consistent = True
+    if target_runs:
+        system.volume(rel.source).consistent = False
+
+
+def _change(system: System, volume: str, runs: Iterable[tuple[int, int]], exclude: str) -> None:
+    """Rule 0 then change recording, for a whole-volume operation changing `volume`."""
+    runs = tuple(runs)
+    execute(system, plan_receive(system, volume, runs, RULE0))
+    system.record_changes(volume, runs, exclude=exclude)
+
+
+def _restart_recording(rel: Relationship) -> None:
+    assert rel.source_changes is not None and rel.target_changes is not None
+    rel.source_changes.clear_all()
+    rel.target_changes.clear_all()

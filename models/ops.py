@@ -1,0 +1,130 @@
+"""Typed operations: what one op-log line (DESIGN section 6) asks of a FlashCopy system.
+
+`apply(system, op)` runs one operation against anything with the `FlashCopyAPI` methods:
+the engine (`models.system.System`) and the naive oracle (`models.oracle.Oracle`) alike,
+which is what lets the tests and `flashsim replay` compare them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+OUT_OF_SPACE_POLICIES = ("fail_relationship", "inhibit_source_writes")
+
+
+@dataclass(frozen=True, slots=True)
+class Create:
+    volume: str
+    tracks: int
+    track_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    volume: str
+    offset: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    volume: str
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True, slots=True)
+class Establish:
+    """One relationship to establish; also a member of `EstablishGroup`."""
+
+    id: str
+    source: str
+    target: str
+    background_copy: bool = True
+    incremental: bool = False
+    persistent: bool = False
+    inhibit_target_writes: bool = False
+    target_capacity_tracks: int | None = None
+    out_of_space: str = "fail_relationship"
+
+
+@dataclass(frozen=True, slots=True)
+class EstablishGroup:
+    relationships: tuple[Establish, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class BackgroundCopy:
+    id: str
+    tracks: int
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reverse:
+    id: str
+    fast: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Withdraw:
+    id: str
+
+
+Op = (
+    Create
+    | Write
+    | Read
+    | Establish
+    | EstablishGroup
+    | BackgroundCopy
+    | Refresh
+    | Reverse
+    | Withdraw
+)
+
+
+class FlashCopyAPI(Protocol):
+    """The operations every FlashCopy implementation in flashsim offers."""
+
+    def create(self, volume: str, tracks: int, track_size: int) -> None: ...
+    def write(self, volume: str, offset: int, data: bytes) -> None: ...
+    def read(self, volume: str, offset: int, length: int) -> bytes: ...
+    def establish(self, spec: Establish) -> None: ...
+    def establish_group(self, specs: tuple[Establish, ...]) -> None: ...
+    def background_copy(self, rel_id: str, tracks: int) -> int: ...
+    def refresh(self, rel_id: str) -> None: ...
+    def reverse(self, rel_id: str, fast: bool = False) -> None: ...
+    def withdraw(self, rel_id: str) -> None: ...
+
+
+def apply(system: FlashCopyAPI, op: Op) -> bytes | None:
+    """Run `op` on `system`; return the data of a read, None otherwise.
+
+    Raises the `FlashCopyError` the system raises; the system is then unchanged.
+    """
+    match op:
+        case Read(volume, offset, length):
+            return system.read(volume, offset, length)
+        case Write(volume, offset, data):
+            system.write(volume, offset, data)
+        case Create(volume, tracks, track_size):
+            system.create(volume, tracks, track_size)
+        case Establish():
+            system.establish(op)
+        case EstablishGroup(relationships):
+            system.establish_group(relationships)
+        case BackgroundCopy(rel_id, tracks):
+            system.background_copy(rel_id, tracks)
+        case Refresh(rel_id):
+            system.refresh(rel_id)
+        case Reverse(rel_id, fast):
+            system.reverse(rel_id, fast)
+        case Withdraw(rel_id):
+            system.withdraw(rel_id)
+    return None

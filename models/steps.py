@@ -1,0 +1,177 @@
+"""In-flight operations as explicit records, advanced one atomic step at a time.
+
+A host read or write, or the background copy of one extent of tracks, goes through the phases
+LOCK -> PLAN -> ACT (one micro-action per step) -> UNLOCK -> DONE. LOCK takes every lock the
+operation needs in one atomic step (all or none, so the correct model cannot deadlock): the
+operation's tracks on every volume of its family (the tree of relationships it belongs to),
+because a copy into a target races with writes to it and a read resolves through several
+volumes. PLAN tests the bits under those locks and fixes the micro-actions (`models.plans`).
+A whole-volume operation (establish, withdraw, refresh, reverse) is one atomic step, enabled
+only while no track of the volumes it touches is locked.
+
+`enabled(system, op)` says whether `op`'s next step can run now; `step(system, op)` runs it;
+`run(system, op)` is the sequential executor. The state of an operation is data
+(`InFlight.fingerprint()`), never a suspended generator, so an explorer can store it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from models import plans
+from models.actions import Action, ClearBits, perform
+from models.errors import FlashCopyError, RelationshipError
+from models.ops import Op
+
+if TYPE_CHECKING:
+    from models.backend import TrackImages
+    from models.system import System
+
+LOCK, PLAN, ACT, UNLOCK, DONE = range(5)
+PHASES = ("lock", "plan", "act", "unlock", "done")
+
+READ, WRITE, COPY, CONTROL = "read", "write", "copy", "control"
+
+
+@dataclass(slots=True, eq=False)
+class InFlight:
+    """One operation in flight: what it is, which phase it is in and what it holds."""
+
+    id: int
+    kind: str
+    volume: str = ""
+    offset: int = 0
+    length: int = 0
+    data: bytes | None = None
+    relationship: str | None = None  # COPY: the relationship copied
+    control: Op | None = None  # CONTROL: the whole-volume operation
+    limit: int = 1  # COPY: most tracks this extent may copy
+    phase: int = LOCK
+    first: int = 0
+    end: int = 0
+    locks: tuple[tuple[str, int], ...] = ()
+    plan: tuple[Action, ...] = ()
+    pc: int = 0
+    buffer: TrackImages | None = None
+    result: bytes | None = None
+    error: FlashCopyError | None = None
+    copied: int = 0  # COPY: tracks this extent copied
+
+    @property
+    def done(self) -> bool:
+        return self.phase == DONE
+
+    def fingerprint(self) -> tuple[object, ...]:
+        buffer = None if self.buffer is None else tuple(self.buffer)
+        return (
+            self.kind, self.volume, self.offset, self.length, self.data, self.relationship,
+            self.control, self.limit, self.phase, self.first, self.end, self.locks, self.plan,
+            self.pc, buffer, self.result, None if self.error is None else str(self.error),
+        )  # fmt: skip
+
+
+def _wanted_locks(system: System, op: InFlight) -> tuple[tuple[str, int], ...] | None:
+    """The locks LOCK must take, fixing op.first/op.end; None if the op ends at once."""
+    if op.kind == COPY:
+        rel = system.relationships.get(op.relationship or "")
+        if rel is None or not rel.bitmap.count:
+            return None
+        runs = rel.bitmap.lowest_runs(op.limit)
+        op.first, op.end = runs[0]
+        volume = rel.source
+    else:
+        volume = op.volume
+        op.first, op.end = system.volume(volume).track_range(op.offset, op.length)
+    return tuple((member, t) for member in system.family(volume) for t in range(op.first, op.end))
+
+
+def enabled(system: System, op: InFlight) -> bool:
+    """True if `op`'s next step can run now (LOCK waits for its locks to be free)."""
+    if op.phase != LOCK:
+        return op.phase != DONE
+    if op.kind == CONTROL:
+        return not any(system.locked_volumes.get(v) for v in system.control_scope(op.control))
+    try:
+        wanted = _wanted_locks(system, op)
+    except FlashCopyError:
+        return True  # the step will end the operation with the error
+    locks = system.locks
+    return wanted is None or not any(key in locks for key in wanted)
+
+
+def step(system: System, op: InFlight) -> None:
+    """Run `op`'s next atomic step (the caller checked `enabled`)."""
+    phase = op.phase
+    if phase == ACT:
+        action = op.plan[op.pc]
+        perform(system, op, action)
+        op.pc += 1
+        if op.pc == len(op.plan) or op.error is not None:
+            op.phase = UNLOCK
+    elif phase == LOCK:
+        if op.kind == CONTROL:
+            try:
+                system.perform_control(op.control)
+            except FlashCopyError as error:
+                op.error = error
+            op.phase = DONE
+            return
+        try:
+            wanted = _wanted_locks(system, op)
+        except FlashCopyError as error:
+            op.error = error
+            op.phase = DONE
+            return
+        if wanted is None:
+            op.phase = DONE
+            return
+        system.acquire(op.id, wanted)
+        op.locks = wanted
+        op.phase = PLAN
+    elif phase == PLAN:
+        try:
+            op.plan = _plan(system, op)
+        except FlashCopyError as error:
+            op.error = error
+            op.plan = ()
+        op.phase = ACT if op.plan else UNLOCK
+    elif phase == UNLOCK:
+        system.release(op.locks)
+        op.locks = ()
+        op.buffer = None
+        op.phase = DONE
+    else:
+        raise AssertionError(f"operation {op.id} is done; it has no next step")
+
+
+def _plan(system: System, op: InFlight) -> tuple[Action, ...]:
+    if op.kind == WRITE:
+        assert op.data is not None
+        return plans.plan_write(system, op.volume, op.offset, op.data)
+    if op.kind == READ:
+        return plans.plan_read(system, op.volume, op.offset, op.length)
+    rel = system.relationships.get(op.relationship or "")
+    if rel is None:
+        return ()
+    plan = plans.plan_copy(system, rel, op.first, op.end)
+    op.copied = sum(a.end - a.first for a in plan if isinstance(a, ClearBits))
+    return plan
+
+
+def run(system: System, op: InFlight) -> InFlight:
+    """The sequential executor: run `op` to completion, alone."""
+    while op.phase != DONE:
+        step(system, op)
+    return op
+
+
+def require_background_copy(system: System, rel_id: str, tracks: int) -> None:
+    """Errors of an op-log `background_copy` request (rule 4), raised before any step."""
+    rel = system.relationship(rel_id)
+    if not rel.options.background_copy:
+        raise RelationshipError(
+            f"relationship {rel_id} is NOCOPY: it was established without background copy"
+        )
+    if tracks < 1:
+        raise RelationshipError(f"background_copy of {rel_id}: tracks must be >= 1, got {tracks}")

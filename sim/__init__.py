@@ -1,0 +1,1 @@
+"""flashsim's drivers in time, and the `flashsim` command line."""
