@@ -1,0 +1,275 @@
+"""`flashsim bench`: the core's figures, each against a baseline measured in the same run.
+
+Prints one line per figure: what, the measured value, the baseline, the ratio and the goal
+from the core issue. Timings are best of `repeat` runs; memory figures come from separate
+child processes (peak RSS is per process). Never used as a pass/fail test: machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from models.backend import file_backend_in, memory_backend
+from models.ops import Establish
+from models.replay import replay
+from models.system import System
+
+KIB, MIB, GIB, TIB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
+TRACK = 64 * KIB
+
+
+def _best(fn: Callable[[], float], repeat: int) -> float:
+    return min(fn() for _ in range(repeat))
+
+
+def _line(name: str, value: str, baseline: str, ratio: float, goal: str) -> dict[str, object]:
+    print(f"{name:<46} {value:>16}  baseline {baseline:>16}  ratio {ratio:6.2f}x  goal {goal}")
+    return {"name": name, "value": value, "baseline": baseline, "ratio": ratio, "goal": goal}
+
+
+def bench_background_copy(size_bytes: int, repeat: int) -> list[dict[str, object]]:
+    """Background copy of host-written bytes vs numpy.copyto of the same bytes."""
+    tracks = size_bytes // TRACK
+    payload = np.random.default_rng(1).integers(0, 256, size_bytes, dtype=np.uint8)
+    data = payload.tobytes()
+
+    def ours() -> float:
+        system = System()
+        system.create("A", tracks, TRACK)
+        system.create("B", tracks, TRACK)
+        system.write("A", 0, data)  # host-written tracks: the copy must move every byte
+        system.establish(Establish("r1", "A", "B"))
+        start = time.perf_counter()
+        copied = system.background_copy("r1", tracks)
+        elapsed = time.perf_counter() - start
+        assert copied == tracks and system.read("B", 0, size_bytes) == data
+        return elapsed
+
+    dst = np.empty_like(payload)
+    np.copyto(dst, payload)  # fault the pages in: the baseline is memory bandwidth
+
+    def baseline() -> float:
+        start = time.perf_counter()
+        np.copyto(dst, payload)
+        return time.perf_counter() - start
+
+    ours_s = _best(ours, repeat)
+    base_s = _best(baseline, repeat)
+    mib = size_bytes / MIB
+    return [
+        _line(
+            f"background copy {mib:.0f} MiB, 64 KiB tracks",
+            f"{mib / ours_s:,.0f} MiB/s",
+            f"{mib / base_s:,.0f} MiB/s",
+            base_s / ours_s,
+            ">= 0.7x numpy.copyto",
+        )
+    ]
+
+
+def _offsets(count: int, region_bytes: int, seed: int = 7) -> list[int]:
+    rng = np.random.default_rng(seed)
+    return (rng.integers(0, region_bytes // (4 * KIB), count) * (4 * KIB)).tolist()
+
+
+def _write_run(
+    volume_bytes: int, offsets: list[int], relationship: bool, backend: str, folder: str
+) -> float:
+    factory = file_backend_in(folder) if backend == "file" else memory_backend
+    system = System(backend_factory=factory)
+    tracks = volume_bytes // TRACK
+    system.create("A", tracks, TRACK)
+    system.create("B", tracks, TRACK)
+    if relationship:
+        system.establish(Establish("r1", "A", "B", background_copy=False))
+    block = bytes(range(256)) * 16
+    start = time.perf_counter()
+    for offset in offsets:
+        system.write("A", offset, block)
+    elapsed = time.perf_counter() - start
+    system.close()
+    return elapsed
+
+
+def bench_cow_writes(count: int, repeat: int) -> list[dict[str, object]]:
+    """Random 4 KiB writes with an active NOCOPY relationship vs with none."""
+    offsets = _offsets(count, GIB)
+    with tempfile.TemporaryDirectory() as folder:
+        cow = _best(lambda: _write_run(GIB, offsets, True, "memory", folder), repeat)
+        plain = _best(lambda: _write_run(GIB, offsets, False, "memory", folder), repeat)
+    return [
+        _line(
+            f"{count:,} random 4 KiB writes, NOCOPY active",
+            f"{count / cow:,.0f} writes/s",
+            f"{count / plain:,.0f} writes/s",
+            cow / plain,
+            "<= 3x the time of no relationship",
+        )
+    ]
+
+
+def _child_case(volume_bytes: int, count: int, backend: str) -> dict[str, float]:
+    """Run one write case in a fresh process; return its time and peak RSS."""
+    code = (
+        "import json, tempfile\n"
+        "from sim.bench import _write_run, _offsets\n"
+        "with tempfile.TemporaryDirectory() as d:\n"
+        f"    t = _write_run({volume_bytes}, _offsets({count}, {GIB}), True, {backend!r}, d)\n"
+        "from sim.bench import peak_rss_mib\n"
+        "print(json.dumps({'seconds': t, 'peak_rss_mib': peak_rss_mib()}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=_root()
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited
+    through fork and exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _root() -> str:
+    return str(Path(__file__).resolve().parents[1])
+
+
+def bench_volume_size(count: int) -> list[dict[str, object]]:
+    """The same writes on a 1 TiB volume vs a 1 GiB one: time and peak memory."""
+    lines = []
+    for backend in ("memory", "file"):
+        small = _child_case(GIB, count, backend)
+        large = _child_case(TIB, count, backend)
+        lines.append(
+            _line(
+                f"{count:,} writes, 1 TiB vs 1 GiB volume ({backend})",
+                f"{large['seconds']:.2f} s",
+                f"{small['seconds']:.2f} s",
+                large["seconds"] / small["seconds"],
+                "<= 1.2x",
+            )
+        )
+        extra = large["peak_rss_mib"] - small["peak_rss_mib"]
+        print(
+            f"{'  peak memory, 1 TiB vs 1 GiB (' + backend + ')':<46} "
+            f"{large['peak_rss_mib']:>12,.0f} MiB  baseline {small['peak_rss_mib']:>12,.0f} MiB"
+            f"  extra {extra:6.1f} MiB  goal within 64 MiB"
+        )
+        lines.append({"name": f"peak memory extra ({backend})", "extra_mib": extra})
+    return lines
+
+
+def mixed_oplog(lines: int, seed: int = 11) -> list[str]:
+    """A deterministic op log of mixed operations over a few 4 MiB volumes."""
+    rng = random.Random(seed)
+    volumes = ["V0", "V1", "V2", "V3", "V4"]
+    tracks, track_size = 64, 64 * KIB
+    out = [
+        json.dumps({"op": "create", "volume": v, "tracks": tracks, "track_size": track_size})
+        for v in volumes
+    ]
+    size = tracks * track_size
+    next_id = 0
+    while len(out) < lines:
+        roll = rng.random()
+        volume = rng.choice(volumes)
+        if roll < 0.45:
+            length = rng.choice([512, 4096, 8192, 65536])
+            offset = rng.randrange(0, size - length + 1)
+            out.append(
+                json.dumps({"op": "write", "volume": volume, "offset": offset,
+                            "fill": rng.randrange(256), "length": length})
+            )  # fmt: skip
+        elif roll < 0.85:
+            length = rng.choice([512, 4096, 65536])
+            offset = rng.randrange(0, size - length + 1)
+            out.append(
+                json.dumps({"op": "read", "volume": volume, "offset": offset, "length": length})
+            )
+        elif roll < 0.92:
+            next_id += 1
+            source, target = rng.sample(volumes, 2)
+            out.append(
+                json.dumps({"op": "establish", "id": f"r{next_id}", "source": source,
+                            "target": target, "background_copy": rng.random() < 0.5,
+                            "incremental": rng.random() < 0.3})
+            )  # fmt: skip
+        else:
+            rel = f"r{rng.randint(max(1, next_id - 5), max(1, next_id))}"
+            op = rng.choice(["background_copy", "withdraw", "refresh", "reverse"])
+            record: dict[str, object] = {"op": op, "id": rel}
+            if op == "background_copy":
+                record["tracks"] = rng.randint(1, 16)
+            out.append(json.dumps(record))
+    return out[:lines]
+
+
+def bench_replay(lines: int, repeat: int) -> list[dict[str, object]]:
+    """`flashsim replay --keep-going` of a mixed op log, in lines per second."""
+    log = mixed_oplog(lines)
+
+    def once() -> float:
+        start = time.perf_counter()
+        records = sum(1 for _ in replay(log, System(), keep_going=True))
+        elapsed = time.perf_counter() - start
+        assert records > 0
+        return elapsed
+
+    def parse_only() -> float:
+        start = time.perf_counter()
+        for text in log:
+            json.loads(text)
+        return time.perf_counter() - start
+
+    ours = _best(once, repeat)
+    base = _best(parse_only, repeat)
+    return [
+        _line(
+            f"replay of a {lines:,}-line mixed op log",
+            f"{lines / ours:,.0f} lines/s",
+            f"{lines / base:,.0f} json/s",
+            ours / base,
+            "10,000 lines in seconds (ratio: time vs json.loads alone)",
+        )
+    ]
+
+
+BENCHES = ("background_copy", "cow_writes", "volume_size", "replay")
+
+
+def main(args: argparse.Namespace) -> int:
+    quick = bool(getattr(args, "quick", False))
+    only = getattr(args, "only", None) or list(BENCHES)
+    unknown = sorted(set(only) - set(BENCHES))
+    if unknown:
+        print(
+            f"flashsim bench: unknown benchmark {unknown[0]} (known: {', '.join(BENCHES)})",
+            file=sys.stderr,
+        )
+        return 2
+    repeat = 1 if quick else 3
+    print(f"flashsim bench ({'quick' if quick else 'full'}); ratios against same-run baselines")
+    if "background_copy" in only:
+        bench_background_copy((16 if quick else 256) * MIB, repeat)
+    if "cow_writes" in only:
+        bench_cow_writes(5_000 if quick else 100_000, repeat)
+    if "volume_size" in only:
+        bench_volume_size(5_000 if quick else 100_000)
+    if "replay" in only:
+        bench_replay(2_000 if quick else 100_000, repeat)
+    print(f"peak memory of this process: {peak_rss_mib():,.0f} MiB")
+    return 0
