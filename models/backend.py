@@ -10,6 +10,7 @@ Track images travel between backends as `TrackImages`: one entry per track, `byt
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 from abc import ABC, abstractmethod
@@ -47,6 +48,11 @@ class Backend(ABC):
         """Replace tracks first, first+1, ... with `images` (None punches a hole)."""
 
     @abstractmethod
+    def data_runs(self, first: int, end: int) -> list[tuple[int, int]]:
+        """Runs [a, b) of tracks in [first, end) that may hold data (the rest are holes);
+        costs what is written, not the volume's size."""
+
+    @abstractmethod
     def allocated_bytes(self) -> int:
         """Bytes of storage this backend holds for data (holes excluded)."""
 
@@ -59,8 +65,8 @@ class Backend(ABC):
 
 
 class MemoryBackend(Backend):
-    """Tracks in a dict: absent = hole, `bytes` = copied in (shared, immutable), `bytearray` =
-    written by the host (updated in place)."""
+    """Tracks in a dict: absent = hole, `bytes` = frozen by a copy (shared, immutable),
+    `bytearray` = written by the host since (updated in place)."""
 
     def __init__(self, tracks: int, track_size: int) -> None:
         super().__init__(tracks, track_size)
@@ -94,22 +100,27 @@ class MemoryBackend(Backend):
             if n == ts:
                 store[t] = bytearray(view[pos : pos + n])
             else:
-                chunk = store.get(t)
-                if chunk is None:
-                    chunk = store[t] = bytearray(ts)
-                elif type(chunk) is bytes:
-                    chunk = store[t] = bytearray(chunk)
+                held = store.get(t)
+                if type(held) is bytearray:
+                    chunk = held
+                else:  # a hole, or a frozen track: written from now on in a private copy
+                    chunk = store[t] = bytearray(ts) if held is None else bytearray(held)
                 chunk[o : o + n] = view[pos : pos + n]
             pos += n
             t += 1
             o = 0
 
     def load(self, first: int, end: int) -> TrackImages:
-        get = self._tracks.get
+        # A host-written track is frozen into immutable bytes as it is loaded, and the frozen
+        # copy replaces it here too: source and target then share one buffer until either is
+        # written again (copy-on-write), so copying a track costs one memcpy, not two.
+        store = self._tracks
         out: TrackImages = []
         for t in range(first, end):
-            chunk = get(t)
-            out.append(chunk if chunk is None or type(chunk) is bytes else bytes(chunk))
+            chunk = store.get(t)
+            if chunk is not None and type(chunk) is not bytes:
+                chunk = store[t] = bytes(chunk)
+            out.append(chunk)
         return out
 
     def store(self, first: int, images: TrackImages) -> None:
@@ -119,6 +130,15 @@ class MemoryBackend(Backend):
                 store.pop(t, None)
             else:
                 store[t] = image
+
+    def data_runs(self, first: int, end: int) -> list[tuple[int, int]]:
+        runs: list[tuple[int, int]] = []
+        for t in sorted(t for t in self._tracks if first <= t < end):
+            if runs and runs[-1][1] == t:
+                runs[-1] = (runs[-1][0], t + 1)
+            else:
+                runs.append((t, t + 1))
+        return runs
 
     def allocated_bytes(self) -> int:
         return len(self._tracks) * self.track_size
@@ -132,6 +152,21 @@ class MemoryBackend(Backend):
 
 
 _SEEK_DATA = getattr(os, "SEEK_DATA", None)
+_SEEK_HOLE = getattr(os, "SEEK_HOLE", None)
+_PUNCH_HOLE_KEEP_SIZE = 0x02 | 0x01  # FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE (Linux)
+
+
+def _libc_fallocate() -> Callable[[int, int, int, int], int] | None:
+    try:
+        fallocate = ctypes.CDLL(None, use_errno=True).fallocate
+    except (OSError, AttributeError):
+        return None
+    fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+    fallocate.restype = ctypes.c_int
+    return fallocate
+
+
+_FALLOCATE = _libc_fallocate()
 
 
 class SparseFileBackend(Backend):
@@ -177,7 +212,38 @@ class SparseFileBackend(Backend):
             if image is not None:
                 self.write(off, image)
             elif self._has_data(off, ts):
-                self.write(off, bytes(ts))
+                self._punch(off, ts)
+
+    def _punch(self, offset: int, length: int) -> None:
+        """Make [offset, offset+length) a hole again (zeros where the file system cannot)."""
+        if (
+            _FALLOCATE is not None
+            and _FALLOCATE(self._fd, _PUNCH_HOLE_KEEP_SIZE, offset, length) == 0
+        ):
+            return
+        self.write(offset, bytes(length))
+
+    def data_runs(self, first: int, end: int) -> list[tuple[int, int]]:
+        ts = self.track_size
+        if _SEEK_DATA is None or _SEEK_HOLE is None:
+            return [(first, end)] if first < end else []
+        runs: list[tuple[int, int]] = []
+        pos, stop = first * ts, end * ts
+        while pos < stop:
+            try:
+                data = os.lseek(self._fd, pos, _SEEK_DATA)
+            except OSError:  # ENXIO: only a hole after pos
+                break
+            if data >= stop:
+                break
+            hole = min(os.lseek(self._fd, data, _SEEK_HOLE), stop)
+            a, b = data // ts, -(-hole // ts)
+            if runs and runs[-1][1] >= a:
+                runs[-1] = (runs[-1][0], max(b, runs[-1][1]))
+            else:
+                runs.append((a, b))
+            pos = hole
+        return runs
 
     def allocated_bytes(self) -> int:
         return os.fstat(self._fd).st_blocks * 512

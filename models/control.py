@@ -240,6 +240,9 @@ def reverse(system: System, rel_id: str, fast: bool = False) -> None:
     system.flip_relationship(rel)
     rel.bitmap = recorded
     _restart_recording(rel)
+    assert rel.source_changes is not None
+    for first, end in target_runs:  # reverted tracks: the new source differs from its target
+        rel.source_changes.set_range(first, end)
     system.volume(rel.target).consistent = True
     if target_runs:
         system.volume(rel.source).consistent = False

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from models.backend import safe_file_name
 from models.errors import FlashCopyError, OpLogError
-from models.ops import FlashCopyAPI, apply
 from models.oplog import parse_lines
+from models.ops import FlashCopyAPI, apply
 from models.system import System
 
 
@@ -45,7 +45,8 @@ def replay(
 
 def dump_images(system: System, directory: str | os.PathLike[str]) -> list[Path]:
     """Write each volume's logical image to `directory/<volume>.img` (sparse: never-written
-    tracks stay holes), and return the paths."""
+    tracks stay holes; the cost follows what was written, not the volumes' size) and return
+    the paths. Raises OSError if the folder or a file cannot be written."""
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     written = []
@@ -54,11 +55,14 @@ def dump_images(system: System, directory: str | os.PathLike[str]) -> list[Path]
         step = max(1, (4 << 20) // vol.track_size)
         with path.open("wb") as out:
             out.truncate(vol.size_bytes)
-            for first in range(0, vol.tracks, step):
-                end = min(vol.tracks, first + step)
-                for track, image in enumerate(system.logical_tracks(name, first, end), first):
-                    if image is not None:
-                        out.seek(track * vol.track_size)
-                        out.write(image)
+            for holder, lo, hi in system.resolve(name, 0, vol.tracks):
+                backend = system.volumes[holder].backend
+                for a, b in backend.data_runs(lo, hi):
+                    for first in range(a, b, step):
+                        end = min(b, first + step)
+                        for track, image in enumerate(backend.load(first, end), first):
+                            if image is not None:
+                                out.seek(track * vol.track_size)
+                                out.write(image)
         written.append(path)
     return written

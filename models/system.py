@@ -309,10 +309,3 @@ class System:
     def close(self) -> None:
         for vol in self.volumes.values():
             vol.backend.close()
-
-    def logical_tracks(self, volume: str, first: int, end: int) -> list[bytes | None]:
-        """Track images of what `volume` reads as (None = never written anywhere)."""
-        images: list[bytes | None] = []
-        for holder, lo, hi in self.resolve(volume, first, end):
-            images.extend(self.volumes[holder].backend.load(lo, hi))
-        return images

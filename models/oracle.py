@@ -1,0 +1,437 @@
+"""A deliberately naive second implementation of the FlashCopy semantics, for tests.
+
+The engine (`models.system`) reads targets through bitmaps and chains of sources, copies
+tracks lazily and must be correct under every interleaving. This oracle takes the opposite
+route so that the two can hardly share a mistake: every volume holds its whole *logical*
+image (what it reads as) as a bytearray, and an establish copies the source's image in full
+at once. Cascades and multiple targets are then correct for free.
+
+What was physically copied still shows (a withdraw with bits set, background copy order,
+relationships ending by themselves, change recording, space-efficient allocation), so each
+relationship also keeps plain Python sets: `pending` (tracks not yet copied), `stale` (what
+the target physically held on a pending track), the change records and the allocated tracks.
+Every operation is validated, then run on a deep copy of the whole state that replaces the
+old one only if nothing failed: slow, and obviously all or nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from models.errors import (
+    AddressError,
+    EstablishError,
+    OutOfSpaceError,
+    RelationshipError,
+    RelationshipFailedError,
+    VolumeError,
+    WriteInhibitedError,
+)
+from models.ops import OUT_OF_SPACE_POLICIES, Establish
+
+# (source, target, space_efficient) of an existing or a hypothetical relationship.
+_Link = tuple[str, str, bool]
+
+
+@dataclass
+class _Volume:
+    tracks: int
+    track_size: int
+    image: bytearray
+    consistent: bool = True
+
+    def track(self, t: int) -> bytes:
+        return bytes(self.image[t * self.track_size : (t + 1) * self.track_size])
+
+    def set_track(self, t: int, data: bytes) -> None:
+        self.image[t * self.track_size : (t + 1) * self.track_size] = data
+
+    def covered(self, offset: int, length: int) -> set[int]:
+        """The tracks a byte range touches, fully or partly."""
+        return set(range(offset // self.track_size, (offset + length - 1) // self.track_size + 1))
+
+
+@dataclass
+class _Relationship:
+    id: str
+    source: str
+    target: str
+    background_copy: bool
+    persistent: bool
+    incremental: bool
+    inhibit_target_writes: bool
+    capacity_tracks: int | None
+    out_of_space: str
+    pending: set[int]
+    stale: dict[int, bytes]
+    src_changes: set[int] = field(default_factory=set)
+    tgt_changes: set[int] = field(default_factory=set)
+    allocated: set[int] = field(default_factory=set)
+    failed: bool = False
+
+    def receive(self, tracks: set[int]) -> None:
+        """The target now physically holds `tracks`: they are no longer pending."""
+        self.pending -= tracks
+        for t in tracks:
+            self.stale.pop(t, None)
+
+
+@dataclass
+class _State:
+    volumes: dict[str, _Volume] = field(default_factory=dict)
+    relationships: dict[str, _Relationship] = field(default_factory=dict)
+
+    def volume(self, name: str) -> _Volume:
+        if name not in self.volumes:
+            raise VolumeError(f"volume {name!r} does not exist")
+        return self.volumes[name]
+
+    def relationship(self, rel_id: str) -> _Relationship:
+        if rel_id not in self.relationships:
+            raise RelationshipError(f"relationship {rel_id!r} does not exist")
+        return self.relationships[rel_id]
+
+    def relationship_into(self, volume: str) -> _Relationship | None:
+        """The relationship `volume` is the target of, if any (a target has one source)."""
+        found = [r for r in self.relationships.values() if r.target == volume]
+        return found[0] if found else None
+
+    def links(self) -> list[_Link]:
+        return [
+            (r.source, r.target, r.capacity_tracks is not None) for r in self.relationships.values()
+        ]
+
+    def change(self, volume: str, tracks: set[int], exclude: str | None = None) -> None:
+        """Volume's image is about to change on `tracks`: rule 0, then change recording.
+
+        Every relationship from `volume` receives the pending tracks (a space-efficient one
+        needs room for them, else it fails or the whole operation is rejected, by policy);
+        every incremental relationship on `volume` records the tracks. `exclude` is the
+        relationship being refreshed or reversed (its records restart empty).
+        """
+        for rel_id in sorted(self.relationships):
+            rel = self.relationships[rel_id]
+            if rel_id == exclude:
+                continue
+            received = rel.pending & tracks
+            if rel.source == volume and received and not rel.failed:
+                if rel.capacity_tracks is None:
+                    rel.receive(received)
+                elif len(rel.allocated | received) <= rel.capacity_tracks:
+                    rel.allocated |= received
+                    rel.receive(received)
+                elif rel.out_of_space == "inhibit_source_writes":
+                    raise OutOfSpaceError(
+                        f"space-efficient target {rel.target!r} of relationship {rel_id!r} "
+                        f"has no room for tracks {sorted(received)} of {volume!r}"
+                    )
+                else:
+                    rel.failed = True  # the change goes on without copying to it
+            if rel.incremental and rel.source == volume:
+                rel.src_changes |= tracks
+            if rel.incremental and rel.target == volume:
+                rel.tgt_changes |= tracks
+
+    def end_completed(self) -> None:
+        """Rule 5: a non-persistent background-copy relationship with nothing pending ends."""
+        for rel_id in sorted(self.relationships):
+            rel = self.relationships[rel_id]
+            if rel.background_copy and not rel.persistent and not rel.pending:
+                del self.relationships[rel_id]
+
+
+def _ancestors(volume: str, parent: dict[str, str]) -> set[str]:
+    """The volumes `volume` reads through (bounded: a bad group may hold a cycle)."""
+    seen: set[str] = set()
+    while volume in parent and parent[volume] not in seen:
+        volume = parent[volume]
+        seen.add(volume)
+    return seen
+
+
+def _check_establish(state: _State, spec: Establish, others: list[_Link], limit: int) -> None:
+    """Raise the first error (docs/semantics.md order) of establishing `spec`.
+
+    `others` are the other members of its consistency group, counted as if established.
+    """
+    if spec.id in state.relationships:
+        raise EstablishError(f"relationship id {spec.id!r} is in use")
+    source, target = state.volume(spec.source), state.volume(spec.target)
+    if spec.source == spec.target:
+        raise EstablishError(f"relationship {spec.id!r}: volume {spec.source!r} onto itself")
+    if (source.tracks, source.track_size) != (target.tracks, target.track_size):
+        raise EstablishError(
+            f"relationship {spec.id!r}: {spec.source!r} is {source.tracks}x{source.track_size}"
+            f" bytes, {spec.target!r} is {target.tracks}x{target.track_size}"
+        )
+    links = state.links() + others
+    parent = {t: s for s, t, _ in links}
+    if spec.target in parent:
+        raise EstablishError(
+            f"relationship {spec.id!r}: {spec.target!r} is already the target of "
+            f"{parent[spec.target]!r}"
+        )
+    if spec.target in _ancestors(spec.source, parent):
+        raise EstablishError(
+            f"relationship {spec.id!r}: {spec.target!r} is an ancestor of {spec.source!r}"
+        )
+    if sum(1 for s, _, _ in links if s == spec.source) >= limit:
+        raise EstablishError(
+            f"relationship {spec.id!r}: {spec.source!r} already has {limit} targets"
+        )
+    capacity = spec.target_capacity_tracks
+    if capacity is not None and (spec.background_copy or spec.incremental or capacity < 1):
+        raise EstablishError(
+            f"relationship {spec.id!r}: a space-efficient target needs NOCOPY, not "
+            f"incremental, and target_capacity_tracks >= 1 (got {capacity})"
+        )
+    if spec.out_of_space not in OUT_OF_SPACE_POLICIES:
+        raise EstablishError(
+            f"relationship {spec.id!r}: unknown out_of_space policy {spec.out_of_space!r}"
+        )
+    if capacity is not None and any(s == spec.target for s, _, _ in links):
+        raise EstablishError(
+            f"relationship {spec.id!r}: space-efficient target {spec.target!r} is a source"
+        )
+    if any(t == spec.source and se for _, t, se in links):
+        raise EstablishError(
+            f"relationship {spec.id!r}: source {spec.source!r} is a space-efficient target"
+        )
+
+
+def _establish_into(state: _State, spec: Establish) -> None:
+    """Apply a validated establish: the target's image becomes a full copy of the source's."""
+    source, target = state.volumes[spec.source], state.volumes[spec.target]
+    every = set(range(target.tracks))
+    stale = {t: target.track(t) for t in every}
+    state.change(spec.target, every)
+    target.image[:] = source.image
+    target.consistent = True
+    state.relationships[spec.id] = _Relationship(
+        id=spec.id,
+        source=spec.source,
+        target=spec.target,
+        background_copy=spec.background_copy,
+        persistent=spec.persistent or spec.incremental,
+        incremental=spec.incremental,
+        inhibit_target_writes=spec.inhibit_target_writes,
+        capacity_tracks=spec.target_capacity_tracks,
+        out_of_space=spec.out_of_space,
+        pending=set(every),
+        stale=stale,
+    )
+
+
+class Oracle:
+    """Naive reference FlashCopy system implementing `models.ops.FlashCopyAPI`.
+
+    >>> o = Oracle()
+    >>> o.create("A", 4, 2); o.create("B", 4, 2)
+    >>> o.write("A", 0, b"aabbccdd")
+    >>> o.establish(Establish("r1", "A", "B", background_copy=False))
+    >>> o.write("A", 0, b"XY")
+    >>> o.read("B", 0, 8)
+    b'aabbccdd'
+    """
+
+    def __init__(self, max_targets_per_source: int = 12) -> None:
+        self._max_targets = max_targets_per_source
+        self._state = _State()
+
+    # -- queries for tests ------------------------------------------------------------------
+
+    def consistent(self, volume: str) -> bool:
+        """False after a withdraw or fast reverse left `volume` with tracks it never got."""
+        return self._state.volume(volume).consistent
+
+    def relationship_ids(self) -> list[str]:
+        return sorted(self._state.relationships)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _draft(self) -> _State:
+        """A copy of the whole state to build an operation's outcome on."""
+        return copy.deepcopy(self._state)
+
+    def _commit(self, state: _State) -> None:
+        state.end_completed()
+        self._state = state
+
+    def _check_io(self, volume: str, offset: int, length: int) -> _Volume:
+        vol = self._state.volume(volume)
+        size = vol.tracks * vol.track_size
+        if offset < 0 or length < 1 or offset + length > size:
+            raise AddressError(
+                f"volume {volume!r}: I/O at offset {offset} length {length} outside 0..{size}"
+            )
+        return vol
+
+    # -- FlashCopyAPI -----------------------------------------------------------------------
+
+    def create(self, volume: str, tracks: int, track_size: int) -> None:
+        if volume in self._state.volumes:
+            raise VolumeError(f"volume {volume!r} exists already")
+        if tracks < 1 or track_size < 1:
+            raise VolumeError(f"volume {volume!r}: {tracks} tracks of {track_size} bytes")
+        self._state.volumes[volume] = _Volume(tracks, track_size, bytearray(tracks * track_size))
+
+    def read(self, volume: str, offset: int, length: int) -> bytes:
+        vol = self._check_io(volume, offset, length)
+        rel = self._state.relationship_into(volume)
+        if rel is not None and rel.failed:
+            raise RelationshipFailedError(f"volume {volume!r}: relationship {rel.id!r} failed")
+        return bytes(vol.image[offset : offset + length])
+
+    def write(self, volume: str, offset: int, data: bytes) -> None:
+        """Rule 0 for `volume`'s targets, then rule 3 if it is a target, then the data."""
+        vol = self._check_io(volume, offset, len(data))
+        covered = vol.covered(offset, len(data))
+        rel = self._state.relationship_into(volume)
+        if rel is not None:
+            if rel.inhibit_target_writes:
+                raise WriteInhibitedError(
+                    f"volume {volume!r}: relationship {rel.id!r} inhibits target writes"
+                )
+            if rel.failed:
+                raise RelationshipFailedError(f"volume {volume!r}: relationship {rel.id!r} failed")
+            if rel.capacity_tracks is not None and (
+                len(rel.allocated | covered) > rel.capacity_tracks
+            ):
+                message = f"volume {volume!r}: no room for tracks {sorted(covered)}"
+                if rel.out_of_space == "inhibit_source_writes":
+                    raise OutOfSpaceError(message)
+                rel.failed = True  # the documented exception: it fails, as it must
+                raise RelationshipFailedError(f"{message}: relationship {rel.id!r} failed")
+        state = self._draft()
+        state.change(volume, covered)
+        into = state.relationship_into(volume)
+        if into is not None:
+            # A full-track write just clears the bit; a partial one is pre-copied first,
+            # which leaves the same image since the target already reads as the source.
+            if into.capacity_tracks is not None:
+                into.allocated |= covered
+            into.receive(covered)
+        state.volumes[volume].image[offset : offset + len(data)] = data
+        self._commit(state)
+
+    def establish(self, spec: Establish) -> None:
+        _check_establish(self._state, spec, [], self._max_targets)
+        state = self._draft()
+        _establish_into(state, spec)
+        self._commit(state)
+
+    def establish_group(self, specs: tuple[Establish, ...]) -> None:
+        """Rule 10: validate the group as a whole, then establish all members or none."""
+        if not specs:
+            raise EstablishError("a consistency group needs at least one relationship")
+        ids = [s.id for s in specs]
+        if len(set(ids)) != len(ids):
+            raise EstablishError(f"consistency group repeats a relationship id: {ids}")
+        for spec in specs:
+            if spec.id in self._state.relationships:
+                raise EstablishError(f"relationship id {spec.id!r} is in use")
+        targets = [s.target for s in specs]
+        if len(set(targets)) != len(targets):
+            raise EstablishError(f"consistency group repeats a target: {targets}")
+        both = {s.source for s in specs} & set(targets)
+        if both:
+            raise EstablishError(f"consistency group: {sorted(both)} both source and target")
+        for i, spec in enumerate(specs):
+            others = [
+                (o.source, o.target, o.target_capacity_tracks is not None)
+                for j, o in enumerate(specs)
+                if j != i
+            ]
+            _check_establish(self._state, spec, others, self._max_targets)
+        state = self._draft()
+        for spec in specs:
+            _establish_into(state, spec)
+        self._commit(state)
+
+    def background_copy(self, rel_id: str, tracks: int) -> int:
+        """Rule 4: copy up to `tracks` pending tracks, lowest first; return how many."""
+        rel = self._state.relationship(rel_id)
+        if not rel.background_copy:
+            raise RelationshipError(f"relationship {rel_id!r} is NOCOPY")
+        if tracks < 1:
+            raise RelationshipError(f"relationship {rel_id!r}: background copy of {tracks}")
+        state = self._draft()
+        rel = state.relationships[rel_id]
+        copied = set(sorted(rel.pending)[:tracks])
+        rel.receive(copied)
+        self._commit(state)
+        return len(copied)
+
+    def refresh(self, rel_id: str) -> None:
+        """Rule 7: a new point in time; only recorded tracks need copying again."""
+        if not self._state.relationship(rel_id).incremental:
+            raise RelationshipError(f"relationship {rel_id!r} is not incremental")
+        state = self._draft()
+        rel = state.relationships[rel_id]
+        source, target = state.volumes[rel.source], state.volumes[rel.target]
+        recorded = rel.src_changes | rel.tgt_changes
+        changed = recorded - rel.pending
+        for t in changed:
+            rel.stale[t] = target.track(t)
+        state.change(rel.target, changed, exclude=rel_id)
+        rel.pending |= recorded
+        rel.src_changes, rel.tgt_changes = set(), set()
+        target.image[:] = source.image
+        target.consistent = True
+        self._commit(state)
+
+    def reverse(self, rel_id: str, fast: bool = False) -> None:
+        """Rule 11: restore the source to the target's image and flip the direction."""
+        rel = self._state.relationship(rel_id)
+        if not rel.incremental:
+            raise RelationshipError(f"relationship {rel_id!r} is not incremental")
+        if not fast and rel.pending:
+            raise RelationshipError(
+                f"relationship {rel_id!r}: {len(rel.pending)} tracks not yet copied; "
+                "use fast reverse"
+            )
+        other = self._state.relationship_into(rel.source)
+        if other is not None:
+            raise RelationshipError(
+                f"relationship {rel_id!r}: source {rel.source!r} is the target of {other.id!r}"
+            )
+        if sum(1 for r in self._state.relationships.values() if r.source == rel.target) >= (
+            self._max_targets
+        ):
+            raise RelationshipError(
+                f"relationship {rel_id!r}: {rel.target!r} already has {self._max_targets} targets"
+            )
+        state = self._draft()
+        rel = state.relationships[rel_id]
+        old_source, old_target = state.volumes[rel.source], state.volumes[rel.target]
+        recorded = rel.src_changes | rel.tgt_changes
+        uncopied, old_stale = set(rel.pending), rel.stale
+        restored = bytes(old_target.image)
+        rel.source, rel.target = rel.target, rel.source
+        rel.pending = set(recorded)
+        rel.stale = {t: old_source.track(t) for t in recorded}
+        rel.src_changes, rel.tgt_changes = set(), set()
+        state.change(rel.target, recorded, exclude=rel_id)
+        old_source.image[:] = restored
+        old_source.consistent = True
+        if uncopied:  # fast reverse: the tracks the old target never received revert
+            state.change(rel.source, uncopied, exclude=rel_id)
+            for t in uncopied:
+                old_target.set_track(t, old_stale[t])
+            old_target.consistent = False
+            rel.src_changes |= uncopied  # the new source now differs there: refresh recopies
+        self._commit(state)
+
+    def withdraw(self, rel_id: str) -> None:
+        """Rule 6: end at once; never-copied tracks show the target's old content."""
+        self._state.relationship(rel_id)
+        state = self._draft()
+        rel = state.relationships.pop(rel_id)
+        target = state.volumes[rel.target]
+        state.change(rel.target, rel.pending)
+        for t in rel.pending:
+            target.set_track(t, rel.stale[t])
+        if rel.pending:
+            target.consistent = False
+        self._commit(state)
