@@ -1,0 +1,142 @@
+"""The step machinery: phases, locks, whole-volume steps, and state as data."""
+
+from __future__ import annotations
+
+from models import System
+from models.actions import ApplyData, ClearBits, ReadTracks, RecordChanges, WriteTracks
+from models.ops import Establish, Withdraw
+from models.steps import ACT, DONE, LOCK, PHASES, PLAN, UNLOCK, enabled, run, step
+
+
+def pair(background_copy=True, incremental=False):
+    system = System()
+    for name in "ABC":
+        system.create(name, 4, 4)
+    system.write("A", 0, b"aaaabbbbccccdddd")
+    system.establish(Establish("r1", "A", "B", background_copy, incremental))
+    return system
+
+
+def phases_of(system, op):
+    seen = []
+    while op.phase != DONE:
+        seen.append(PHASES[op.phase])
+        step(system, op)
+    return seen
+
+
+def test_a_source_write_plans_copy_before_write_then_applies_and_records():
+    system = pair(background_copy=False, incremental=True)
+    op = system.start_write("A", 5, b"XY")
+    step(system, op)  # LOCK
+    assert op.phase == PLAN
+    assert op.locks == (("A", 1), ("B", 1))
+    step(system, op)  # PLAN
+    assert op.plan == (
+        ReadTracks((("A", 1, 2),), "copy_before_write"),
+        WriteTracks("B", 1, "copy_before_write"),
+        ClearBits("r1", 1, 2),
+        ApplyData("A", 5, b"XY"),
+        RecordChanges("A", 1, 2),
+    )
+    assert phases_of(system, op) == ["act"] * 5 + ["unlock"]
+    assert system.read("B", 0, 16) == b"aaaabbbbccccdddd"
+    assert system.read("A", 4, 4) == b"bXYb"
+
+
+def test_a_partial_target_write_first_pulls_the_track_through_the_chain():
+    system = pair(background_copy=False)
+    system.establish(Establish("r2", "B", "C", background_copy=False))
+    op = system.start_write("C", 9, b"Q")
+    step(system, op)
+    step(system, op)
+    assert op.plan == (
+        ReadTracks((("A", 2, 3),), "target_precopy"),
+        WriteTracks("C", 2, "target_precopy"),
+        ClearBits("r2", 2, 3),
+        ApplyData("C", 9, b"Q"),
+    )
+    run(system, op)
+    assert system.read("C", 8, 4) == b"cQcc"
+
+
+def test_a_write_waits_while_a_background_copy_holds_the_track():
+    system = pair()
+    copy = system.start_copy("r1", 1)
+    step(system, copy)  # LOCK track 0 of A and B
+    write = system.start_write("A", 0, b"NEW!")
+    other = system.start_write("A", 4, b"ok")
+    assert not enabled(system, write)
+    assert enabled(system, other)
+    run(system, copy)
+    assert enabled(system, write)
+    run(system, write)
+    assert system.read("B", 0, 4) == b"aaaa"
+    assert copy.copied == 1
+
+
+def test_a_whole_volume_step_waits_until_its_volumes_have_no_locked_track():
+    system = pair()
+    read = system.start_read("B", 0, 4)
+    step(system, read)
+    withdraw = system.start_control(Withdraw("r1"))
+    assert not enabled(system, withdraw)
+    run(system, read)
+    assert enabled(system, withdraw)
+    assert phases_of(system, withdraw) == ["lock"]
+    assert "r1" not in system.relationships
+
+
+def test_an_error_found_when_planning_releases_the_locks_and_changes_nothing():
+    system = pair(background_copy=False)
+    system.withdraw("r1")
+    system.establish(Establish("r2", "A", "B", background_copy=False, inhibit_target_writes=True))
+    before = system.fingerprint()
+    op = system.start_write("B", 0, b"no")
+    assert phases_of(system, op) == ["lock", "plan", "unlock"]
+    assert "inhibits target writes" in str(op.error)
+    assert system.fingerprint() == before
+    assert not system.locks
+
+
+def test_an_io_past_the_end_ends_at_the_lock_step_with_an_address_error():
+    system = pair()
+    op = system.start_read("A", 15, 2)
+    assert enabled(system, op)
+    assert phases_of(system, op) == ["lock"]
+    assert str(op.error) == "volume A: bytes 15..16 pass the end of the volume (16 bytes)"
+
+
+def test_a_copy_of_a_relationship_that_has_ended_does_nothing():
+    system = pair()
+    system.background_copy("r1", 4)
+    assert "r1" not in system.relationships
+    op = run(system, system.start_copy("r1", 1))
+    assert (op.copied, op.error, op.plan) == (0, None, ())
+
+
+def test_a_clone_is_independent_and_fingerprints_compare_states():
+    system = pair()
+    twin = system.clone()
+    assert twin.fingerprint() == system.fingerprint()
+    twin.write("A", 0, b"zz")
+    assert twin.fingerprint() != system.fingerprint()
+    assert system.read("A", 0, 2) == b"aa"
+    assert twin.read("B", 0, 4) == b"aaaa"
+    system.write("A", 0, b"zz")
+    assert twin.fingerprint() == system.fingerprint()
+
+
+def test_an_in_flight_operation_is_data_that_fingerprints_its_progress():
+    system = pair()
+    first = system.start_write("A", 0, b"x")
+    second = system.start_write("A", 0, b"x")
+    assert first.fingerprint() == second.fingerprint()
+    step(system, first)
+    assert first.fingerprint() != second.fingerprint()
+    assert (first.phase, second.phase) == (PLAN, LOCK)
+    step(system, first)
+    assert first.phase == ACT
+    while first.phase == ACT:
+        step(system, first)
+    assert first.phase == UNLOCK
