@@ -8,11 +8,15 @@ policies, on track sizes from 1 byte to 64 KiB."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+
 from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from models import System
+from models.backend import file_backend_in, memory_backend
 from models.errors import FlashCopyError
 from models.ops import Establish
 from models.oracle import Oracle
@@ -53,7 +57,7 @@ class EngineMatchesOracle(RuleBasedStateMachine):
     def create_volumes(self, track_size, tracks, limit):
         from models.relationship import Profile
 
-        self.engine = System(profile=Profile("test", limit))
+        self.engine = System(profile=Profile("test", limit), backend_factory=self.backends())
         self.oracle = Oracle(max_targets_per_source=limit)
         self.size = tracks * track_size
         self.track_size = track_size
@@ -64,6 +68,9 @@ class EngineMatchesOracle(RuleBasedStateMachine):
         # one volume of another geometry, so size mismatches are tried too
         for impl in (self.engine, self.oracle):
             impl.create("Z", tracks + 1, track_size)
+
+    def backends(self):
+        return memory_backend
 
     def both(self, method, *args):
         got = outcome(getattr(self.engine, method), *args)
@@ -141,3 +148,22 @@ class EngineMatchesOracle(RuleBasedStateMachine):
 
 EngineMatchesOracle.TestCase.settings = settings(max_examples=4000, stateful_step_count=30)
 test_engine_matches_oracle = EngineMatchesOracle.TestCase
+
+
+class EngineOnSparseFilesMatchesOracle(EngineMatchesOracle):
+    """The same, with every volume a sparse file (holes punched, data runs found by seek)."""
+
+    def backends(self):
+        self.folder = tempfile.mkdtemp(prefix="flashsim-diff-")
+        return file_backend_in(self.folder)
+
+    def teardown(self):
+        if hasattr(self, "engine"):
+            self.engine.close()
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+EngineOnSparseFilesMatchesOracle.TestCase.settings = settings(
+    max_examples=400, stateful_step_count=30
+)
+test_engine_on_sparse_files_matches_oracle = EngineOnSparseFilesMatchesOracle.TestCase
