@@ -20,6 +20,12 @@ if TYPE_CHECKING:
     from models.system import System
 
 
+#: 2**28 tracks: 16 TiB at 64 KiB, a 32 MiB bitmap per relationship.
+MAX_TRACKS = 1 << 28
+#: 64 MiB: larger than any controller's track or grain by far.
+MAX_TRACK_SIZE = 1 << 26
+
+
 def execute(system: System, actions: Sequence[Action]) -> None:
     """Perform a plan at once (inside one atomic whole-volume step)."""
     from models.steps import CONTROL, InFlight
@@ -36,6 +42,15 @@ def create(system: System, name: str, tracks: int, track_size: int) -> None:
         raise VolumeError(f"volume {name}: tracks must be >= 1, got {tracks}")
     if track_size < 1:
         raise VolumeError(f"volume {name}: track_size must be >= 1, got {track_size}")
+    if tracks > MAX_TRACKS:
+        raise VolumeError(
+            f"volume {name}: {tracks} tracks is over the limit of {MAX_TRACKS} (a bitmap is "
+            f"{MAX_TRACKS // 8 // (1 << 20)} MiB there)"
+        )
+    if track_size > MAX_TRACK_SIZE:
+        raise VolumeError(
+            f"volume {name}: track_size {track_size} is over the limit of {MAX_TRACK_SIZE} bytes"
+        )
     system.add_volume(name, tracks, track_size)
 
 
@@ -187,7 +202,8 @@ def withdraw(system: System, rel_id: str) -> None:
     """Rule 6: end at once; uncopied tracks show the target's own old content."""
     rel = system.relationship(rel_id)
     runs = rel.bitmap.runs(0, len(rel.bitmap))
-    _change(system, rel.target, runs, exclude=rel.id)
+    if system.mutant != "withdraw_skips_rule0":  # mutant: T's own targets never receive
+        _change(system, rel.target, runs, exclude=rel.id)
     system.remove_relationship(rel)
     if runs:
         system.volume(rel.target).consistent = False
@@ -199,6 +215,8 @@ def refresh(system: System, rel_id: str) -> None:
     if not rel.options.incremental:
         raise RelationshipError(f"relationship {rel_id} is not incremental: it cannot be refreshed")
     recorded = rel.recorded()
+    if system.mutant == "refresh_ignores_target_changes":  # mutant: source side only
+        recorded = rel.source_changes.copy()  # type: ignore[union-attr]
     changing = recorded.difference(rel.bitmap)
     _change(system, rel.target, changing.runs(0, len(changing)), exclude=rel.id)
     rel.bitmap = rel.bitmap.union(recorded)

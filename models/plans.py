@@ -66,7 +66,9 @@ def plan_receive(
         runs = [run for first, end in ranges for run in rel.bitmap.runs(first, end)]
         if not runs:
             continue
-        if rel.allocated is not None and _out_of_space(rel, sum(e - f for f, e in runs), volume):
+        ignore_space = system.mutant == "space_limit_ignored"  # mutant: capacity never checked
+        needed = sum(e - f for f, e in runs)
+        if rel.allocated is not None and not ignore_space and _out_of_space(rel, needed, volume):
             actions.append(FailRelationship(rel.id))
             continue
         step = copy_extent_tracks(system.volumes[volume].track_size)
@@ -111,7 +113,7 @@ def plan_write(system: System, volume: str, offset: int, data: bytes) -> tuple[A
                 f"volume {volume} is the target of {rel_in.id}, which inhibits target writes"
             )
         _check_not_failed(rel_in)
-        if rel_in.allocated is not None:
+        if rel_in.allocated is not None and system.mutant != "space_limit_ignored":  # mutant
             needed = (end - first) - rel_in.allocated.count_range(first, end)
             if needed and _out_of_space(rel_in, needed, volume):
                 error = RelationshipFailedError(
@@ -124,13 +126,18 @@ def plan_write(system: System, volume: str, offset: int, data: bytes) -> tuple[A
         partial = sorted(
             {t for t, cut in ((first, offset % ts), (end - 1, (offset + len(data)) % ts)) if cut}
         )
+        if system.mutant == "no_target_precopy":  # mutant: a partial write pulls nothing
+            partial = []
         for track in partial:
             if rel_in.bitmap.test(track):
                 runs = tuple(system.resolve(rel_in.source, track, track + 1))
                 actions.append(ReadTracks(runs, TARGET_PRECOPY))
                 actions.append(WriteTracks(volume, track, TARGET_PRECOPY))
         actions.extend(ClearBits(rel_in.id, f, e) for f, e in rel_in.bitmap.runs(first, end))
-    actions.append(ApplyData(volume, offset, data))
+    if system.mutant == "copy_after_write":  # mutant: the data lands before the copies read
+        actions.insert(0, ApplyData(volume, offset, data))
+    else:
+        actions.append(ApplyData(volume, offset, data))
     if system.records_changes(volume):
         actions.append(RecordChanges(volume, first, end))
     return tuple(actions)
@@ -170,8 +177,14 @@ def plan_copy(system: System, rel: Relationship, first: int, end: int) -> tuple[
     """Background copy (rule 4) of the tracks of [first, end) whose bits are still set, as
     the source reads them."""
     actions: list[Action] = []
-    for lo, hi in rel.bitmap.runs(first, end):
+    runs = rel.bitmap.runs(first, end)
+    if system.mutant == "copy_no_recheck":  # mutant: copies what it chose before locking
+        runs = [(first, end)]
+    for lo, hi in runs:
         actions.append(ReadTracks(tuple(system.resolve(rel.source, lo, hi)), BACKGROUND))
+        if system.mutant == "clear_before_copy":  # mutant: the bit clears before the data lands
+            actions.append(ClearBits(rel.id, lo, hi))
         actions.append(WriteTracks(rel.target, lo, BACKGROUND))
-        actions.append(ClearBits(rel.id, lo, hi))
+        if system.mutant not in ("clear_before_copy", "copy_never_clears"):  # mutant: no clear
+            actions.append(ClearBits(rel.id, lo, hi))
     return tuple(actions)

@@ -32,6 +32,8 @@ LOCK, PLAN, ACT, UNLOCK, DONE = range(5)
 PHASES = ("lock", "plan", "act", "unlock", "done")
 
 READ, WRITE, COPY, CONTROL = "read", "write", "copy", "control"
+#: The lock key (volume, SPACE_POOL) guards a space-efficient target's allocation count.
+SPACE_POOL = -1
 
 
 @dataclass(slots=True, eq=False)
@@ -73,17 +75,41 @@ class InFlight:
 
 def _wanted_locks(system: System, op: InFlight) -> tuple[tuple[str, int], ...] | None:
     """The locks LOCK must take, fixing op.first/op.end; None if the op ends at once."""
+    mutant = system.mutant
     if op.kind == COPY:
         rel = system.relationships.get(op.relationship or "")
-        if rel is None or not rel.bitmap.count:
+        if rel is None or not rel.options.background_copy:
+            return None  # rule 4: NOCOPY relationships get no background copy
+        if not rel.bitmap.count and not (mutant == "copy_no_recheck" and op.end):
             return None
-        runs = rel.bitmap.lowest_runs(op.limit)
-        op.first, op.end = runs[0]
+        if not (mutant == "copy_no_recheck" and op.end):  # mutant: keeps its earlier choice
+            op.first, op.end = rel.bitmap.lowest_runs(op.limit)[0]
         volume = rel.source
     else:
         volume = op.volume
         op.first, op.end = system.volume(volume).track_range(op.offset, op.length)
-    return tuple((member, t) for member in system.family(volume) for t in range(op.first, op.end))
+    if mutant == "skip_lock":  # mutant: LOCK takes no locks at all
+        return ()
+    # mutant lock_written_volume_only: the volume written (or copied from), not the family
+    members = (volume,) if mutant == "lock_written_volume_only" else system.family(volume)
+    if mutant == "lock_volume_by_volume":  # mutant: own volume first, not the global order
+        members = (volume, *(m for m in members if m != volume))
+    keys = tuple((member, t) for member in members for t in range(op.first, op.end))
+    if op.kind == WRITE:
+        keys += _space_pools(system, members)
+    return keys
+
+
+def _space_pools(system: System, members: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    """A write may allocate on any space-efficient target of its family (a copy-before-write
+    or the write itself), and two writes to different tracks must not both pass the capacity
+    check before either allocates: the target's space pool is a lock of its own, SPACE_POOL."""
+    pools = []
+    for member in members:
+        rel = system.incoming_relationship(member)
+        if rel is not None and rel.allocated is not None:
+            pools.append((member, SPACE_POOL))
+    return tuple(pools)
 
 
 def enabled(system: System, op: InFlight) -> bool:
@@ -92,12 +118,24 @@ def enabled(system: System, op: InFlight) -> bool:
         return op.phase != DONE
     if op.kind == CONTROL:
         return not any(system.locked_volumes.get(v) for v in system.control_scope(op.control))
+    if system.mutant == "copy_no_recheck" and op.kind == COPY and not op.end:
+        return True  # mutant: choosing the track is a step of its own, before the lock
     try:
         wanted = _wanted_locks(system, op)
     except FlashCopyError:
         return True  # the step will end the operation with the error
+    if system.mutant == "lock_volume_by_volume" and wanted:
+        wanted = _next_volume(wanted, op.locks)  # mutant: one volume's locks per step
     locks = system.locks
     return wanted is None or not any(key in locks for key in wanted)
+
+
+def _next_volume(
+    wanted: tuple[tuple[str, int], ...], held: tuple[tuple[str, int], ...]
+) -> tuple[tuple[str, int], ...]:
+    """Mutant lock_volume_by_volume: the wanted locks of the first volume not yet held."""
+    rest = [key for key in wanted if key not in held]
+    return tuple(key for key in rest if key[0] == rest[0][0])
 
 
 def step(system: System, op: InFlight) -> None:
@@ -106,6 +144,9 @@ def step(system: System, op: InFlight) -> None:
     if phase == ACT:
         action = op.plan[op.pc]
         perform(system, op, action)
+        if system.mutant == "clear_before_copy" and op.kind == COPY and type(action) is ClearBits:
+            system.release(op.locks)  # mutant: the cleared track is unlocked before it lands
+            op.locks = ()
         op.pc += 1
         if op.pc == len(op.plan) or op.error is not None:
             op.phase = UNLOCK
@@ -117,17 +158,27 @@ def step(system: System, op: InFlight) -> None:
                 op.error = error
             op.phase = DONE
             return
+        choosing = system.mutant == "copy_no_recheck" and op.kind == COPY and not op.end
         try:
             wanted = _wanted_locks(system, op)
         except FlashCopyError as error:
             op.error = error
             op.phase = DONE
             return
+        if choosing and wanted is not None:  # mutant: the track is chosen, not yet locked
+            return
         if wanted is None:
             op.phase = DONE
             return
-        system.acquire(op.id, wanted)
-        op.locks = wanted
+        if system.mutant == "lock_volume_by_volume":  # mutant: a volume per step, may deadlock
+            part = _next_volume(wanted, op.locks)
+            system.acquire(op.id, part)
+            op.locks += part
+            if len(op.locks) < len(wanted):
+                return
+        else:
+            system.acquire(op.id, wanted)
+            op.locks = wanted
         op.phase = PLAN
     elif phase == PLAN:
         try:

@@ -44,6 +44,7 @@ class System:
         self.locked_volumes: dict[str, int] = {}  # volume -> number of locked tracks
         self._families: dict[str, tuple[str, ...]] = {}
         self._next_op = 0
+        self.mutant: str | None = None  # a seeded bug of models.check.mutants; None = correct
 
     # -- lookups ---------------------------------------------------------------------------
     def volume(self, name: str) -> Volume:
@@ -95,7 +96,10 @@ class System:
         for lo, hi in runs:
             if pos < lo:
                 out.append((volume, pos, lo))
-            out.extend(self.resolve(rel.source, lo, hi))
+            if self.mutant == "cascade_read_one_level":  # mutant: one level up, never the chain
+                out.append((rel.source, lo, hi))
+            else:
+                out.extend(self.resolve(rel.source, lo, hi))
             pos = hi
         if pos < end:
             out.append((volume, pos, end))
@@ -304,6 +308,7 @@ class System:
         twin.locks = dict(self.locks)
         twin.locked_volumes = dict(self.locked_volumes)
         twin._next_op = self._next_op
+        twin.mutant = self.mutant
         return twin
 
     def close(self) -> None:

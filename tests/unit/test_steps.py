@@ -140,3 +140,29 @@ def test_an_in_flight_operation_is_data_that_fingerprints_its_progress():
     while first.phase == ACT:
         step(system, first)
     assert first.phase == UNLOCK
+
+
+def test_a_background_copier_on_a_nocopy_relationship_copies_nothing():
+    system = pair(background_copy=False)
+    op = run(system, system.start_copy("r1", 4))
+    assert (op.copied, op.error, op.plan) == (0, None, ())
+    assert system.relationships["r1"].bitmap.count == 4
+
+
+def test_writes_sharing_a_space_efficient_target_take_its_space_pool_in_turn():
+    system = System()
+    for name in "AB":
+        system.create(name, 4, 4)
+    system.establish(
+        Establish("se", "A", "B", background_copy=False, target_capacity_tracks=1,
+                  out_of_space="inhibit_source_writes")
+    )  # fmt: skip
+    first, second = system.start_write("A", 0, b"1111"), system.start_write("A", 4, b"2222")
+    step(system, first)
+    assert ("B", -1) in first.locks
+    assert not enabled(system, second)  # the capacity check must not race the allocation
+    run(system, first)
+    run(system, second)
+    assert "has 0 of 1 tracks left" in str(second.error)
+    assert system.relationships["se"].allocated.count == 1
+    assert system.read("A", 0, 8) == b"1111\x00\x00\x00\x00"

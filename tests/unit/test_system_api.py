@@ -526,3 +526,14 @@ def test_fail_relationship_lets_an_establish_onto_the_source_go_on_and_fails_the
         system.read("B", 0, 16)
     system.withdraw("r1")
     assert reads(system, "A", "B") == {"A": image("C"), "B": image("B")}
+
+
+def test_a_volume_over_the_size_limits_is_rejected_by_name():
+    from models.control import MAX_TRACK_SIZE, MAX_TRACKS
+
+    system = System()
+    with pytest.raises(VolumeError, match=r"volume V: 268435457 tracks is over the limit"):
+        system.create("V", MAX_TRACKS + 1, 1)
+    with pytest.raises(VolumeError, match=r"volume V: track_size 67108865 is over the limit"):
+        system.create("V", 1, MAX_TRACK_SIZE + 1)
+    assert system.volumes == {}

@@ -1,0 +1,286 @@
+"""Breadth-first explicit-state search over a check configuration, with shortest
+counterexamples.
+
+The hot loop keeps plain dicts and lists: `seen` maps a world's key (engine fingerprint,
+processes, oracle) to its index, `parents[i]` is (parent index, process index) and `events[i]`
+the step that reached it. Safety properties are checked on every transition before
+deduplication; BFS order makes the first violation found one of the shortest. networkx holds
+the explored graph only for the progress analysis (strongly connected components), built from
+the edge list after the search.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from models.check import properties as props
+from models.check.config import CheckConfig
+from models.check.world import (
+    Event,
+    Violation,
+    World,
+    advance,
+    choices,
+    initial_world,
+    is_final,
+    is_local,
+    state_checks,
+)
+
+#: Above this many states the progress (cycle) analysis is skipped, and the result says so.
+MAX_GRAPH_STATES = 500_000
+
+
+@dataclass(frozen=True, slots=True)
+class Counterexample:
+    property: str
+    message: str
+    schedule: tuple[str, ...]  # process names, one per step
+    events: tuple[Event, ...]
+
+
+@dataclass(slots=True)
+class CheckResult:
+    """What a search found; `exhaustive` is False when a bound stopped it."""
+
+    config: str
+    mutant: str | None
+    states: int = 0
+    edges: int = 0
+    depth: int = 0
+    exhaustive: bool = True
+    bound: str = ""  # which bound stopped the search
+    counterexample: Counterexample | None = None
+    witnessed: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()  # required sometimes-properties never reached
+    progress_checked: bool = False
+    reduced: bool = False  # partial-order reduction on
+    elapsed_s: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def vacuous(self) -> bool:
+        """An exhaustive search never reached a required sometimes-property."""
+        return self.exhaustive and bool(self.missing)
+
+    @property
+    def holds(self) -> bool:
+        """No violation and not vacuous (within the stated search: see `summary`)."""
+        return self.counterexample is None and not self.vacuous
+
+    @property
+    def states_per_s(self) -> float:
+        return self.states / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def summary(self) -> str:
+        """One line: the verdict and the size of the search, honest about bounds."""
+        if self.counterexample is not None:
+            cex = self.counterexample
+            return (
+                f"violation of {cex.property} after {len(cex.events)} steps "
+                f"(searched {self.states} states)"
+            )
+        if self.exhaustive:
+            kind = "exhaustive with partial-order reduction" if self.reduced else "exhaustive"
+            extent = f"{kind}: {self.states} states, {self.edges} edges, depth {self.depth}"
+        else:
+            extent = f"bounded: {self.states} states, depth {self.depth} ({self.bound})"
+        if self.vacuous:
+            verdict = f"vacuous: never reached {', '.join(self.missing)}"
+        elif self.missing:
+            verdict = f"properties hold, not yet reached: {', '.join(self.missing)}"
+        else:
+            verdict = "properties hold"
+        return f"{verdict} ({extent})"
+
+
+def _path(index: int, parents: list[tuple[int, int]]) -> list[int]:
+    path = []
+    while index > 0:
+        path.append(index)
+        index = parents[index][0]
+    path.reverse()
+    return path
+
+
+def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
+    config: CheckConfig,
+    mutant: str | None = None,
+    max_states: int | None = None,
+    max_depth: int | None = None,
+    progress: bool = True,
+    reduce: bool = False,
+    depth_first: bool = False,
+    states_out: set[tuple[object, ...]] | None = None,
+) -> CheckResult:
+    """Search every interleaving of `config`'s processes (within the bounds).
+
+    Returns a `CheckResult` with the first (shortest) counterexample found, if any. With
+    `progress`, the explored graph is kept and checked for cycles. With `reduce`, the
+    partial-order reduction (`world.is_local`) explores an ample set of one local step where
+    there is one; the cycle analysis is then skipped (it runs on the full graph only).
+    `depth_first` explores in DFS order instead (same states when exhaustive; counterexamples
+    are then not the shortest): a cross-check of the search itself. `states_out`, if given,
+    receives the keys of every state found (for differential tests).
+    """
+    max_states = config.max_states if max_states is None else max_states
+    max_depth = config.max_depth if max_depth is None else max_depth
+    started = time.perf_counter()
+    setting, world0 = initial_world(config, mutant)
+    result = CheckResult(config.path, mutant, reduced=reduce)
+    seen: dict[tuple[object, ...], int] = {world0.key(): 0}
+    parents: list[tuple[int, int]] = [(-1, -1)]
+    events: list[Event] = [Event("", "", "", "")]  # the initial state has no step
+    depths = [0]
+    edges: list[tuple[int, int, int]] = []  # (from, to, process)
+    keep_edges = progress and not reduce
+    edge_count = 0
+    witnessed: set[str] = set()
+    frontier: deque[tuple[int, World]] = deque([(0, world0)])
+    names = [p.name for p in config.processes]
+
+    def fail(parent: int, proc: int, event: Event, violation: Violation) -> None:
+        steps = _path(parent, parents)
+        result.counterexample = Counterexample(
+            violation.property,
+            violation.message,
+            (*tuple(names[parents[i][1]] for i in steps), names[proc]),
+            (*tuple(events[i] for i in steps), event),
+        )
+
+    while frontier and result.counterexample is None:
+        index, world = frontier.pop() if depth_first else frontier.popleft()
+        depth = depths[index]
+        ready = choices(world, setting)
+        if not ready:
+            if not is_final(world, setting):
+                steps = _path(index, parents)
+                result.counterexample = Counterexample(
+                    "no_deadlock",
+                    "no process can take a step, yet not every process is done",
+                    tuple(names[parents[i][1]] for i in steps),
+                    tuple(events[i] for i in steps),
+                )
+                break
+            message = props.copy_completes(world.system, setting.copied)
+            if message is not None:
+                fail_at = _path(index, parents)
+                result.counterexample = Counterexample(
+                    "copy_completes",
+                    message,
+                    tuple(names[parents[i][1]] for i in fail_at),
+                    tuple(events[i] for i in fail_at),
+                )
+                break
+            continue
+        if reduce and len(ready) > 1:
+            for proc in ready:
+                if is_local(world, proc):
+                    ready = [proc]
+                    break
+        if depth >= max_depth:
+            result.exhaustive = False
+            result.bound = f"max depth {max_depth}"
+            continue
+        for proc in ready:
+            new, event, violations, found = advance(world, setting, proc, check_state=False)
+            witnessed.update(found)
+            if violations:
+                fail(index, proc, event, violations[0])
+                break
+            key = new.key()
+            target = seen.get(key)
+            if target is None:
+                violations, found = state_checks(new)
+                witnessed.update(found)
+                if violations:
+                    fail(index, proc, event, violations[0])
+                    break
+                if len(seen) >= max_states:
+                    result.exhaustive = False
+                    result.bound = f"max states {max_states}"
+                    frontier.clear()
+                    break
+                target = len(parents)
+                seen[key] = target
+                parents.append((index, proc))
+                events.append(event)
+                depths.append(depth + 1)
+                frontier.append((target, new))
+            edge_count += 1
+            if keep_edges:
+                edges.append((index, target, proc))
+    if states_out is not None:
+        states_out.update(seen)
+    result.states = len(parents)
+    result.edges = edge_count
+    result.depth = max(depths)
+    result.witnessed = tuple(sorted(witnessed))
+    if result.counterexample is None:
+        result.missing = tuple(s for s in config.sometimes if s not in witnessed)
+        if keep_edges and result.exhaustive and result.states <= MAX_GRAPH_STATES:
+            result.progress_checked = True
+            cycle = _find_cycle(len(parents), edges)
+            if cycle is not None:
+                entry, loop = cycle
+                prefix = [names[parents[i][1]] for i in _path(entry, parents)]
+                schedule = (*prefix, *(names[p] for p in loop))
+                result.counterexample = Counterexample(
+                    "no_copy_starvation_cycle",
+                    f"steps {len(prefix) + 1}-{len(schedule)} return to the state after step "
+                    f"{len(prefix)}: a cycle that can repeat forever, the copy never completing",
+                    schedule,
+                    _events(config, mutant, schedule),
+                )
+        elif progress and reduce:
+            result.notes.append("progress (cycles) not checked: it needs the unreduced graph")
+        elif progress:
+            result.notes.append("progress (cycles) not checked: the search was bounded")
+    result.elapsed_s = time.perf_counter() - started
+    return result
+
+
+def _events(
+    config: CheckConfig, mutant: str | None, schedule: tuple[str, ...]
+) -> tuple[Event, ...]:
+    """Re-run a schedule (the steps are deterministic) for its events."""
+    setting, world = initial_world(config, mutant)
+    index = {p.name: i for i, p in enumerate(config.processes)}
+    events = []
+    for name in schedule:
+        world, event, _, _ = advance(world, setting, index[name], check_state=False)
+        events.append(event)
+    return tuple(events)
+
+
+def _find_cycle(states: int, edges: list[tuple[int, int, int]]) -> tuple[int, list[int]] | None:
+    """A reachable cycle: (its entry state, the processes of its steps), the entry with the
+    lowest index (the shallowest) first; None if the explored graph is acyclic. Every process
+    here runs a bounded list of operations and the copier copies a track per operation, so
+    any cycle is a copy that never progresses (strongly connected components, networkx)."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(range(states))
+    for source, target, proc in edges:
+        graph.add_edge(source, target, proc=proc)
+    best: int | None = None
+    cyclic: set[int] = set()
+    for component in nx.strongly_connected_components(graph):
+        node = min(component)
+        if (len(component) > 1 or graph.has_edge(node, node)) and (best is None or node < best):
+            best, cyclic = node, component
+    if best is None:
+        return None
+    if graph.has_edge(best, best):
+        return best, [graph.edges[best, best]["proc"]]
+    # the shortest way back: one step out of `best` inside its component, then home
+    inside = graph.subgraph(cyclic)
+    loop = min(
+        ([best, *nx.shortest_path(inside, succ, best)] for succ in sorted(inside.successors(best))),
+        key=len,
+    )
+    return best, [graph.edges[a, b]["proc"] for a, b in itertools.pairwise(loop)]

@@ -1,0 +1,244 @@
+"""The properties of DESIGN section 5 as named functions, shared by the explorer, the replay
+and the Hypothesis machine.
+
+The reference is the naive `Oracle`, fed each operation at its linearisation point (when it
+takes its locks: every operation holds them to the end, so the lock order is a serial order).
+
+Safety (a function returns a message on violation, None when it holds):
+- `pit`: a completed read of a target returns the oracle's image: the source as of the
+  establish or refresh, overlaid with the target's own writes since.
+- `freshness`: a completed read of a volume that is no target returns its latest write.
+- `outcome_agreement`: every operation succeeds or fails exactly as in the serial run
+  (isolation: a failing relationship never costs the source a write).
+- `bitmap_soundness`: with no lock held, a clear bit means the target physically holds the
+  track its image shows.
+- `image_agreement` (restore): with no lock held, every volume reads as the oracle's image.
+Progress: `no_deadlock`, `copy_completes` (a terminal state leaves no relationship with a
+copier incomplete) and `no_copy_starvation_cycle` (no reachable cycle: explorer).
+
+Each has a *sometimes* partner in `SOMETIMES` that a configuration can require to be reached,
+so that a model that does nothing fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, NamedTuple
+
+from models.actions import COPY_BEFORE_WRITE, TARGET_PRECOPY, ReadTracks
+from models.steps import COPY, READ, WRITE
+
+if TYPE_CHECKING:
+    from models.oracle import Oracle
+    from models.steps import InFlight
+    from models.system import System
+
+SAFETY = ("pit", "freshness", "outcome_agreement", "bitmap_soundness", "image_agreement")
+PROGRESS = ("no_deadlock", "copy_completes", "no_copy_starvation_cycle")
+
+#: sometimes-property -> what must be reachable.
+SOMETIMES: dict[str, str] = {
+    "target_read_differs_from_source": (
+        "pit: a target read returns data its source no longer holds (a source write happened "
+        "after the point in time and the target kept the old data)"
+    ),
+    "target_read_redirected": "pit: a target read is served (partly) from another volume",
+    "fresh_read_sees_a_write": (
+        "freshness: a read of a volume that is no target returns data written during the search"
+    ),
+    "operation_rejected": "outcome_agreement: some operation is rejected with an error",
+    "partly_copied_relationship": (
+        "bitmap_soundness: a quiescent state has a relationship with both set and clear bits"
+    ),
+    "copy_before_write": "image_agreement: a host write copies the old track to a target first",
+    "target_precopy": "image_agreement: a partial target write pulls its track first",
+    "background_copy_copies_a_track": "copy_completes: the copier copies a track",
+}
+
+
+class Expected(NamedTuple):
+    """An operation's outcome in the serial (oracle) run, fixed when it took its locks."""
+
+    result: bytes | None
+    error: str | None
+    target_of: str | None  # a read: the relationship its volume was the target of
+    source_image: bytes | None  # a target read: the same bytes of the source, at that instant
+
+
+def outcome(op: InFlight) -> tuple[bytes | None, str | None]:
+    """What the engine's completed operation returned: (data, error class name)."""
+    return (op.result if op.kind == READ else None, _error_name(op.error))
+
+
+def _error_name(error: BaseException | None) -> str | None:
+    return None if error is None else type(error).__name__
+
+
+def _show(value: bytes | None, error: str | None) -> str:
+    return error if error is not None else ("nothing" if value is None else value.hex())
+
+
+def read_agrees(op: InFlight, expected: Expected) -> tuple[str, str] | None:
+    """`pit` for a read of a target, `freshness` for any other read: (property, message)."""
+    got = outcome(op)
+    if got == (expected.result, expected.error):
+        return None
+    name = "pit" if expected.target_of is not None else "freshness"
+    where = f"read {op.volume}[{op.offset}:{op.offset + op.length}]"
+    return (
+        name,
+        f"{where} returned {_show(*got)}, expected {_show(expected.result, expected.error)}",
+    )
+
+
+def outcome_agreement(op: InFlight, expected: Expected) -> str | None:
+    """A write, copy or control operation ends as it does in the serial run."""
+    got = outcome(op)
+    if got == (expected.result, expected.error):
+        return None
+    return (
+        f"{describe(op)} ended with {got[1] or 'success'}, "
+        f"the serial run with {expected.error or 'success'}"
+    )
+
+
+def oracle_image(oracle: Oracle, volume: str) -> bytes | None:
+    """The oracle's image of `volume`; None if it is the target of a failed relationship."""
+    state = oracle._state
+    rel = state.relationship_into(volume)
+    if rel is not None and rel.failed:
+        return None
+    return bytes(state.volumes[volume].image)
+
+
+def oracle_fingerprint(oracle: Oracle) -> tuple[object, ...]:
+    """A hashable image of the oracle's whole state."""
+    state = oracle._state
+    return (
+        tuple((n, bytes(v.image), v.consistent) for n, v in sorted(state.volumes.items())),
+        tuple(
+            (
+                r.id, r.source, r.target, tuple(sorted(r.pending)), tuple(sorted(r.stale.items())),
+                tuple(sorted(r.src_changes)), tuple(sorted(r.tgt_changes)),
+                tuple(sorted(r.allocated)), r.failed,
+            )
+            for _, r in sorted(state.relationships.items())
+        ),
+    )  # fmt: skip
+
+
+def engine_image(system: System, volume: str) -> bytes:
+    """What `volume` reads as in the engine, through the model's own resolution."""
+    vol = system.volumes[volume]
+    ts = vol.track_size
+    return b"".join(
+        system.volumes[holder].backend.read(lo * ts, (hi - lo) * ts)
+        for holder, lo, hi in system.resolve(volume, 0, vol.tracks)
+    )
+
+
+def _failed_target(system: System, volume: str) -> bool:
+    rel = system.incoming_relationship(volume)
+    return rel is not None and rel.failed
+
+
+def image_agreement(system: System, oracle: Oracle) -> str | None:
+    """With no lock held, every volume reads as the oracle's image (targets of failed
+    relationships, which cannot be read, excepted)."""
+    for name in sorted(system.volumes):
+        want = oracle_image(oracle, name)
+        if want is None or _failed_target(system, name):
+            continue
+        got = engine_image(system, name)
+        if got != want:
+            return f"volume {name} reads as {got.hex()}, expected {want.hex()}"
+    return None
+
+
+def bitmap_soundness(system: System, oracle: Oracle) -> str | None:
+    """With no lock held, a clear bit means the target physically holds its image's track."""
+    for rel_id in sorted(system.relationships):
+        rel = system.relationships[rel_id]
+        want = oracle_image(oracle, rel.target)
+        if rel.failed or want is None:
+            continue
+        vol = system.volumes[rel.target]
+        ts = vol.track_size
+        for t in range(vol.tracks):
+            if rel.bitmap.test(t):
+                continue
+            held = vol.backend.read(t * ts, ts)
+            if held != want[t * ts : (t + 1) * ts]:
+                return (
+                    f"relationship {rel_id}: bit {t} is clear but {rel.target} holds "
+                    f"{held.hex()} on track {t}, its image is {want[t * ts : (t + 1) * ts].hex()}"
+                )
+    return None
+
+
+def copy_completes(system: System, copied: Iterable[str]) -> str | None:
+    """In a terminal state, every relationship a copier serves has no set bit left."""
+    for rel_id in copied:
+        rel = system.relationships.get(rel_id)
+        if rel is not None and rel.bitmap.count and not rel.failed:
+            return (
+                f"terminal state: relationship {rel_id} still has {rel.bitmap.count} tracks to copy"
+            )
+    return None
+
+
+# -- sometimes witnesses ---------------------------------------------------------------------
+def completion_witnesses(op: InFlight, expected: Expected, initial: dict[str, bytes]) -> list[str]:
+    """The sometimes-properties a completed operation witnesses (it agreed with the oracle)."""
+    found = []
+    if op.error is not None:
+        found.append("operation_rejected")
+    if op.kind == READ and op.error is None and op.result is not None:
+        if expected.target_of is not None:
+            if expected.source_image is not None and op.result != expected.source_image:
+                found.append("target_read_differs_from_source")
+            if any(holder != op.volume for holder, _, _ in op.plan[0].segments):  # type: ignore[union-attr]
+                found.append("target_read_redirected")
+        elif op.result != initial[op.volume][op.offset : op.offset + op.length]:
+            found.append("fresh_read_sees_a_write")
+    if op.kind == WRITE:
+        purposes = {a.purpose for a in op.plan if isinstance(a, ReadTracks)}
+        if COPY_BEFORE_WRITE in purposes:
+            found.append("copy_before_write")
+        if TARGET_PRECOPY in purposes:
+            found.append("target_precopy")
+    if op.kind == COPY and op.copied:
+        found.append("background_copy_copies_a_track")
+    return found
+
+
+def state_witnesses(system: System) -> list[str]:
+    """The sometimes-properties a quiescent state witnesses."""
+    for rel in system.relationships.values():
+        if 0 < rel.bitmap.count < len(rel.bitmap):
+            return ["partly_copied_relationship"]
+    return []
+
+
+def describe(op: InFlight) -> str:
+    """A short label of an operation: `write A[1:2]=31`, `read B[0:6]`, `copy r1`."""
+    if op.kind == WRITE:
+        assert op.data is not None
+        return f"write {op.volume}[{op.offset}:{op.offset + op.length}]={op.data.hex()}"
+    if op.kind == READ:
+        return f"read {op.volume}[{op.offset}:{op.offset + op.length}]"
+    if op.kind == COPY:
+        return f"copy {op.relationship}"
+    return describe_control(op.control)
+
+
+def describe_control(control: object) -> str:
+    name = type(control).__name__.lower()
+    if name == "establish":
+        return f"establish {control.id} {control.source}->{control.target}"  # type: ignore[attr-defined]
+    if name == "establishgroup":
+        members = ",".join(describe_control(m).split(" ", 1)[1] for m in control.relationships)  # type: ignore[attr-defined]
+        return f"group {members}"
+    if name == "reverse" and control.fast:  # type: ignore[attr-defined]
+        return f"fast reverse {control.id}"  # type: ignore[attr-defined]
+    return f"{name} {control.id}"  # type: ignore[attr-defined]

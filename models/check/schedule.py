@@ -1,0 +1,125 @@
+"""Counterexamples as data: a readable timeline, a schedule file, and its deterministic replay.
+
+A schedule is the list of process names, one per step: which process moved next. Replaying it
+on the same configuration (and mutant) re-executes exactly the same steps, since the steps are
+deterministic and the scheduler is the only choice.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from models.check import properties as props
+from models.check.config import CheckConfig
+from models.check.explorer import Counterexample
+from models.check.world import Event, Violation, advance, choices, initial_world, is_final
+from models.errors import FlashCopyError
+
+SCHEDULE_FORMAT = "flashsim-schedule-1"
+
+
+class ScheduleError(FlashCopyError):
+    """A schedule file that cannot be replayed; the message names file and step."""
+
+
+def format_timeline(events: tuple[Event, ...] | list[Event]) -> list[str]:
+    """One line per step: number, process, operation, phase, what it did (volume, track,
+    value in hex)."""
+    width_p = max([len("process"), *(len(e.process) for e in events)])
+    width_o = max([len("operation"), *(len(e.operation) for e in events)])
+    lines = [f"{'step':>4}  {'process':<{width_p}}  {'operation':<{width_o}}  {'phase':<7}  detail"]
+    for n, event in enumerate(events, 1):
+        lines.append(
+            f"{n:>4}  {event.process:<{width_p}}  {event.operation:<{width_o}}  "
+            f"{event.phase:<7}  {event.detail}".rstrip()
+        )
+    return lines
+
+
+def format_counterexample(cex: Counterexample) -> str:
+    """The counterexample as the checker prints it."""
+    head = f"counterexample ({len(cex.events)} steps): {cex.property}: {cex.message}"
+    return "\n".join([head, *format_timeline(cex.events)])
+
+
+def write_schedule(
+    path: str | Path, config: CheckConfig, mutant: str | None, cex: Counterexample
+) -> None:
+    """Write a schedule file that `replay_schedule` (and `flashsim check --replay`) re-runs."""
+    record = {
+        "format": SCHEDULE_FORMAT,
+        "config": config.path,
+        "mutant": mutant,
+        "property": cex.property,
+        "message": cex.message,
+        "schedule": list(cex.schedule),
+    }
+    Path(path).write_text(json.dumps(record, indent=1) + "\n")
+
+
+def read_schedule(path: str | Path) -> dict[str, object]:
+    """Load and validate a schedule file."""
+    name = str(path)
+    try:
+        record = json.loads(Path(path).read_text())
+    except OSError as error:
+        raise ScheduleError(f"{name}: cannot open: {error.strerror}") from None
+    except json.JSONDecodeError as error:
+        raise ScheduleError(f"{name}: not JSON: {error}") from None
+    if not isinstance(record, dict) or record.get("format") != SCHEDULE_FORMAT:
+        raise ScheduleError(f"{name}: format: expected {SCHEDULE_FORMAT!r}")
+    for key, kind in (("config", str), ("schedule", list)):
+        if not isinstance(record.get(key), kind):
+            raise ScheduleError(f"{name}: {key}: missing or not a {kind.__name__}")
+    mutant = record.get("mutant")
+    if mutant is not None and not isinstance(mutant, str):
+        raise ScheduleError(f"{name}: mutant: expected a name or null")
+    return record
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    events: tuple[Event, ...]
+    violation: Violation | None
+
+
+def replay_schedule(
+    config: CheckConfig, mutant: str | None, schedule: list[str] | tuple[str, ...], source: str = ""
+) -> Replay:
+    """Re-run `schedule` step by step; stop at the first violation (or report the deadlock
+    or unfinished copy the schedule ends in). Raises ScheduleError if a step is not enabled."""
+    setting, world = initial_world(config, mutant)
+    index = {p.name: i for i, p in enumerate(config.processes)}
+    events: list[Event] = []
+    seen = {world.key(): 0}
+    for n, name in enumerate(schedule, 1):
+        if name not in index:
+            raise ScheduleError(f"{source}: schedule[{n - 1}]: unknown process {name!r}")
+        proc = index[name]
+        if proc not in choices(world, setting):
+            raise ScheduleError(f"{source}: schedule[{n - 1}]: process {name} cannot step now")
+        world, event, violations, _ = advance(world, setting, proc)
+        events.append(event)
+        if violations:
+            return Replay(tuple(events), violations[0])
+        earlier = seen.setdefault(world.key(), n)
+        if earlier != n and n == len(schedule):
+            message = (
+                f"steps {earlier + 1}-{n} return to the state after step {earlier}: a cycle "
+                "that can repeat forever, the copy never completing"
+            )
+            return Replay(tuple(events), Violation("no_copy_starvation_cycle", message))
+    if not choices(world, setting):
+        if not is_final(world, setting):
+            return Replay(
+                tuple(events),
+                Violation(
+                    "no_deadlock", "no process can take a step, yet not every process is done"
+                ),
+            )
+        unfinished = props.copy_completes(world.system, setting.copied)
+        if unfinished is not None:
+            return Replay(tuple(events), Violation("copy_completes", unfinished))
+    return Replay(tuple(events), None)

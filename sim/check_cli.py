@@ -1,0 +1,199 @@
+"""`flashsim check`: the model checker on the command line.
+
+    flashsim check CONFIG.toml [--mutant NAME] [--max-states N] [--max-depth N]
+                   [--schedule FILE] [--plot FILE.png]
+    flashsim check --list-mutants
+    flashsim check [CONFIG.toml] --all-mutants      (all bundled configurations by default)
+    flashsim check --replay FILE [CONFIG.toml]
+
+Exit codes: 0 the properties hold within the stated search (exhaustive or bounded, said so),
+1 a violation (the counterexample is printed) or a mutant left alive, 2 bad input (the message
+names the file and the key).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from models.check.config import CheckConfig, CheckConfigError, load_config
+from models.check.explorer import CheckResult, Counterexample, explore
+from models.check.hunt import format_table, hunt
+from models.check.mutants import MUTANTS
+from models.check.properties import PROGRESS, SAFETY
+from models.check.schedule import (
+    ScheduleError,
+    format_counterexample,
+    format_timeline,
+    read_schedule,
+    replay_schedule,
+    write_schedule,
+)
+
+#: The bundled reference configurations (a)-(e).
+REFERENCE_DIR = Path(__file__).resolve().parent.parent / "scenarios" / "check"
+
+
+def reference_configs() -> list[Path]:
+    return sorted(REFERENCE_DIR.glob("*.toml"))
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    """Register `check` on the `flashsim` subcommands."""
+    parser = subparsers.add_parser(
+        "check", help="model-check a configuration: every interleaving of its steps"
+    )
+    parser.add_argument("config", nargs="?", help="a check configuration (TOML)")
+    parser.add_argument("--mutant", choices=sorted(MUTANTS), help="seed this bug first")
+    parser.add_argument("--list-mutants", action="store_true", help="list the seeded bugs")
+    parser.add_argument(
+        "--all-mutants",
+        action="store_true",
+        help="run every mutant (on CONFIG, or on every bundled configuration); print a table",
+    )
+    parser.add_argument("--replay", metavar="FILE", help="re-run a schedule file")
+    parser.add_argument("--max-states", type=int, metavar="N", help="override check.max_states")
+    parser.add_argument("--max-depth", type=int, metavar="N", help="override check.max_depth")
+    parser.add_argument(
+        "--reduce",
+        action="store_true",
+        help="partial-order reduction (fewer states; the cycle analysis is then skipped)",
+    )
+    parser.add_argument(
+        "--schedule", metavar="FILE", help="write the counterexample's schedule file here"
+    )
+    parser.add_argument(
+        "--plot", metavar="FILE.png", help="draw the counterexample as a swimlane picture"
+    )
+    parser.set_defaults(func=run)
+    return parser
+
+
+def _load(path: str) -> CheckConfig:
+    return load_config(path)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except (CheckConfigError, ScheduleError) as error:
+        print(str(error), file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    for flag in ("max_states", "max_depth"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            print(f"--{flag.replace('_', '-')}: must be >= 1, got {value}", file=sys.stderr)
+            return 2
+    if args.list_mutants:
+        for name, what in MUTANTS.items():
+            print(f"{name}: {what}")
+        return 0
+    if args.replay:
+        return _replay(args)
+    if args.all_mutants:
+        paths = [args.config] if args.config else [str(p) for p in reference_configs()]
+        return _all_mutants(paths)
+    if not args.config:
+        print(
+            "flashsim check: give a CONFIG.toml (or --list-mutants, --all-mutants)", file=sys.stderr
+        )
+        return 2
+    config = _load(args.config)
+    result = explore(config, args.mutant, args.max_states, args.max_depth, reduce=args.reduce)
+    _print_result(config, result)
+    if result.counterexample is not None:
+        if args.schedule:
+            write_schedule(args.schedule, config, args.mutant, result.counterexample)
+            print(f"schedule written to {args.schedule}")
+        if args.plot:
+            plot_counterexample(result.counterexample, config, args.plot)
+            print(f"swimlane written to {args.plot}")
+    return 0 if result.holds else 1
+
+
+def _print_result(config: CheckConfig, result: CheckResult) -> None:
+    print(f"config: {config.path} (mutant: {result.mutant or 'none'})")
+    print(result.summary())
+    if result.counterexample is not None:
+        print(format_counterexample(result.counterexample))
+        return
+    checked = list(SAFETY) + [p for p in PROGRESS if p != "no_copy_starvation_cycle"]
+    if result.progress_checked:
+        checked.append("no_copy_starvation_cycle")
+    print(f"checked: {', '.join(checked)}")
+    print(f"sometimes reached: {', '.join(result.witnessed) or 'none'}")
+    for note in result.notes:
+        print(f"note: {note}")
+    print(f"{result.states_per_s:.0f} states/s")
+
+
+def _replay(args: argparse.Namespace) -> int:
+    record = read_schedule(args.replay)
+    config = _load(args.config or str(record["config"]))
+    mutant = args.mutant or record.get("mutant")
+    schedule = [str(s) for s in record["schedule"]]  # type: ignore[union-attr]
+    replay = replay_schedule(config, mutant, schedule, args.replay)  # type: ignore[arg-type]
+    print(f"replay of {args.replay}: {config.path} (mutant: {mutant or 'none'})")
+    print("\n".join(format_timeline(replay.events)))
+    if replay.violation is None:
+        print(f"no violation in {len(replay.events)} steps")
+        return 0
+    print(f"violation of {replay.violation.property}: {replay.violation.message}")
+    return 1
+
+
+def _all_mutants(paths: list[str]) -> int:
+    configs = [_load(p) for p in paths]
+    correct, rows = hunt(configs)
+    status = 0
+    for config, result in zip(configs, correct, strict=True):
+        print(f"correct model on {config.path}: {result.summary()}")
+        if not result.holds:
+            status = 1
+    print("\n".join(format_table(rows)))
+    alive = [r.mutant for r in rows if not r.killed]
+    if alive:
+        print(f"alive: {', '.join(alive)}")
+        status = 1
+    return status
+
+
+def plot_counterexample(cex: Counterexample, config: CheckConfig, path: str) -> None:
+    """A swimlane picture: one lane per process, one box per step, the violating step red."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    lanes = [p.name for p in config.processes]
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.5 * len(cex.events) + 2), 0.8 * len(lanes) + 1.5))
+    for n, event in enumerate(cex.events, 1):
+        y = lanes.index(event.process)
+        last = n == len(cex.events)
+        ax.barh(y, 0.9, left=n - 0.45, height=0.6, color="tab:red" if last else "tab:blue")
+        label = event.phase if event.phase != "act" else event.detail.split(" ", 1)[0]
+        ax.text(n, y, label, ha="center", va="center", fontsize=6, color="white", rotation=90)
+    ax.set_yticks(range(len(lanes)), lanes)
+    ax.set_xlabel("step")
+    ax.set_title(f"{cex.property}: {cex.message}", fontsize=8)
+    ax.invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `check` alone (the lead wires `add_parser` into `flashsim`)."""
+    parser = argparse.ArgumentParser(prog="flashsim")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_parser(sub)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

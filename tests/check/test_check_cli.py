@@ -1,0 +1,99 @@
+"""`flashsim check`: exit codes 0 (hold), 1 (violation), 2 (bad input naming file and key)."""
+
+import json
+
+from models.check import MUTANTS
+from sim.check_cli import main, reference_configs
+
+A = str(reference_configs()[0])
+
+
+def test_the_correct_model_exits_0_and_says_how_far_it_searched(capsys):
+    assert main(["check", A]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:3] == [
+        f"config: {A} (mutant: none)",
+        "properties hold (exhaustive: 2149 states, 4976 edges, depth 33)",
+        "checked: pit, freshness, outcome_agreement, bitmap_soundness, image_agreement, "
+        "no_deadlock, copy_completes, no_copy_starvation_cycle",
+    ]
+    assert out[-1].endswith(" states/s")
+
+
+def test_a_bounded_run_exits_0_and_says_bounded(capsys):
+    assert main(["check", A, "--max-states", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "(bounded: 50 states, depth 8 (max states 50))" in out
+    assert "verified" not in out
+    assert "note: progress (cycles) not checked: the search was bounded" in out
+
+
+def test_a_mutant_exits_1_prints_the_counterexample_and_writes_schedule_and_plot(capsys, tmp_path):
+    schedule, plot = tmp_path / "s.json", tmp_path / "s.png"
+    args = ["check", A, "--mutant", "no_target_precopy", "--schedule", str(schedule)]
+    assert main([*args, "--plot", str(plot)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == "violation of bitmap_soundness after 5 steps (searched 19 states)"
+    assert out[2] == (
+        "counterexample (5 steps): bitmap_soundness: relationship r1: bit 0 is clear but B "
+        "holds 6100 on track 0, its image is 61a1"
+    )
+    assert out[-2:] == [f"schedule written to {schedule}", f"swimlane written to {plot}"]
+    assert json.loads(schedule.read_text())["mutant"] == "no_target_precopy"
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_replay_of_a_schedule_file_reproduces_the_violation(capsys, tmp_path):
+    schedule = tmp_path / "s.json"
+    main(["check", A, "--mutant", "no_target_precopy", "--schedule", str(schedule)])
+    first = capsys.readouterr().out.splitlines()
+    assert main(["check", "--replay", str(schedule)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    violation = (
+        "violation of bitmap_soundness: relationship r1: bit 0 is clear but B holds 6100 on "
+        "track 0, its image is 61a1"
+    )
+    assert out[1:] == [*first[3:-1], violation]
+
+
+def test_list_mutants_prints_one_line_per_mutant(capsys):
+    assert main(["check", "--list-mutants"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in out] == list(MUTANTS)
+
+
+def test_all_mutants_on_one_configuration_exits_1_when_some_survive(capsys):
+    assert main(["check", str(reference_configs()[4]), "--all-mutants"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1].startswith("alive: ")
+    assert "space_limit_ignored" not in out[-1]
+
+
+def test_a_bad_configuration_exits_2_naming_file_and_key(capsys, tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("[check]\nmax_states = 10\nspeed = 3\n")
+    assert main(["check", str(path)]) == 2
+    assert capsys.readouterr().err == (
+        f"{path}: check.speed: unknown key (known: description, max_depth, max_states, "
+        "max_targets_per_source, mutants, profile, sometimes)\n"
+    )
+
+
+def test_a_bad_bound_or_a_missing_config_exits_2(capsys):
+    assert main(["check", A, "--max-states", "0"]) == 2
+    assert main(["check"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "--max-states: must be >= 1, got 0",
+        "flashsim check: give a CONFIG.toml (or --list-mutants, --all-mutants)",
+    ]
+
+
+def test_reduce_says_the_search_was_reduced(capsys):
+    assert main(["check", A, "--reduce"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == (
+        "properties hold (exhaustive with partial-order reduction: 1229 states, 1760 edges, "
+        "depth 33)"
+    )
+    assert "no_copy_starvation_cycle" not in out[2]

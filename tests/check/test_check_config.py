@@ -1,0 +1,120 @@
+"""Check configurations: the bundled ones load; a bad one is rejected with file and key."""
+
+import pytest
+
+from models.check import CheckConfigError, load_config
+from models.check.config import Process
+from models.ops import Establish, Read, Write
+
+MINIMAL = """
+[[volumes]]
+name = "A"
+tracks = 2
+track_size_bytes = 1
+
+[[processes]]
+name = "w"
+ops = [{ op = "write", volume = "A", offset = 0, data = "41" }]
+"""
+
+NOCOPY_SETUP = """
+[[volumes]]
+name = "B"
+tracks = 2
+track_size_bytes = 1
+
+[[setup]]
+op = "establish"
+id = "r1"
+source = "A"
+target = "B"
+background_copy = false
+"""
+
+
+def test_the_five_reference_configurations_are_bundled(reference):
+    assert sorted(reference) == [
+        "a_pair",
+        "b_cascade",
+        "c_two_targets",
+        "d_group",
+        "e_space_efficient",
+    ]
+
+
+def test_configuration_a_reads_as_written(reference):
+    config = reference["a_pair"]
+    assert [(v.name, v.tracks, v.track_size) for v in config.volumes] == [("A", 3, 2), ("B", 3, 2)]
+    assert config.setup == (Write("A", 0, bytes.fromhex("a0a1a2a3a4a5")), Establish("r1", "A", "B"))
+    assert config.processes == (
+        Process("src_writer", (Write("A", 1, b"\x51"), Write("A", 2, b"\x52\x52"))),
+        Process("tgt_writer", (Write("B", 0, b"\x61"), Write("B", 2, b"\x62\x62"))),
+        Process("reader", (Read("B", 0, 6),)),
+        Process("copier", (), "r1"),
+    )
+    assert (config.max_states, config.max_depth) == (200_000, 200)
+
+
+def test_a_minimal_configuration_takes_the_defaults(tmp_path):
+    path = tmp_path / "ok.toml"
+    path.write_text(MINIMAL)
+    config = load_config(path)
+    assert (config.max_states, config.max_depth, config.sometimes) == (200_000, 500, ())
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (MINIMAL + "\n[check]\nmax_state = 3\n", "check.max_state: unknown key"),
+        (MINIMAL.replace('name = "w"', 'name = "w"\ncolor = 1'), "processes[0].color: unknown key"),
+        (
+            MINIMAL.replace('offset = 0, data = "41"', 'offset = 0, data = "41", fill = 1'),
+            "processes[0].ops[0].fill: unknown key",
+        ),
+        (
+            MINIMAL.replace('volume = "A"', 'volume = "Z"'),
+            "processes[0].ops[0].volume: unknown volume 'Z'",
+        ),
+        (MINIMAL.replace("tracks = 2", "tracks = 0"), "volumes[0].tracks: must be >= 1, got 0"),
+        (MINIMAL.replace("tracks = 2", 'tracks = "2"'), "volumes[0].tracks: expected int, got '2'"),
+        (
+            MINIMAL.replace('data = "41"', 'data = "4x"'),
+            "processes[0].ops[0].data: expected hex digits",
+        ),
+        (
+            MINIMAL.replace('"write"', '"erase"'),
+            "processes[0].ops[0].op: unknown operation 'erase'",
+        ),
+        (
+            MINIMAL + '\n[check]\nsometimes = ["never"]\n',
+            "check.sometimes[0]: unknown property 'never'",
+        ),
+        (
+            MINIMAL.replace('ops = [{ op = "write", volume = "A", offset = 0, data = "41" }]', ""),
+            "processes[0]: give exactly one of 'ops' (a host process) or 'copier'",
+        ),
+        ("volumes = 3", "volumes: expected list, got 3"),
+        (
+            MINIMAL + '\n[[processes]]\nname = "c"\ncopier = "r9"\n',
+            "processes[1].copier: relationship 'r9' is never established",
+        ),
+        (
+            MINIMAL.replace("[[processes]]", NOCOPY_SETUP + "\n[[processes]]")
+            + '\n[[processes]]\nname = "c"\ncopier = "r1"\n',
+            "processes[1].copier: relationship 'r1' is NOCOPY: it has no background copy",
+        ),
+        ("[check\n", "not valid TOML"),
+    ],
+)
+def test_a_bad_configuration_names_the_file_and_the_key(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(CheckConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert message in str(caught.value)
+
+
+def test_a_missing_file_is_a_configuration_error(tmp_path):
+    with pytest.raises(CheckConfigError, match="cannot open"):
+        load_config(tmp_path / "none.toml")

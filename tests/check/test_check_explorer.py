@@ -1,0 +1,128 @@
+"""The explorer on the reference configurations: the correct model holds exhaustively, the
+sometimes-properties make a vacuous model fail, bounds are reported as bounds."""
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from models.check import explore, load_config
+from models.check.explorer import _find_cycle
+from models.check.schedule import replay_schedule
+from models.check.world import advance, choices, initial_world, is_final
+
+EXHAUSTIVE = {
+    "a_pair": "properties hold (exhaustive: 2149 states, 4976 edges, depth 33)",
+    "b_cascade": "properties hold (exhaustive: 314 states, 542 edges, depth 22)",
+    "c_two_targets": "properties hold (exhaustive: 2476 states, 4799 edges, depth 39)",
+    "d_group": "properties hold (exhaustive: 243 states, 399 edges, depth 23)",
+    "e_space_efficient": "properties hold (exhaustive: 634 states, 1251 edges, depth 29)",
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXHAUSTIVE))
+def test_the_correct_model_holds_exhaustively_on_every_reference_configuration(reference, name):
+    result = explore(reference[name])
+    assert result.summary() == EXHAUSTIVE[name]
+    assert result.holds and result.exhaustive and result.progress_checked
+    assert set(reference[name].sometimes) <= set(result.witnessed)
+
+
+@pytest.mark.parametrize("name", sorted(EXHAUSTIVE))
+def test_depth_first_and_breadth_first_search_find_the_same_states(reference, name):
+    bfs = explore(reference[name], progress=False)
+    dfs = explore(reference[name], progress=False, depth_first=True)
+    assert (dfs.states, dfs.edges, dfs.witnessed) == (bfs.states, bfs.edges, bfs.witnessed)
+    assert dfs.holds
+
+
+def test_configuration_a_reaches_every_sometimes_property_it_asks_for(reference):
+    assert explore(reference["a_pair"]).witnessed == (
+        "background_copy_copies_a_track",
+        "copy_before_write",
+        "fresh_read_sees_a_write",
+        "partly_copied_relationship",
+        "target_precopy",
+        "target_read_differs_from_source",
+        "target_read_redirected",
+    )
+
+
+def test_a_model_that_never_reaches_a_sometimes_property_fails(reference):
+    config = reference["b_cascade"]
+    # without the writers no write ever copies, and every state is quiescent or fully locked
+    idle = dataclasses.replace(config, processes=config.processes[2:])
+    result = explore(idle)
+    assert not result.holds
+    assert result.missing == ("copy_before_write", "partly_copied_relationship")
+    assert result.summary() == (
+        "vacuous: never reached copy_before_write, partly_copied_relationship "
+        "(exhaustive: 10 states, 10 edges, depth 5)"
+    )
+
+
+def test_a_search_stopped_by_max_states_says_bounded_never_verified(reference):
+    result = explore(reference["a_pair"], max_states=100)
+    assert result.summary() == (
+        "properties hold, not yet reached: target_read_differs_from_source "
+        "(bounded: 100 states, depth 10 (max states 100))"
+    )
+    assert result.holds
+    assert not result.exhaustive and not result.progress_checked
+    assert result.notes == ["progress (cycles) not checked: the search was bounded"]
+
+
+def test_a_search_stopped_by_max_depth_says_bounded(reference):
+    config = dataclasses.replace(reference["a_pair"], sometimes=())
+    result = explore(config, max_depth=5)
+    assert result.summary() == "properties hold (bounded: 23 states, depth 5 (max depth 5))"
+
+
+def test_every_step_of_a_world_leaves_the_previous_world_unchanged(reference):
+    setting, world = initial_world(reference["a_pair"])
+    key = world.key()
+    for proc in choices(world, setting):
+        advance(world, setting, proc)
+    assert world.key() == key
+
+
+def test_running_the_processes_one_after_another_ends_in_a_final_state(reference):
+    setting, world = initial_world(reference["a_pair"])
+    steps = 0
+    while (ready := choices(world, setting)) and steps < 100:
+        world, _, violations, _ = advance(world, setting, ready[0])
+        assert violations == []
+        steps += 1
+    assert is_final(world, setting) and steps == 32
+
+
+def test_a_cycle_is_found_by_strongly_connected_components():
+    assert _find_cycle(4, [(0, 1, 0), (1, 2, 0), (2, 3, 1)]) is None
+    assert _find_cycle(4, [(0, 1, 0), (1, 2, 1), (2, 1, 2), (2, 3, 0)]) == (1, [1, 2])
+    assert _find_cycle(3, [(0, 1, 0), (1, 2, 0), (2, 2, 1)]) == (2, [1])
+
+
+def test_a_copier_that_never_clears_its_bit_is_a_cycle_the_copy_never_leaves():
+    config = load_config(Path(__file__).parent / "data" / "persistent_copy.toml")
+    assert explore(config).summary() == (
+        "properties hold (exhaustive: 65 states, 107 edges, depth 15)"
+    )
+    result = explore(config, "copy_never_clears")
+    cex = result.counterexample
+    assert (cex.property, cex.message) == (
+        "no_copy_starvation_cycle",
+        "steps 6-10 return to the state after step 5: a cycle that can repeat forever, the "
+        "copy never completing",
+    )
+    assert cex.schedule == ("writer",) + ("copier",) * 9
+    assert [e.phase for e in cex.events[5:]] == ["unlock", "lock", "plan", "act", "act"]
+    replay = replay_schedule(config, "copy_never_clears", cex.schedule)
+    assert replay.violation == (cex.property, cex.message)
+
+
+def test_concurrent_source_writes_never_overfill_a_space_efficient_target():
+    """Regression: the capacity check (PLAN) and the allocation (ACT) raced until writes
+    took the target's space-pool lock (found by this checker)."""
+    config = load_config(Path(__file__).parent / "data" / "space_race.toml")
+    result = explore(config)
+    assert result.counterexample is None, result.counterexample.message

@@ -1,0 +1,108 @@
+"""Every seeded bug is killed by a reference configuration, with the exact counterexample
+printed for some; the correct model passes all of them."""
+
+import pytest
+
+from models.check import MUTANTS, explore
+from models.check.hunt import format_table, hunt
+from models.check.schedule import format_counterexample
+
+KILLERS = {
+    "skip_lock": ("a_pair", "image_agreement", 1),
+    "lock_written_volume_only": ("a_pair", "pit", 10),
+    "clear_before_copy": ("a_pair", "bitmap_soundness", 4),
+    "copy_after_write": ("a_pair", "bitmap_soundness", 7),
+    "no_target_precopy": ("a_pair", "bitmap_soundness", 5),
+    "refresh_ignores_target_changes": ("c_two_targets", "bitmap_soundness", 9),
+    "cascade_read_one_level": ("b_cascade", "pit", 4),
+    "copy_no_recheck": ("a_pair", "bitmap_soundness", 14),
+    "withdraw_skips_rule0": ("b_cascade", "image_agreement", 1),
+    "space_limit_ignored": ("e_space_efficient", "outcome_agreement", 14),
+    "lock_volume_by_volume": ("a_pair", "no_deadlock", 2),
+    "copy_never_clears": ("a_pair", "outcome_agreement", 20),
+}
+
+
+def test_there_are_at_least_eight_mutants_and_each_has_a_killer():
+    assert len(MUTANTS) >= 8
+    assert sorted(KILLERS) == sorted(MUTANTS)
+
+
+def test_each_configuration_lists_the_mutants_it_kills(reference):
+    listed = {m: name for name, config in reference.items() for m in config.mutants}
+    assert listed == {m: killer[0] for m, killer in KILLERS.items()}
+
+
+@pytest.mark.parametrize("mutant", sorted(KILLERS))
+def test_the_mutant_is_killed_by_its_reference_configuration(reference, mutant):
+    name, prop, steps = KILLERS[mutant]
+    result = explore(reference[name], mutant)
+    assert result.counterexample is not None
+    assert (result.counterexample.property, len(result.counterexample.events)) == (prop, steps)
+    assert len(result.counterexample.schedule) == steps
+
+
+def test_a_cascade_read_from_the_wrong_volume_is_printed_as_this_counterexample(reference):
+    result = explore(reference["b_cascade"], "cascade_read_one_level")
+    assert result.summary() == "violation of pit after 4 steps (searched 27 states)"
+    assert format_counterexample(result.counterexample) == (
+        "counterexample (4 steps): pit: read C[0:4] returned 00000000, expected a0a1a2a3\n"
+        "step  process   operation    phase    detail\n"
+        "   1  reader_c  read C[0:4]  lock     lock A,B,C t0-1\n"
+        "   2  reader_c  read C[0:4]  plan     1 actions\n"
+        "   3  reader_c  read C[0:4]  act      read B[0:4] = 00000000\n"
+        "   4  reader_c  read C[0:4]  unlock   -> 00000000"
+    )
+
+
+def test_a_copy_that_does_not_recheck_its_bit_is_printed_as_this_counterexample(reference):
+    result = explore(reference["a_pair"], "copy_no_recheck")
+    assert format_counterexample(result.counterexample).splitlines() == [
+        "counterexample (14 steps): bitmap_soundness: relationship r1: bit 0 is clear but B "
+        "holds a051 on track 0, its image is a0a1",
+        "step  process     operation        phase    detail",
+        "   1  src_writer  write A[1:2]=51  lock     lock A,B t0",
+        "   2  src_writer  write A[1:2]=51  plan     4 actions",
+        "   3  src_writer  write A[1:2]=51  act      read A t0 = a0a1 (copy_before_write)",
+        "   4  src_writer  write A[1:2]=51  act      write B t0 = a0a1 (copy_before_write)",
+        "   5  copier      copy r1          lock     choose t0",
+        "   6  src_writer  write A[1:2]=51  act      clear r1 t0",
+        "   7  src_writer  write A[1:2]=51  act      apply A[1:2] = 51",
+        "   8  src_writer  write A[1:2]=51  unlock",
+        "   9  copier      copy r1          lock     lock A,B t0",
+        "  10  copier      copy r1          plan     3 actions",
+        "  11  copier      copy r1          act      read A t0 = a051 (background)",
+        "  12  copier      copy r1          act      write B t0 = a051 (background)",
+        "  13  copier      copy r1          act      clear r1 t0",
+        "  14  copier      copy r1          unlock",
+    ]
+
+
+def test_locks_taken_a_volume_at_a_time_deadlock_two_writers(reference):
+    result = explore(reference["a_pair"], "lock_volume_by_volume")
+    assert format_counterexample(result.counterexample).splitlines() == [
+        "counterexample (2 steps): no_deadlock: no process can take a step, yet not every "
+        "process is done",
+        "step  process     operation        phase    detail",
+        "   1  src_writer  write A[1:2]=51  lock     lock A t0, waits for more",
+        "   2  tgt_writer  write B[0:1]=61  lock     lock B t0, waits for more",
+    ]
+
+
+def test_the_hunt_over_all_reference_configurations_kills_every_mutant(reference):
+    configs = [reference[name] for name in sorted(reference)]
+    correct, rows = hunt(configs)
+    assert [r.holds for r in correct] == [True] * 5
+    assert [
+        (r.mutant, r.killed, r.config.rsplit("/", 1)[-1], r.property, r.steps) for r in rows
+    ] == [(m, True, f"{KILLERS[m][0]}.toml", KILLERS[m][1], KILLERS[m][2]) for m in MUTANTS]
+    table = format_table(rows)
+    assert table[0].split() == ["mutant", "killed", "by", "property", "steps", "states", "time_s"]
+    assert table[1].split()[:6] == [
+        "skip_lock",
+        "killed",
+        "a_pair.toml",
+        "image_agreement",
+        "1",
+        "1",
+    ]

@@ -1,0 +1,92 @@
+"""Hypothesis over the same steps as the explorer: the rules are scheduler choices (which
+process takes its next step), drawn as data; every step is checked against the oracle and the
+properties, and a failure shrinks to a short interleaving. Each mutant is found here too."""
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
+
+from models.check import MUTANTS, explore, load_config
+from models.check import properties as props
+from models.check.world import advance, choices, initial_world, is_final
+
+REFERENCE = Path(__file__).resolve().parents[2] / "scenarios" / "check"
+CONFIGS = {path.stem: load_config(path) for path in sorted(REFERENCE.glob("*.toml"))}
+#: mutant -> the reference configuration that lists it as killed
+KILLER = {m: name for name, config in CONFIGS.items() for m in config.mutants}
+
+
+def scheduler_machine(config, mutant=None, known=None):
+    """A state machine over `config`: one rule, 'the scheduler lets a process step'. With
+    `known` (the explorer's state keys), every state reached must be one of them."""
+
+    class Scheduler(RuleBasedStateMachine):
+        def __init__(self):
+            super().__init__()
+            self.setting, self.world = initial_world(config, mutant)
+            self.steps = []
+
+        @precondition(lambda self: bool(choices(self.world, self.setting)))
+        @rule(data=st.data())
+        def let_a_process_step(self, data):
+            ready = choices(self.world, self.setting)
+            names = [config.processes[i].name for i in ready]
+            name = data.draw(st.sampled_from(names), label="process")
+            self.world, event, violations, _ = advance(
+                self.world, self.setting, ready[names.index(name)]
+            )
+            self.steps.append(event)
+            assert known is None or self.world.key() in known, "a state the explorer missed"
+            assert not violations, f"{violations[0].property}: {violations[0].message}"
+
+        @rule()
+        def nothing_is_stuck(self):
+            if not choices(self.world, self.setting):
+                assert is_final(self.world, self.setting), "no_deadlock: stuck"
+                message = props.copy_completes(self.world.system, self.setting.copied)
+                assert message is None, f"copy_completes: {message}"
+
+    return Scheduler
+
+
+def _settings(max_examples, shrink=False):
+    return settings(
+        max_examples=max_examples,
+        stateful_step_count=60,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+        phases=[Phase.generate, Phase.shrink] if shrink else [Phase.generate],
+        print_blob=False,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_any_schedule_hypothesis_draws_keeps_the_properties_on_the_correct_model(name):
+    run_state_machine_as_test(scheduler_machine(CONFIGS[name]), settings=_settings(25))
+
+
+@pytest.mark.parametrize("mutant", list(MUTANTS))
+def test_hypothesis_finds_the_mutant_too(mutant):
+    config = CONFIGS[KILLER[mutant]]
+    with pytest.raises(AssertionError) as caught:
+        run_state_machine_as_test(scheduler_machine(config, mutant), settings=_settings(300))
+    assert str(caught.value).split(":")[0] in (*props.SAFETY, "no_deadlock", "copy_completes")
+
+
+def test_a_failure_shrinks_to_a_short_interleaving():
+    machine = scheduler_machine(CONFIGS["b_cascade"], "cascade_read_one_level")
+    with pytest.raises(AssertionError) as caught:
+        run_state_machine_as_test(machine, settings=_settings(100, shrink=True))
+    assert str(caught.value).startswith("pit: read C[0:4] returned ")
+
+
+@pytest.mark.parametrize("name", ["a_pair", "c_two_targets"])
+def test_every_state_hypothesis_reaches_is_one_the_explorer_found(name):
+    known = set()
+    explore(CONFIGS[name], progress=False, states_out=known)
+    run_state_machine_as_test(scheduler_machine(CONFIGS[name], known=known), settings=_settings(25))
