@@ -1,4 +1,5 @@
-"""The `flashsim` command line: `replay` an op log, `bench` the core."""
+"""The `flashsim` command line: `replay` an op log, `run` and `sweep` what-if scenarios,
+`check` interleavings, `trace-stats` a block trace, `bench` the core."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from models.errors import OpLogError
 from models.replay import dump_images, replay
 from models.system import System
-from sim import check_cli, trace_stats
+from sim import check_cli, run_cli, trace_stats
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
     bench.add_argument("--only", action="append", help="run only this benchmark (repeatable)")
     bench.set_defaults(func=_bench)
+    run_cli.add_parser(sub)
     check_cli.add_parser(sub)
     trace_stats.add_parser(sub)
     return parser

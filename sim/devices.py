@@ -1,0 +1,71 @@
+"""Back-end arrays: SimPy priority resources with a parallelism and a service time.
+
+Service time of one back-end I/O = the array's latency for its direction + bytes / bandwidth
+(`bandwidth_mib_s` is the transfer rate of one I/O slot; an array of parallelism P moves at
+most P x bandwidth). Host I/O (priority 0) is served before background copy (priority 1);
+service is non-preemptive unless the array says `preemptive = true`, in which case a host
+request interrupts a background transfer, which then waits and serves the remaining time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from sim.scenario import MIB, ArraySpec
+
+HOST_PRIORITY, BACKGROUND_PRIORITY = 0, 1
+KINDS = ("host", "copy_before_write", "target_precopy", "redirected", "background", "rule0")
+
+
+class Array:
+    """One back-end array: a resource plus counters of busy time and I/O by kind."""
+
+    def __init__(self, env: simpy.Environment, spec: ArraySpec) -> None:
+        self.env = env
+        self.spec = spec
+        self.preemptive = spec.preemptive
+        if spec.preemptive:
+            self.resource: simpy.PriorityResource = simpy.PreemptiveResource(env, spec.parallelism)
+        else:
+            self.resource = simpy.PriorityResource(env, spec.parallelism)
+        self.read_latency_s = spec.read_latency_ms / 1000.0
+        self.write_latency_s = spec.write_latency_ms / 1000.0
+        self.seconds_per_byte = 1.0 / (spec.bandwidth_mib_s * MIB)
+        self.busy_s = 0.0
+        self.ios = dict.fromkeys(KINDS, 0)
+        self.bytes = dict.fromkeys(KINDS, 0)
+
+    def service_s(self, write: bool, nbytes: int) -> float:
+        latency = self.write_latency_s if write else self.read_latency_s
+        return latency + nbytes * self.seconds_per_byte
+
+    def io(
+        self, write: bool, nbytes: int, kind: str, priority: int
+    ) -> Generator[simpy.Event, Any, None]:
+        """One back-end I/O: queue, then hold a slot for its service time."""
+        service = self.service_s(write, nbytes)
+        self.ios[kind] += 1
+        self.bytes[kind] += nbytes
+        self.busy_s += service
+        resource = self.resource
+        env = self.env
+        if not self.preemptive:
+            request = resource.request(priority)
+            yield request
+            yield env.timeout(service)
+            resource.release(request)
+            return
+        left = service
+        while left > 0:
+            request = resource.request(priority, preempt=priority == HOST_PRIORITY)  # type: ignore[call-arg]
+            yield request
+            started = env.now
+            try:
+                yield env.timeout(left)
+                left = 0.0
+            except simpy.Interrupt:
+                left -= env.now - started
+            resource.release(request)

@@ -1,0 +1,189 @@
+"""`flashsim sweep SCENARIO.toml --param key.path=v1,v2,... --out DIR [--jobs N]`.
+
+Runs the grid of every combination of the `--param` values (each a `--set` override), in
+parallel processes, one output folder per point (`DIR/runs/NNN/`), then writes
+`DIR/sweep.csv` (one row per point: the parameters, each workload's latency percentiles and
+IOPS, each relationship's copy completion) and `DIR/sweep.png`/`.svg` (the first parameter
+against p99 latency and copy completion time). The whole of DIR is written atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import itertools
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from sim import metrics
+from sim.engine import simulate
+from sim.run_cli import replace_folder, write_outputs
+from sim.scenario import ScenarioError, load
+
+
+def parse_param(text: str) -> tuple[str, list[str]]:
+    key, sep, values = text.partition("=")
+    if not sep or not key.strip() or not values.strip():
+        raise ScenarioError(f"--param {text!r}: expected key.path=v1,v2,...")
+    return key.strip(), [v.strip() for v in values.split(",")]
+
+
+def grid(params: Sequence[tuple[str, list[str]]]) -> list[list[tuple[str, str]]]:
+    """Every combination, the last parameter varying fastest."""
+    keys = [k for k, _ in params]
+    return [
+        list(zip(keys, combo, strict=True)) for combo in itertools.product(*(v for _, v in params))
+    ]
+
+
+def _point(job: tuple[str, list[str], int | None, str]) -> dict[str, Any]:
+    path, overrides, seed, folder = job
+    scenario = load(path, overrides, seed)
+    result = simulate(scenario)
+    Path(folder).mkdir(parents=True)
+    write_outputs(result, Path(folder))
+    result.system.close()
+    return metrics.summary(result)
+
+
+def run_sweep(
+    path: str,
+    params: Sequence[tuple[str, list[str]]],
+    out: str | os.PathLike[str],
+    *,
+    jobs: int = 1,
+    base: Sequence[str] = (),
+    seed: int | None = None,
+) -> list[dict[str, Any]]:
+    """Run the grid; return one summary per point (grid order)."""
+    points = grid(params)
+    for point in points:  # fail early, before any process starts
+        load(path, [*base, *(f"{k}={v}" for k, v in point)], seed)
+    out_path = Path(out)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix=f".{out_path.name}.tmp-", dir=out_path.parent))
+    try:
+        job_list = [
+            (path, [*base, *(f"{k}={v}" for k, v in point)], seed, str(build / "runs" / f"{i:03d}"))
+            for i, point in enumerate(points)
+        ]
+        if jobs > 1:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                summaries = list(pool.map(_point, job_list))
+        else:
+            summaries = [_point(job) for job in job_list]
+        header, rows = table(points, summaries)
+        (build / "sweep.csv").write_text(_csv(header, rows), encoding="utf-8", newline="\n")
+        (build / "points.json").write_text(
+            json.dumps([dict(p) for p in points], indent=2) + "\n", encoding="utf-8"
+        )
+        plot(points, summaries, build / "sweep")
+        replace_folder(out_path, build)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    return summaries
+
+
+def table(
+    points: list[list[tuple[str, str]]], summaries: list[dict[str, Any]]
+) -> tuple[list[str], list[list[Any]]]:
+    header = ["run"] + [k for k, _ in points[0]]
+    first = summaries[0]
+    for w in first["workloads"]:
+        header += [f"{w['name']}.iops"] + [
+            f"{w['name']}.latency_ms_{q}" for q in ("p50", "p95", "p99", "max")
+        ]
+    for rid in first["relationships"]:
+        header += [f"{rid}.established_at_s", f"{rid}.copy_complete_at_s", f"{rid}.cow_copies"]
+    rows = []
+    for i, (point, info) in enumerate(zip(points, summaries, strict=True)):
+        row: list[Any] = [f"{i:03d}"] + [v for _, v in point]
+        for w in info["workloads"]:
+            row += [w["iops"]] + [w["latency_ms"][q] for q in ("p50", "p95", "p99", "max")]
+        for r in info["relationships"].values():
+            row += [r["established_at_s"], r["copy_complete_at_s"], r["cow_copies"]]
+        rows.append(row)
+    return header, rows
+
+
+def _csv(header: list[str], rows: list[list[Any]]) -> str:
+    out = io.StringIO()
+    out.write(",".join(header) + "\n")
+    for row in rows:
+        out.write(",".join("" if v is None else str(v) for v in row) + "\n")
+    return out.getvalue()
+
+
+def plot(points: list[list[tuple[str, str]]], summaries: list[dict[str, Any]], stem: Path) -> None:
+    """The first parameter against each workload's p99 latency and each copy's duration."""
+    from sim.plots import plt, save
+
+    key = points[0][0][0]
+    fig, ax = plt.subplots(figsize=(8, 5))
+    labels = [dict(p)[key] for p in points]
+    x = list(range(len(points)))
+    for w_index, w in enumerate(summaries[0]["workloads"]):
+        ax.plot(x, [s["workloads"][w_index]["latency_ms"]["p99"] for s in summaries], "o-",
+                label=f"{w['name']} p99 latency")  # fmt: skip
+    ax.set_ylabel("p99 latency (ms)")
+    ax.set_xlabel(
+        key + (" (other parameters vary within each value)" if len(points[0]) > 1 else "")
+    )
+    ax.set_xticks(x, labels)
+    right = ax.twinx()
+    for rid in summaries[0]["relationships"]:
+        times = []
+        for s in summaries:
+            r = s["relationships"][rid]
+            done, start = r["copy_complete_at_s"], r["established_at_s"]
+            times.append(float("nan") if done is None or start is None else done - start)
+        right.plot(x, times, "s--", color="tab:red", label=f"{rid} copy time")
+    right.set_ylabel("copy time, establish to complete (s)")
+    handles = ax.get_legend_handles_labels()
+    more = right.get_legend_handles_labels()
+    ax.legend(handles[0] + more[0], handles[1] + more[1], fontsize=7, loc="upper center")
+    ax.set_title(f"Sweep of {key}")
+    fig.tight_layout()
+    save(fig, stem)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    try:
+        params = [parse_param(p) for p in args.param]
+        summaries = run_sweep(
+            args.scenario, params, args.out, jobs=args.jobs, base=args.set or (), seed=args.seed
+        )
+    except ScenarioError as error:
+        print(f"flashsim sweep: {error}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print(f"{len(summaries)} runs; table in {Path(args.out) / 'sweep.csv'}")
+    return 0
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    """Add `sweep` to the `flashsim` command line."""
+    sweep = subparsers.add_parser("sweep", help="run a scenario over a grid of parameter values")
+    sweep.add_argument("scenario", help="the scenario (TOML)")
+    sweep.add_argument(
+        "--param",
+        action="append",
+        required=True,
+        metavar="KEY.PATH=V1,V2,...",
+        help="a parameter and its values, e.g. flashcopy.fc1.copy_rate=30,50,70 (repeatable)",
+    )
+    sweep.add_argument("--out", required=True, metavar="DIR", help="folder for the results")
+    sweep.add_argument("--jobs", type=int, default=1, help="parallel processes (default 1)")
+    sweep.add_argument("--seed", type=int, help="override run.seed for every point")
+    sweep.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help="fixed override")
+    sweep.add_argument("--quiet", action="store_true", help="print nothing on success")
+    sweep.set_defaults(func=_sweep)
+    return sweep

@@ -1,0 +1,40 @@
+"""Small scenario builders for the simulator tests."""
+
+from __future__ import annotations
+
+from sim.scenario import Scenario, loads
+
+ARRAY = """
+[[array]]
+name = "{name}"
+read_latency_ms = {lat}
+write_latency_ms = {lat}
+bandwidth_mib_s = {bw}
+parallelism = {par}
+"""
+
+VOLUME = """
+[[volume]]
+name = "{name}"
+size_mib = {mib}
+array = "{array}"
+"""
+
+
+def scenario(body: str, duration_s: float = 10, seed: int = 1, **run: object) -> Scenario:
+    """A scenario from TOML `body` plus a [run] table (records and plots off by default)."""
+    run.setdefault("records", False)
+    run.setdefault("plots", False)
+    extra = "".join(
+        f"{k} = {str(v).lower() if isinstance(v, bool) else v}\n" for k, v in run.items()
+    )
+    text = f"[run]\nduration_s = {duration_s}\nseed = {seed}\n{extra}{body}"
+    return loads(text, "test.toml")
+
+
+def array(name: str = "a0", lat: float = 0.5, bw: float = 500, par: int = 4) -> str:
+    return ARRAY.format(name=name, lat=lat, bw=bw, par=par)
+
+
+def volume(name: str, mib: int, array: str = "a0") -> str:
+    return VOLUME.format(name=name, mib=mib, array=array)

@@ -1,0 +1,20 @@
+"""The simulator benchmark runs and reports its figures (never a pass/fail on speed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.bench_sim import bare_simpy_cycles_per_s, bench_simulator
+
+
+def test_bench_prints_simulated_ios_per_second_against_bare_simpy(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    figures = bench_simulator(duration_s=0.2, rate_iops=2000)
+    assert figures["host_ios"] > 300
+    assert figures["cow_copies"] > 0.9 * figures["host_ios"]
+    assert figures["ratio"] == pytest.approx(
+        figures["sim_host_ios_per_wall_s"] / figures["bare_simpy_cycles_per_s"]
+    )
+    assert "ratio" in capsys.readouterr().out
+    assert bare_simpy_cycles_per_s(64) > 0

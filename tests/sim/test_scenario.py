@@ -1,0 +1,160 @@
+"""Scenario files: every error names the file, the key path and the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.scenario import ScenarioError, load, loads, svc_copy_rate_bytes_s
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = """
+[run]
+duration_s = 10
+[[array]]
+name = "a0"
+read_latency_ms = 0.5
+write_latency_ms = 0.5
+bandwidth_mib_s = 500
+[[volume]]
+name = "prod"
+size_mib = 64
+array = "a0"
+[[volume]]
+name = "backup"
+size_mib = 64
+array = "a0"
+"""
+
+
+def error_of(text: str, overrides: tuple[str, ...] = ()) -> str:
+    with pytest.raises(ScenarioError) as info:
+        loads(BASE + text, "s.toml", overrides)
+    return str(info.value)
+
+
+def test_the_contract_example_of_the_issue_loads() -> None:
+    text = (ROOT / "scenarios" / "oltp_nightly_backup.toml").read_text()
+    scenario = loads(text, "oltp.toml")
+    assert scenario.flashcopies[0].copy_rate_bytes_s == 2 * 1024 * 1024
+    assert scenario.workloads[0].block_sizes == ((8192, 1.0),)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.toml")), ids=lambda p: p.stem)
+def test_every_bundled_scenario_is_valid(path: Path) -> None:
+    assert load(path).run.duration_s > 0
+
+
+def test_an_unknown_key_is_an_error_naming_it() -> None:
+    message = error_of('[[workload]]\nvolume = "prod"\nrw = "read"\niodeph = 4\n')
+    assert message.startswith("s.toml: workload[0].iodeph: unknown key (known here: ")
+
+
+def test_an_unknown_top_level_table_is_an_error() -> None:
+    assert error_of("[runn]\nx = 1\n").startswith("s.toml: runn: unknown key")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '[[workload]]\nvolume = "nope"\nrw = "read"\n',
+            "s.toml: workload[0].volume: no [[volume]] is named 'nope'",
+        ),
+        (
+            '[[workload]]\nvolume = "prod"\nrw = "randrw"\nrate_iops = -5\n',
+            "s.toml: workload[0].rate_iops: must be > 0, got -5",
+        ),
+        (
+            '[[workload]]\nvolume = "prod"\nrw = "randrw"\nrate_iops = 5\niodepth = 2\n',
+            "s.toml: workload[0].rate_iops: give iodepth (closed loop) or rate_iops (open loop), "
+            "not both",
+        ),
+        (
+            '[[workload]]\nvolume = "prod"\nrw = "randread"\nrandom_distribution = "zipf"\n',
+            "s.toml: workload[0].random_distribution: bad parameter for zipf (zipf:θ>0, "
+            "pareto:0<h<1, normal:0<dev%<=100), got 'zipf'",
+        ),
+        (
+            '[[workload]]\nvolume = "prod"\nrw = "read"\nbs = "4q"\n',
+            "s.toml: workload[0].bs: not a size: '4q' (use e.g. 4k, 64k, 1m)",
+        ),
+        (
+            '[[workload]]\nvolume = "prod"\nrw = "sideways"\n',
+            "s.toml: workload[0].rw: must be read, write, randread, randwrite, rw, readwrite, "
+            "randrw, got 'sideways'",
+        ),
+        (
+            '[[flashcopy]]\nid = "f"\nsource = "prod"\ntarget = "backup"\nat_s = 1\ncopy_rate = 151\n',
+            "s.toml: flashcopy[0].copy_rate: must be 0-150, got 151",
+        ),
+        (
+            '[[flashcopy]]\nid = "f"\nsource = "prod"\ntarget = "backup"\n',
+            "s.toml: flashcopy[0].at_s: is required (unless the relationship is in a [[group]])",
+        ),
+        (
+            '[[flashcopy]]\nid = "f"\nsource = "prod"\ntarget = "backup"\nat_s = "soon"\n',
+            "s.toml: flashcopy[0].at_s: must be a number, got 'soon'",
+        ),
+        (
+            '[[flashcopy]]\nid = "f"\nsource = "prod"\ntarget = "backup"\nat_s = 1\n'
+            "background_copy = false\ncopy_rate_mib_s = 5\n",
+            "s.toml: flashcopy[0].copy_rate_mib_s: is set but background_copy is false (NOCOPY)",
+        ),
+        (
+            '[[event]]\nat_s = 1\naction = "refresh"\nid = "zz"\n',
+            "s.toml: event[0].id: no [[flashcopy]] has id 'zz'",
+        ),
+        (
+            '[[group]]\nid = "g"\nmembers = ["x"]\nat_s = 1\n',
+            "s.toml: group[0].members: no [[flashcopy]] has id 'x'",
+        ),
+    ],
+)
+def test_errors_name_the_file_the_key_path_and_the_problem(text: str, expected: str) -> None:
+    assert error_of(text) == expected
+
+
+def test_a_missing_run_table_is_reported() -> None:
+    with pytest.raises(ScenarioError, match=r"^x.toml: run: the \[run\] table is required$"):
+        loads('[[array]]\nname = "a"\n', "x.toml")
+
+
+def test_a_volume_of_another_size_cannot_be_a_target() -> None:
+    text = BASE.replace('name = "backup"\nsize_mib = 64', 'name = "backup"\nsize_mib = 32')
+    with pytest.raises(ScenarioError) as info:
+        loads(
+            text + '[[flashcopy]]\nid = "f"\nsource = "prod"\ntarget = "backup"\nat_s = 1\n',
+            "s.toml",
+        )
+    assert (
+        str(info.value)
+        == "s.toml: flashcopy[0].target: backup and prod differ in size or track size"
+    )
+
+
+def test_set_overrides_by_id_and_by_index_and_reports_unknown_names() -> None:
+    fc = '[[flashcopy]]\nid = "f"\nsource = "prod"\ntarget = "backup"\nat_s = 1\n'
+    scenario = loads(BASE + fc, "s.toml", ("flashcopy.f.copy_rate=91", "run.duration_s=30"))
+    assert scenario.flashcopies[0].copy_rate_bytes_s == 64 * 1024 * 1024
+    assert scenario.run.duration_s == 30
+    scenario = loads(BASE + fc, "s.toml", ("volume.1.size_mib=128", "volume.0.size_mib=128"))
+    assert scenario.volume("backup").tracks == 2048
+    assert error_of(fc, ("flashcopy.g.copy_rate=1",)) == (
+        "s.toml: --set flashcopy.g: no [[flashcopy]] with id = 'g'"
+    )
+    assert error_of(fc, ("flashcopy.f.copy_rat=1",)).startswith(
+        "s.toml: flashcopy[0].copy_rat: unknown key"
+    )
+
+
+def test_a_missing_file_names_itself(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match=r"nothere\.toml: cannot read"):
+        load(tmp_path / "nothere.toml")
+
+
+def test_svc_scale_doubles_every_band_of_ten() -> None:
+    assert svc_copy_rate_bytes_s(0) == 0
+    assert svc_copy_rate_bytes_s(45) == 2 * 1024 * 1024
+    assert svc_copy_rate_bytes_s(150) == 2 * 1024**3
