@@ -248,7 +248,7 @@ def bench_replay(lines: int, repeat: int) -> list[dict[str, object]]:
     ]
 
 
-BENCHES = ("background_copy", "cow_writes", "volume_size", "replay")
+BENCHES = ("background_copy", "cow_writes", "volume_size", "replay", "simulator")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -271,5 +271,9 @@ def main(args: argparse.Namespace) -> int:
         bench_volume_size(5_000 if quick else 100_000)
     if "replay" in only:
         bench_replay(2_000 if quick else 100_000, repeat)
+    if "simulator" in only:
+        from sim.bench_sim import bench_simulator
+
+        bench_simulator(duration_s=0.5 if quick else 4.0)
     print(f"peak memory of this process: {peak_rss_mib():,.0f} MiB")
     return 0
