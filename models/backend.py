@@ -64,25 +64,52 @@ class Backend(ABC):
         """Release OS resources."""
 
 
+#: A host write into a never-written track of more than two pages allocates only the pages it
+#: touches: random 4 KiB writes cost 4 KiB each, not a whole 64 KiB track (memory, and page
+#: faults, which are the dominant cost of a first write on some virtual machines).
+PAGE_BYTES = 4096
+
+
+class _Pages(dict[int, bytearray]):
+    """A partly written track: page number -> bytes of that page; absent pages read as zeros."""
+
+
 class MemoryBackend(Backend):
-    """Tracks in a dict: absent = hole, `bytes` = frozen by a copy (shared, immutable),
-    `bytearray` = written by the host since (updated in place)."""
+    """Tracks in a dict: absent = hole; `_Pages` = partly written by the host, page by page;
+    `bytearray` = a whole track written by the host (updated in place); `bytes` = frozen by a
+    copy (immutable, shared by source and target until either is written again)."""
 
     def __init__(self, tracks: int, track_size: int) -> None:
         super().__init__(tracks, track_size)
-        self._tracks: dict[int, bytes | bytearray] = {}
+        self._tracks: dict[int, bytes | bytearray | _Pages] = {}
+        self._paged = track_size >= 2 * PAGE_BYTES
+
+    def _track_bytes(self, held: bytes | bytearray | _Pages, o: int, n: int) -> bytes:
+        """Bytes [o, o+n) of a stored track."""
+        if type(held) is not _Pages:
+            return bytes(held[o : o + n])  # type: ignore[index]
+        parts = []
+        end = o + n
+        while o < end:
+            p, po = divmod(o, PAGE_BYTES)
+            m = min(PAGE_BYTES - po, end - o)
+            page = held.get(p)  # type: ignore[union-attr]
+            parts.append(bytes(m) if page is None else bytes(page[po : po + m]))
+            o += m
+        return b"".join(parts)
 
     def read(self, offset: int, length: int) -> bytes:
         ts = self.track_size
         t, o = divmod(offset, ts)
+        tracks = self._tracks
         if o + length <= ts:  # the common case: inside one track
-            chunk = self._tracks.get(t)
-            return bytes(length) if chunk is None else bytes(chunk[o : o + length])
+            held = tracks.get(t)
+            return bytes(length) if held is None else self._track_bytes(held, o, length)
         parts = []
         while length > 0:
             n = min(ts - o, length)
-            chunk = self._tracks.get(t)
-            parts.append(bytes(n) if chunk is None else chunk[o : o + n])
+            held = tracks.get(t)
+            parts.append(bytes(n) if held is None else self._track_bytes(held, o, n))
             length -= n
             t += 1
             o = 0
@@ -94,42 +121,63 @@ class MemoryBackend(Backend):
         t, o = divmod(offset, ts)
         pos = 0
         total = len(view)
-        store = self._tracks
+        tracks = self._tracks
         while pos < total:
             n = min(ts - o, total - pos)
             if n == ts:
-                store[t] = bytearray(view[pos : pos + n])
+                tracks[t] = bytearray(view[pos : pos + n])
             else:
-                held = store.get(t)
-                if type(held) is bytearray:
-                    chunk = held
-                else:  # a hole, or a frozen track: written from now on in a private copy
-                    chunk = store[t] = bytearray(ts) if held is None else bytearray(held)
-                chunk[o : o + n] = view[pos : pos + n]
+                held = tracks.get(t)
+                if held is None and self._paged:
+                    held = tracks[t] = _Pages()
+                if type(held) is _Pages:
+                    self._write_pages(held, o, view[pos : pos + n])
+                else:
+                    if type(held) is not bytearray:  # a hole, or a frozen track: a private copy
+                        held = tracks[t] = bytearray(ts) if held is None else bytearray(held)  # type: ignore[arg-type]
+                    held[o : o + n] = view[pos : pos + n]  # type: ignore[index]
             pos += n
             t += 1
             o = 0
 
+    def _write_pages(self, pages: _Pages, o: int, view: memoryview) -> None:
+        ts = self.track_size
+        pos = 0
+        while pos < len(view):
+            p, po = divmod(o + pos, PAGE_BYTES)
+            m = min(PAGE_BYTES - po, len(view) - pos)
+            page = pages.get(p)
+            if page is None:
+                page = pages[p] = bytearray(min(PAGE_BYTES, ts - p * PAGE_BYTES))
+            page[po : po + m] = view[pos : pos + m]
+            pos += m
+
     def load(self, first: int, end: int) -> TrackImages:
-        # A host-written track is frozen into immutable bytes as it is loaded, and the frozen
-        # copy replaces it here too: source and target then share one buffer until either is
-        # written again (copy-on-write), so copying a track costs one memcpy, not two.
-        store = self._tracks
+        # A whole host-written track is frozen into immutable bytes as it is loaded, and the
+        # frozen copy replaces it here too: source and target then share one buffer until either
+        # is written again, so copying a track costs one memcpy. A partly written track stays
+        # in pages here (its next small write stays cheap) and the image is assembled.
+        tracks = self._tracks
+        ts = self.track_size
         out: TrackImages = []
         for t in range(first, end):
-            chunk = store.get(t)
-            if chunk is not None and type(chunk) is not bytes:
-                chunk = store[t] = bytes(chunk)
-            out.append(chunk)
+            held = tracks.get(t)
+            if held is None or type(held) is bytes:
+                out.append(held)  # type: ignore[arg-type]
+            elif type(held) is _Pages:
+                out.append(self._track_bytes(held, 0, ts))
+            else:
+                frozen = tracks[t] = bytes(held)  # type: ignore[arg-type]
+                out.append(frozen)
         return out
 
     def store(self, first: int, images: TrackImages) -> None:
-        store = self._tracks
+        tracks = self._tracks
         for t, image in enumerate(images, first):
             if image is None:
-                store.pop(t, None)
+                tracks.pop(t, None)
             else:
-                store[t] = image
+                tracks[t] = image
 
     def data_runs(self, first: int, end: int) -> list[tuple[int, int]]:
         runs: list[tuple[int, int]] = []
@@ -141,14 +189,23 @@ class MemoryBackend(Backend):
         return runs
 
     def allocated_bytes(self) -> int:
-        return len(self._tracks) * self.track_size
+        return sum(
+            sum(len(p) for p in held.values()) if type(held) is _Pages else len(held)
+            for held in self._tracks.values()
+        )
 
     def clone(self) -> MemoryBackend:
         twin = MemoryBackend(self.tracks, self.track_size)
-        twin._tracks = {
-            t: (c if type(c) is bytes else bytearray(c)) for t, c in self._tracks.items()
-        }
+        twin._tracks = {t: _copy_track(held) for t, held in self._tracks.items()}
         return twin
+
+
+def _copy_track(held: bytes | bytearray | _Pages) -> bytes | bytearray | _Pages:
+    if type(held) is bytes:
+        return held
+    if type(held) is _Pages:
+        return _Pages((p, bytearray(page)) for p, page in held.items())
+    return bytearray(held)
 
 
 _SEEK_DATA = getattr(os, "SEEK_DATA", None)
