@@ -73,7 +73,7 @@ class InFlight:
         )  # fmt: skip
 
 
-def _wanted_locks(system: System, op: InFlight) -> tuple[tuple[str, int], ...] | None:
+def wanted_locks(system: System, op: InFlight) -> tuple[tuple[str, int], ...] | None:
     """The locks LOCK must take, fixing op.first/op.end; None if the op ends at once."""
     mutant = system.mutant
     if op.kind == COPY:
@@ -121,7 +121,7 @@ def enabled(system: System, op: InFlight) -> bool:
     if system.mutant == "copy_no_recheck" and op.kind == COPY and not op.end:
         return True  # mutant: choosing the track is a step of its own, before the lock
     try:
-        wanted = _wanted_locks(system, op)
+        wanted = wanted_locks(system, op)
     except FlashCopyError:
         return True  # the step will end the operation with the error
     if system.mutant == "lock_volume_by_volume" and wanted:
@@ -160,7 +160,7 @@ def step(system: System, op: InFlight) -> None:
             return
         choosing = system.mutant == "copy_no_recheck" and op.kind == COPY and not op.end
         try:
-            wanted = _wanted_locks(system, op)
+            wanted = wanted_locks(system, op)
         except FlashCopyError as error:
             op.error = error
             op.phase = DONE

@@ -248,7 +248,7 @@ def bench_replay(lines: int, repeat: int) -> list[dict[str, object]]:
     ]
 
 
-BENCHES = ("background_copy", "cow_writes", "volume_size", "replay", "simulator")
+BENCHES = ("background_copy", "cow_writes", "volume_size", "replay", "simulator", "traces")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -275,5 +275,9 @@ def main(args: argparse.Namespace) -> int:
         from sim.bench_sim import bench_simulator
 
         bench_simulator(duration_s=0.5 if quick else 4.0)
+    if "traces" in only:
+        from sim.bench_traces import bench_traces
+
+        bench_traces(20_000 if quick else 500_000, 0.5 if quick else 4.0, repeat=repeat)
     print(f"peak memory of this process: {peak_rss_mib():,.0f} MiB")
     return 0

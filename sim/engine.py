@@ -44,11 +44,12 @@ from models.actions import (
     WriteTracks,
 )
 from models.backend import file_backend_in
+from models.errors import FlashCopyError
 from models.ops import Establish, EstablishGroup, Op, Refresh, Reverse, Withdraw
-from models.steps import ACT, DONE, UNLOCK, InFlight, enabled, step
+from models.steps import ACT, DONE, UNLOCK, InFlight, enabled, step, wanted_locks
 from models.system import System
 from sim.devices import BACKGROUND_PRIORITY, HOST_PRIORITY, KINDS, Array
-from sim.scenario import EventSpec, FlashCopySpec, GroupSpec, Scenario
+from sim.scenario import EventSpec, FlashCopySpec, GroupSpec, Scenario, WorkloadSpec
 from sim.workloads import BATCH, Workload
 
 Proc = Generator[simpy.Event, Any, Any]
@@ -118,6 +119,7 @@ class Simulation:
         self.timeline: list[dict[str, object]] = []
         self.errors: dict[str, dict[str, int]] = {w.name: {} for w in scenario.workloads}
         self._released = self.env.event()
+        self._key_waits: dict[tuple[str, int], simpy.Event] = {}  # lock -> its waiters
         self._gates: dict[str, list[Any]] = {}  # volume -> [count, event]: all I/O waits
         self._frozen: dict[str, list[Any]] = {}  # volume -> [count, event]: writes wait
         self._kick: dict[str, simpy.Event] = {}
@@ -136,7 +138,36 @@ class Simulation:
         self.inflight: dict[int, InFlight] = {}
 
     # -- locks and gates ---------------------------------------------------------------------
-    def _signal_release(self) -> None:
+    def _wait_for(self, op: InFlight) -> simpy.Event:
+        """The event to wait on while `op` is not enabled. A host I/O waits for one lock that
+        blocks it (thousands of I/Os queued on a few tracks must not all re-check at every
+        release); anything else, or an I/O whose blocking lock cannot be told, waits for any
+        release."""
+        if op.kind in ("read", "write"):
+            try:
+                wanted = wanted_locks(self.system, op)
+            except FlashCopyError:
+                wanted = None
+            locks = self.system.locks
+            for key in wanted or ():
+                if key in locks:
+                    event = self._key_waits.get(key)
+                    if event is None:
+                        event = self._key_waits[key] = self.env.event()
+                    return event
+        return self._released
+
+    def _signal_release(self, keys: tuple[tuple[str, int], ...] | None = None) -> None:
+        """Wake the waiters of the released `keys` and those waiting for any release; None
+        (the families or bitmaps may have changed): wake every waiter."""
+        waits = self._key_waits
+        if keys is None:
+            events = list(waits.values())
+            waits.clear()
+        else:
+            events = [e for e in (waits.pop(k, None) for k in keys) if e is not None]
+        for e in events:
+            e.succeed()
         event = self._released
         if event.callbacks:
             self._released = self.env.event()
@@ -163,7 +194,7 @@ class Simulation:
         system = self.system
         env = self.env
         while not enabled(system, op):
-            yield self._released
+            yield self._wait_for(op)
         if self.oplog is not None:
             self.inflight[op.id] = op
         array_of = self.array_of
@@ -195,12 +226,13 @@ class Simulation:
                     self._count_clear(op, action)
                     touched = touched or []
                     touched.append(action.relationship)
+            held = op.locks if phase == UNLOCK else ()
             step(system, op)
             if phase == UNLOCK:
                 if self.oplog is not None:
                     self._log(op)
                     del self.inflight[op.id]
-                self._signal_release()
+                self._signal_release(held)
         if touched:
             now = env.now
             for rid in touched:
@@ -482,6 +514,44 @@ class Simulation:
                 data: bytes | int = length if is_read else payload(length)
                 process(self.host_io(index, volume, is_read, offset, data))
 
+    def _trace_open(self, index: int, spec: WorkloadSpec, payload: Callable[[int], bytes]) -> Proc:
+        """A trace replayed open-loop: each I/O issued at start_s + its (scaled) time."""
+        env = self.env
+        assert spec.trace is not None
+        rec = spec.trace.records
+        at = (rec["time_s"] + spec.start_s).tolist()
+        stop = spec.stop_s
+        volume = spec.volume
+        process = env.process
+        for t, write, offset, length in zip(
+            at, rec["write"].tolist(), rec["offset"].tolist(), rec["length"].tolist(), strict=True
+        ):
+            if t >= stop:
+                return
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            data: bytes | int = payload(length) if write else length
+            process(self.host_io(index, volume, not write, offset, data))
+
+    def _trace_closed(
+        self, index: int, spec: WorkloadSpec, payload: Callable[[int], bytes], cursor: list[int]
+    ) -> Proc:
+        """One of `iodepth` issuers of a closed-loop trace replay: they share the `cursor`
+        and each issues the next record as soon as its previous I/O completes."""
+        env = self.env
+        assert spec.trace is not None
+        rec = spec.trace.records
+        yield env.timeout(spec.start_s)
+        stop = spec.stop_s
+        volume = spec.volume
+        total = len(rec)
+        while env.now < stop and cursor[0] < total:
+            i = cursor[0]
+            cursor[0] += 1
+            length = int(rec["length"][i])
+            data: bytes | int = payload(length) if rec["write"][i] else length
+            yield from self.host_io(index, volume, not rec["write"][i], int(rec["offset"][i]), data)
+
     # -- monitor ---------------------------------------------------------------------------------
     def _snapshot(self) -> dict[str, float]:
         row: dict[str, float] = {"time_s": self.env.now}
@@ -548,7 +618,14 @@ class Simulation:
         for index, (spec, seed) in enumerate(zip(scenario.workloads, seeds, strict=True)):
             workload = Workload(spec, np.random.default_rng(seed))
             payload = self._payloads(workload)
-            if spec.rate_iops is not None:
+            if spec.trace is not None and spec.trace.loop == "open":
+                env.process(self._trace_open(index, spec, payload))
+            elif spec.trace is not None:
+                assert spec.iodepth is not None
+                cursor = [0]
+                for _ in range(spec.iodepth):
+                    env.process(self._trace_closed(index, spec, payload, cursor))
+            elif spec.rate_iops is not None:
                 env.process(self._open_loop(index, workload, payload))
             else:
                 assert spec.iodepth is not None

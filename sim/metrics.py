@@ -76,6 +76,17 @@ def summary(result: Result) -> dict[str, Any]:
                 "write_latency_ms": latency_ms(rec["latency_s"][ok & (rec["read"] == 0)]),
             }
         )
+        if spec.trace is not None:
+            workloads[-1]["trace"] = {
+                "path": spec.trace.path,
+                "format": spec.trace.format,
+                "loop": spec.trace.loop,
+                "time_scale": spec.trace.time_scale,
+                "mapping": spec.trace.mapping,
+                "records": len(spec.trace.records),
+                "skipped_lines": spec.trace.skipped_lines,
+                "ignored_records": spec.trace.ignored,
+            }
     relationships = {}
     for spec in scenario.flashcopies:
         s = result.relationships[spec.id]

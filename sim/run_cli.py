@@ -19,10 +19,11 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sim import metrics
 from sim.engine import Result, simulate
-from sim.scenario import Scenario, ScenarioError, load
+from sim.scenario import Scenario, ScenarioError, apply_override, load, parse_size, validate
 from sim.verify import Verification, simulate_and_verify
 
 
@@ -94,9 +95,73 @@ def run_to(
     return result, verification
 
 
+#: The minimal scenario of `flashsim run --fio JOB --volume-size SIZE` (see its --help).
+FIO_ARRAY = {
+    "name": "array",
+    "read_latency_ms": 0.5,
+    "write_latency_ms": 0.5,
+    "bandwidth_mib_s": 500,
+    "parallelism": 8,
+}
+FIO_DURATION_S = 60.0
+
+
+def fio_scenario(
+    job: str, volume_size: str, duration_s: float | None = None, seed: int | None = None
+) -> dict[str, Any]:
+    """The raw scenario of a quick what-if: one array (`FIO_ARRAY`), one volume "vol" of
+    `volume_size`, the job file's jobs on it; the run lasts `duration_s`, else as long as the
+    longest job's startdelay + runtime, else `FIO_DURATION_S`."""
+    from sim.fio_jobs import FioJobError, read_job_file, workload_tables
+
+    try:
+        size = parse_size(volume_size)
+    except ValueError as error:
+        raise ScenarioError(f"--volume-size: {error}") from None
+    if size < 1 or size % (64 * 1024):
+        raise ScenarioError(f"--volume-size: must be a positive multiple of 64k, got {size}")
+    if duration_s is None:
+        try:
+            tables = [t for j in read_job_file(job) for t in workload_tables(j, "vol")]
+        except FioJobError as error:
+            raise ScenarioError(str(error)) from None
+        stops = [float(t["stop_s"]) for t in tables if "stop_s" in t]  # type: ignore[arg-type]
+        duration_s = max(stops) if stops else FIO_DURATION_S
+    raw: dict[str, Any] = {
+        "run": {"duration_s": duration_s},
+        "array": [dict(FIO_ARRAY)],
+        "volume": [{"name": "vol", "size_mib": size / (1 << 20), "array": "array"}],
+        "workload": [{"fio": str(Path(job).resolve()), "volume": "vol"}],
+    }
+    if seed is not None:
+        raw["run"]["seed"] = seed
+    return raw
+
+
+def _load(args: argparse.Namespace) -> Scenario:
+    if args.fio is None:
+        if args.scenario is None:
+            raise ScenarioError("give a SCENARIO.toml, or --fio JOB --volume-size SIZE")
+        if args.out is None:
+            raise ScenarioError("--out DIR is required with a scenario file")
+        if args.volume_size is not None or args.duration is not None:
+            raise ScenarioError("--volume-size and --duration go with --fio")
+        return load(args.scenario, args.set or (), args.seed)
+    if args.scenario is not None:
+        raise ScenarioError("give a scenario file or --fio, not both")
+    if args.volume_size is None:
+        raise ScenarioError("--fio needs --volume-size (e.g. 64g)")
+    raw = fio_scenario(args.fio, args.volume_size, args.duration, args.seed)
+    for text in args.set or ():
+        apply_override(raw, text, args.fio)
+    if args.out is None:
+        args.out = str(Path("flashsim-out") / Path(args.fio).stem)
+    return validate(raw, args.fio)
+
+
 def _run(args: argparse.Namespace) -> int:
     try:
-        scenario = load(args.scenario, args.set or (), args.seed)
+        scenario = _load(args)
     except ScenarioError as error:
         print(f"flashsim run: {error}", file=sys.stderr)
         return 2
@@ -140,9 +205,35 @@ def _run(args: argparse.Namespace) -> int:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
     """Add `run` (and `sweep`, see `sim.sweep`) to the `flashsim` command line."""
-    run = subparsers.add_parser("run", help="simulate a scenario file in time; write results")
-    run.add_argument("scenario", help="the scenario (TOML; see scenarios/)")
-    run.add_argument("--out", required=True, metavar="DIR", help="folder for the results")
+    run = subparsers.add_parser(
+        "run",
+        help="simulate a scenario file in time; write results",
+        description="Simulate a scenario file, or (--fio) a fio job file on one volume.",
+        epilog=(
+            "--fio JOB --volume-size SIZE builds a minimal scenario: one array 'array' "
+            f"(read and write latency {FIO_ARRAY['read_latency_ms']} ms, "
+            f"{FIO_ARRAY['bandwidth_mib_s']} MiB/s per I/O slot, parallelism "
+            f"{FIO_ARRAY['parallelism']}), one volume 'vol' of SIZE (64 KiB tracks) on it, and "
+            "the job file's jobs as workloads on 'vol'; no FlashCopy. The run lasts --duration, "
+            "else the longest startdelay + runtime of the jobs, else "
+            f"{FIO_DURATION_S:g} s. --set applies to that scenario (e.g. "
+            "array.0.parallelism=16)."
+        ),
+    )
+    run.add_argument("scenario", nargs="?", help="the scenario (TOML; see scenarios/)")
+    run.add_argument(
+        "--out",
+        metavar="DIR",
+        help="folder for the results (required with a scenario; with --fio, default "
+        "flashsim-out/JOB-NAME)",
+    )
+    run.add_argument("--fio", metavar="JOB", help="a fio job file instead of a scenario")
+    run.add_argument(
+        "--volume-size", metavar="SIZE", help="with --fio: the volume's size, e.g. 64g"
+    )
+    run.add_argument(
+        "--duration", type=float, metavar="S", help="with --fio: simulated seconds to run"
+    )
     run.add_argument("--seed", type=int, help="override run.seed")
     run.add_argument(
         "--set",

@@ -17,7 +17,15 @@ The format (see `scenarios/` for commented examples)::
     [[group]]    id, members, at_s, establish_after_s, freeze_timeout_s
     [[event]]    at_s, action (withdraw | refresh | reverse), id, fast, every_s
     [[workload]] name, volume, rw, rwmixread, bs | bssplit, iodepth | rate_iops,
-                 random_distribution, offset, size, start_s, stop_s
+                 random_distribution, percentage_random, offset, size, start_s, stop_s
+    [[workload]] fio = "job.fio", volume, name: the job file's jobs (`sim.fio_jobs`), each
+                 expanded into a table of the form above and validated as one
+    [[workload]] trace = "file", format (fio-iolog | blkparse | msr | cloudphysics), volume,
+                 name, time_scale, mapping (as-is | modulo | scaled), loop (open | closed),
+                 iodepth (closed loop), first_record, records, blkparse_event (Q | C),
+                 skip_bad_lines, start_s, stop_s
+
+Paths (`fio`, `trace`) are relative to the scenario file's folder.
 """
 
 from __future__ import annotations
@@ -29,6 +37,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from models.errors import FlashCopyError
 from models.ops import OUT_OF_SPACE_POLICIES
@@ -123,6 +133,21 @@ class EventSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class TraceSpec:
+    """A trace replayed as a workload: its records already read, ranged and fitted onto the
+    volume (`sim.trace_replay.fit_to_volume`): times in seconds from the workload's start."""
+
+    path: str
+    format: str
+    loop: str  # "open" (each I/O at its time) or "closed" (as fast as the devices allow)
+    time_scale: float
+    mapping: str
+    records: np.ndarray = field(compare=False, repr=False)
+    skipped_lines: int = 0
+    ignored: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class WorkloadSpec:
     name: str
     volume: str
@@ -136,6 +161,8 @@ class WorkloadSpec:
     size: int
     start_s: float
     stop_s: float
+    percentage_random: float = 100.0  # of a random mode's I/Os; the rest are sequential
+    trace: TraceSpec | None = None  # a trace replay (rw = "trace")
 
     @property
     def random(self) -> bool:
@@ -674,19 +701,23 @@ def _region_value(t: _Table, key: str, volume_size: int, default: int) -> int:
 def _workloads(
     raw: dict[str, Any], file: str, volumes: dict[str, VolumeSpec], run: RunSpec
 ) -> tuple[WorkloadSpec, ...]:
-    tables = _tables(raw, "workload", file)
+    tables = _expand_fio(_tables(raw, "workload", file), file)
     out = []
-    names: dict[str, int] = {}
+    names: dict[str, str] = {}
     for i, t in enumerate(tables):
         name = t.get("name", str, f"w{i}", _name)
         if name in names:
-            raise t.error("name", f"{name!r} is already used by workload[{names[name]}]")
-        names[name] = i
+            raise t.error("name", f"{name!r} is already used by {names[name]}")
+        names[name] = t.path
         volume = t.get("volume", str)
         if volume not in volumes:
             raise t.error("volume", f"no [[volume]] is named {volume!r}")
         vol = volumes[volume]
         vol_size = vol.tracks * vol.track_size
+        if t.has("trace"):
+            out.append(_trace_workload(t, file, name, volume, vol_size=vol_size, run=run))
+            t.finish()
+            continue
         rw = t.get(
             "rw", str, check=lambda v: None if v in RW_MODES else "must be " + ", ".join(RW_MODES)
         )
@@ -716,6 +747,11 @@ def _workloads(
         dist = t.get("random_distribution", str, "random", check_distribution)
         if t.has("random_distribution") and not rw.startswith("rand"):
             raise t.error("random_distribution", f"applies to random rw modes only, not {rw!r}")
+        pct_random = t.number(
+            "percentage_random", 100.0, lambda v: None if 0 <= v <= 100 else "must be 0-100"
+        )
+        if t.has("percentage_random") and not rw.startswith("rand"):
+            raise t.error("percentage_random", f"applies to random rw modes only, not {rw!r}")
         offset = _region_value(t, "offset", vol_size, 0)
         size = _region_value(t, "size", vol_size, vol_size - offset)
         if offset < 0 or offset >= vol_size:
@@ -731,8 +767,125 @@ def _workloads(
             raise t.error("stop_s", f"must be after start_s ({start_s})")
         out.append(
             WorkloadSpec(
-                name, volume, rw, mix, sizes, depth, rate, dist, offset, size, start_s, stop_s
+                name,
+                volume,
+                rw,
+                mix,
+                sizes,
+                depth,
+                rate,
+                dist,
+                offset,
+                size,
+                start_s,
+                stop_s,
+                percentage_random=pct_random,
             )
         )
         t.finish()
     return tuple(out)
+
+
+def _relative(file: str, path: str) -> Path:
+    """`path` as written in the scenario: relative to the scenario file's folder."""
+    given = Path(path)
+    return given if given.is_absolute() else Path(file).parent / given
+
+
+def _expand_fio(tables: list[_Table], file: str) -> list[_Table]:
+    """Replace each `fio = "job.fio"` table by one table per job (and per numjobs), written by
+    `sim.fio_jobs.workload_tables`; each keeps the scenario file and names its origin, e.g.
+    ``workload[0] (job.fio [randread]).bs``."""
+    from sim.fio_jobs import FioJobError, read_job_file, workload_tables
+
+    out: list[_Table] = []
+    for t in tables:
+        if not t.has("fio"):
+            out.append(t)
+            continue
+        job_path = t.get("fio", str, check=_name)
+        volume = t.get("volume", str)
+        prefix = t.get("name", str, None, _name)
+        t.finish()
+        try:
+            jobs = read_job_file(_relative(file, job_path))
+            expanded = [(job, table) for job in jobs for table in workload_tables(job, volume)]
+        except FioJobError as error:
+            raise t.error("fio", str(error)) from None
+        for job, table in expanded:
+            if not str(table["rw"]).startswith("rand"):
+                table.pop("percentage_random", None)  # fio ignores it for sequential modes
+            if prefix is not None:
+                table["name"] = prefix if len(expanded) == 1 else f"{prefix}.{table['name']}"
+            out.append(_Table(file, f"{t.path} ({job_path} [{job.name}])", table))
+    return out
+
+
+LOOPS = ("open", "closed")
+
+
+def _trace_workload(
+    t: _Table, file: str, name: str, volume: str, *, vol_size: int, run: RunSpec
+) -> WorkloadSpec:
+    """A `trace = "file"` workload: read, range and fit the trace now, so that every problem
+    (a malformed line, an address past the volume) is reported before the run starts."""
+    from sim.trace_replay import MAPPINGS, fit_to_volume
+    from sim.traces import FORMATS, TraceError, read_trace
+
+    path = t.get("trace", str, check=_name)
+    fmt = t.get(
+        "format", str, check=lambda v: None if v in FORMATS else "must be " + ", ".join(FORMATS)
+    )
+    time_scale = t.number("time_scale", 1.0, _positive)
+    mapping = t.get(
+        "mapping",
+        str,
+        "as-is",
+        lambda v: None if v in MAPPINGS else "must be " + ", ".join(MAPPINGS),
+    )
+    loop = t.get("loop", str, "open", lambda v: None if v in LOOPS else "must be open or closed")
+    if t.has("iodepth") and loop != "closed":
+        raise t.error("iodepth", "applies to loop = 'closed' only")
+    depth = t.get("iodepth", int, 1, _at_least_one) if loop == "closed" else None
+    first = t.get("first_record", int, 0, lambda v: None if v >= 0 else "must be >= 0")
+    count = t.get("records", int, None, lambda v: None if v >= 1 else "must be >= 1")
+    event = t.get(
+        "blkparse_event", str, "Q", lambda v: None if v in ("Q", "C") else "must be Q or C"
+    )
+    if t.has("blkparse_event") and fmt != "blkparse":
+        raise t.error("blkparse_event", f"applies to format = 'blkparse' only, not {fmt!r}")
+    skip_bad = t.get("skip_bad_lines", bool, False)
+    start_s = t.number("start_s", 0.0, _non_negative)
+    stop_s = t.number("stop_s", run.duration_s, _positive)
+    if stop_s <= start_s:
+        raise t.error("stop_s", f"must be after start_s ({start_s})")
+    try:
+        trace = read_trace(
+            _relative(file, path),
+            fmt,
+            skip_bad_lines=skip_bad,
+            blkparse_event=event,
+            first_record=first,
+            records=count,
+        )
+        if not trace.timed and loop == "open":
+            raise t.error(
+                "loop",
+                f"{path} is a {fmt} trace without timestamps (fio iolog v2): replay it with "
+                "loop = 'closed' and an iodepth",
+            )
+        if not len(trace):
+            raise t.error("trace", f"{path}: no data I/O records (in the range chosen)")
+        fitted = fit_to_volume(trace, vol_size, mapping, time_scale)
+    except TraceError as error:
+        raise t.error("trace", str(error)) from None
+    writes = fitted["write"]
+    spec = TraceSpec(
+        path, fmt, loop, time_scale, mapping, fitted, trace.skipped_lines, trace.ignored
+    )
+    sizes = ((int(fitted["length"].max()), 1.0),)
+    mix = 100.0 * float((~writes).mean())
+    return WorkloadSpec(
+        name, volume, "trace", mix, sizes, depth, None, "random", 0, vol_size, start_s, stop_s,
+        trace=spec,
+    )  # fmt: skip

@@ -11,6 +11,9 @@ fio does by default. Distributions over the region's blocks:
   (default 10), clipped to the region;
 - ``zoned:a/s:a/s...`` (fio's hot-spot form): a% of accesses go to the next s% of the region.
 
+``percentage_random`` (fio's option; random modes only, default 100): that percentage of the
+I/Os are drawn as above, the others are sequential: each starts where the previous I/O ended.
+
 Ranks of zipf and pareto are scattered over the region by a fixed permutation (multiplication
 by a prime modulo the block count), so hot blocks are not all adjacent, as in fio.
 """
@@ -72,7 +75,11 @@ class Workload:
             lengths = np.full(n, self.sizes[0], dtype=np.int64)
         else:
             lengths = self.sizes[rng.choice(len(self.sizes), n, p=self.weights)]
-        if spec.random:
+        if spec.random and spec.percentage_random < 100:
+            offsets = self._random_offsets(lengths)
+            sequential = rng.random(n) * 100 >= spec.percentage_random
+            offsets = self._follow(offsets, lengths, sequential)
+        elif spec.random:
             offsets = self._random_offsets(lengths)
         else:
             offsets = np.empty(n, dtype=np.int64)
@@ -85,6 +92,22 @@ class Workload:
                 cursor += length
             self.cursor = cursor
         return list(zip(reads.tolist(), offsets.tolist(), lengths.tolist(), strict=True))
+
+    def _follow(
+        self, offsets: np.ndarray, lengths: np.ndarray, sequential: np.ndarray
+    ) -> np.ndarray:
+        """`percentage_random`: an I/O marked sequential starts where the previous one ended
+        (back at the region's start when it would pass the end), as fio does."""
+        spec = self.spec
+        end = spec.offset + spec.size
+        cursor = self.cursor
+        out = offsets.copy()
+        for i, (seq, length) in enumerate(zip(sequential.tolist(), lengths.tolist(), strict=True)):
+            if seq:
+                out[i] = cursor if cursor + length <= end else spec.offset
+            cursor = int(out[i]) + length
+        self.cursor = cursor
+        return out
 
     def _random_offsets(self, lengths: np.ndarray) -> np.ndarray:
         """Offsets aligned to each I/O's block size, inside the region."""

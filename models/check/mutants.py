@@ -9,9 +9,9 @@ from __future__ import annotations
 
 #: name -> the bug it seeds (where the hook lives).
 MUTANTS: dict[str, str] = {
-    "skip_lock": "LOCK takes no locks at all (steps._wanted_locks)",
+    "skip_lock": "LOCK takes no locks at all (steps.wanted_locks)",
     "lock_written_volume_only": (
-        "an operation locks its own volume's tracks, not its family's (steps._wanted_locks)"
+        "an operation locks its own volume's tracks, not its family's (steps.wanted_locks)"
     ),
     "clear_before_copy": (
         "background copy clears the bit and unlocks before the copied data lands "
@@ -43,7 +43,7 @@ MUTANTS: dict[str, str] = {
     ),
     "lock_volume_by_volume": (
         "LOCK takes one volume's locks per step, its own volume first: two writers in one "
-        "family deadlock (steps._wanted_locks, enabled, step)"
+        "family deadlock (steps.wanted_locks, enabled, step)"
     ),
     "copy_never_clears": (
         "background copy copies but never clears the bit: the copy never completes "

@@ -18,3 +18,15 @@ def test_bench_prints_simulated_ios_per_second_against_bare_simpy(
     )
     assert "ratio" in capsys.readouterr().out
     assert bare_simpy_cycles_per_s(64) > 0
+
+
+def test_bench_traces_prints_parse_and_replay_rates(capsys: pytest.CaptureFixture[str]) -> None:
+    from sim.bench_traces import bench_traces
+    from sim.traces import FORMATS
+
+    figures = bench_traces(parse_records=2_000, replay_s=0.2, rate_iops=2000, repeat=1)
+    assert sorted(figures) == sorted(
+        [f"parse_{f}" for f in FORMATS]
+        + ["replay_host_ios_per_wall_s", "generated_host_ios_per_wall_s", "ratio"]
+    )
+    assert "trace replay" in capsys.readouterr().out
