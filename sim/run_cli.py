@@ -146,7 +146,7 @@ def _load(args: argparse.Namespace) -> Scenario:
             raise ScenarioError("--out DIR is required with a scenario file")
         if args.volume_size is not None or args.duration is not None:
             raise ScenarioError("--volume-size and --duration go with --fio")
-        return load(args.scenario, args.set or (), args.seed)
+        return load(args.scenario, args.set or (), args.seed, args.skip_bad_lines)
     if args.scenario is not None:
         raise ScenarioError("give a scenario file or --fio, not both")
     if args.volume_size is None:
@@ -246,6 +246,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         action="store_true",
         help="check every volume against the oracle at the end (small volumes only); exit 1 "
         "if one differs",
+    )
+    run.add_argument(
+        "--skip-bad-lines",
+        action="store_true",
+        help="trace workloads skip malformed lines and count them in the summary",
     )
     run.add_argument("--quiet", action="store_true", help="print nothing on success")
     run.set_defaults(func=_run)

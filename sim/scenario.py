@@ -194,8 +194,14 @@ class Scenario:
 
 
 # -- loading ---------------------------------------------------------------------------------
-def load(path: str | Path, overrides: Sequence[str] = (), seed: int | None = None) -> Scenario:
-    """Read, override (`key.path=value` strings) and validate a scenario file."""
+def load(
+    path: str | Path,
+    overrides: Sequence[str] = (),
+    seed: int | None = None,
+    skip_bad_lines: bool = False,
+) -> Scenario:
+    """Read, override (`key.path=value` strings) and validate a scenario file;
+    `skip_bad_lines` makes every trace workload skip (and count) malformed lines."""
     name = str(path)
     try:
         with open(path, "rb") as handle:
@@ -208,6 +214,10 @@ def load(path: str | Path, overrides: Sequence[str] = (), seed: int | None = Non
         apply_override(raw, text, name)
     if seed is not None:
         raw.setdefault("run", {})["seed"] = seed
+    if skip_bad_lines:
+        for table in raw.get("workload", []):
+            if isinstance(table, dict) and "trace" in table:
+                table["skip_bad_lines"] = True
     return validate(raw, name)
 
 

@@ -3,6 +3,7 @@ skipped lines, and the bundled CloudPhysics scenario's copy-before-writes."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -215,3 +216,17 @@ def test_the_bundled_cloudphysics_scenario_pays_one_cow_per_track_first_written_
     )
     assert info["relationships"][fc.id]["cow_copies"] == expected
     assert info["relationships"][fc.id]["redirected_reads"] > 0  # the backup read the image
+
+
+def test_the_run_flag_skip_bad_lines_applies_to_every_trace_workload(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sim.cli import main
+
+    path = scenario_at(tmp_path, CLOUDPHYSICS + "garbage\n", 'format = "cloudphysics"\n')
+    assert main(["run", str(path), "--out", str(tmp_path / "bad"), "--quiet"]) == 2
+    assert ":5: expected 5 fields" in capsys.readouterr().err
+    out = tmp_path / "ok"
+    assert main(["run", str(path), "--out", str(out), "--quiet", "--skip-bad-lines"]) == 0
+    (work,) = json.loads((out / "summary.json").read_text())["workloads"]
+    assert work["trace"]["skipped_lines"] == 1
