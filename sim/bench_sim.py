@@ -15,7 +15,8 @@ import simpy
 from sim.engine import simulate
 from sim.scenario import loads
 
-SCENARIO = """
+#: Two 64 GiB volumes on one array with a NOCOPY pair established at 0 (a `{duration_s}` slot).
+PAIR_SCENARIO = """
 [run]
 duration_s = {duration_s}
 records = false
@@ -40,13 +41,17 @@ source = "A"
 target = "B"
 at_s = 0
 background_copy = false
-[[workload]]
+"""
+SCENARIO = (
+    PAIR_SCENARIO
+    + """[[workload]]
 volume = "A"
 rw = "randwrite"
 bs = "4k"
 rate_iops = {rate_iops}
 start_s = 0.001
 """
+)
 
 
 def bare_simpy_cycles_per_s(cycles: int, capacity: int = 32, hold_s: float = 0.0005) -> float:

@@ -12,40 +12,19 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.bench_sim import PAIR_SCENARIO
 from sim.engine import simulate
 from sim.scenario import loads
 from sim.traces import FORMATS, read_trace
 
-_SCENARIO = """
-[run]
-duration_s = {duration_s}
-records = false
-plots = false
-[[array]]
-name = "a0"
-read_latency_ms = 0.5
-write_latency_ms = 0.5
-bandwidth_mib_s = 500
-parallelism = 32
-[[volume]]
-name = "A"
-size_gib = 64
-array = "a0"
-[[volume]]
-name = "B"
-size_gib = 64
-array = "a0"
-[[flashcopy]]
-id = "r1"
-source = "A"
-target = "B"
-at_s = 0
-background_copy = false
-[[workload]]
+_SCENARIO = (
+    PAIR_SCENARIO
+    + """[[workload]]
 name = "w"
 volume = "A"
 {workload}
 """
+)
 
 
 def synthetic_records(count: int, rate_iops: float, seed: int = 5) -> dict[str, np.ndarray]:
