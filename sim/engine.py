@@ -493,8 +493,12 @@ class Simulation:
         yield env.timeout(spec.start_s)
         stop = spec.stop_s
         volume = spec.volume
+        limit = spec.io_limit_bytes
         while env.now < stop:
+            if limit is not None and workload.issued_bytes >= limit:
+                return  # time_based = false: one pass of `size` bytes is done
             is_read, offset, length = workload.next()
+            workload.issued_bytes += length
             data: bytes | int = length if is_read else payload(length)
             yield from self.host_io(index, volume, is_read, offset, data)
 
@@ -505,12 +509,14 @@ class Simulation:
         stop = spec.stop_s
         volume = spec.volume
         process = env.process
+        limit = spec.io_limit_bytes
         while True:
             for gap in workload.interarrivals(BATCH).tolist():
                 yield env.timeout(gap)
-                if env.now >= stop:
+                if env.now >= stop or (limit is not None and workload.issued_bytes >= limit):
                     return
                 is_read, offset, length = workload.next()
+                workload.issued_bytes += length
                 data: bytes | int = length if is_read else payload(length)
                 process(self.host_io(index, volume, is_read, offset, data))
 

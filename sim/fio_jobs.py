@@ -193,6 +193,8 @@ def workload_tables(job: FioJob, volume: str) -> list[dict[str, object]]:
         table["start_s"] = start
     if "runtime" in opts:
         table["stop_s"] = start + _seconds(job, "runtime", opts["runtime"])
+    if "time_based" not in opts:  # fio: the job ends after `size` bytes (or runtime, if first)
+        table["time_based"] = False
     count = _int(job, "numjobs", opts.get("numjobs", "1"), 1, 256)
     tables = []
     for i in range(count):

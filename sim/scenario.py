@@ -163,6 +163,7 @@ class WorkloadSpec:
     stop_s: float
     percentage_random: float = 100.0  # of a random mode's I/Os; the rest are sequential
     trace: TraceSpec | None = None  # a trace replay (rw = "trace")
+    io_limit_bytes: int | None = None  # time_based = false: stop after this much I/O (fio)
 
     @property
     def random(self) -> bool:
@@ -775,6 +776,8 @@ def _workloads(
         stop_s = t.number("stop_s", run.duration_s, _positive)
         if stop_s <= start_s:
             raise t.error("stop_s", f"must be after start_s ({start_s})")
+        # fio's time_based: true runs until stop_s; false ends after one pass of `size` bytes
+        time_based = t.get("time_based", bool, True)
         out.append(
             WorkloadSpec(
                 name,
@@ -790,6 +793,7 @@ def _workloads(
                 start_s,
                 stop_s,
                 percentage_random=pct_random,
+                io_limit_bytes=None if time_based else size,
             )
         )
         t.finish()

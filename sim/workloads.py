@@ -41,6 +41,7 @@ class Workload:
         self.weights = np.array([w for _, w in spec.block_sizes], dtype=np.float64)
         self.min_bs = int(self.sizes.min())
         self.cursor = spec.offset  # sequential position
+        self.issued_bytes = 0  # shared by the issuers of a closed loop (time_based = false)
         self._queue: list[tuple[bool, int, int]] = []
         self._pos = 0
         kind, _, arg = spec.random_distribution.partition(":")

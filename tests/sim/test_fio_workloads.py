@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sim_helpers import array, scenario, volume
 
 from sim.engine import simulate
 from sim.run_cli import main
@@ -172,3 +173,16 @@ def test_a_fio_job_with_percentage_random_runs_it(tmp_path: Path) -> None:
     scenario = load(path)
     assert scenario.workloads[0].percentage_random == 40.0
     assert simulate(scenario).host_ios > 100
+
+
+@pytest.mark.parametrize("load_form", ["iodepth = 4", "rate_iops = 2000"])
+def test_a_workload_that_is_not_time_based_ends_after_one_pass_of_its_size(load_form: str) -> None:
+    """fio without time_based: the job is done once it has moved `size` bytes."""
+    body = (
+        array()
+        + volume("A", 16)
+        + f'[[workload]]\nvolume = "A"\nrw = "write"\nbs = "64k"\nsize = "4m"\n{load_form}\n'
+        + "time_based = false\n"
+    )
+    result = simulate(scenario(body, duration_s=5))
+    assert result.host_ios == 64  # 4 MiB / 64 KiB, long before the 5 s end

@@ -62,11 +62,12 @@ def test_rates_splits_ranges_and_includes_translate(tmp_path):
             "rw": "read",
             "bssplit": "4096/30:65536/70",
             "rate_iops": 500,
+            "time_based": False,
         }
     ]
     assert workload_tables(mixed, "v") == [
         {"name": "mixed", "volume": "v", "rw": "randwrite", "bssplit": "4096/1:8192/1:12288/1:16384/1",
-         "rate_iops": 500, "offset": 1 << 30}
+         "rate_iops": 500, "offset": 1 << 30, "time_based": False}
     ]  # fmt: skip
 
 
@@ -123,5 +124,5 @@ def test_the_shared_zipf_example_translates():
     assert job.ignored == ("ioengine", "norandommap")
     assert workload_tables(job, "v") == [
         {"name": "job", "volume": "v", "rw": "randread", "bs": 4096, "iodepth": 1,
-         "random_distribution": "zipf:0.5", "size": 1280 << 20}
+         "random_distribution": "zipf:0.5", "size": 1280 << 20, "time_based": False}
     ]  # fmt: skip
