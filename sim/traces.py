@@ -171,7 +171,9 @@ _BLK_PREFIX = rb"\s*\d+,\d+\s+\d+\s+\d+\s+"  # device, cpu, sequence
 def _blkparse_fast(text: bytes, action: bytes) -> tuple[np.ndarray, int, int] | None:
     """numpy's C reader on the lines that mention the action; None (use the line parser)
     unless every such line is a well-formed data event of that action."""
-    token = b" " + action + b" "  # blkparse's default format separates fields with spaces
+    if b"\t" in text:
+        return None  # blkparse's default format separates fields with spaces; be exact otherwise
+    token = b" " + action + b" "
     picked = b"\n".join(line for line in text.split(b"\n") if token in line)
     if not picked:
         return None
