@@ -17,7 +17,8 @@ The format (see `scenarios/` for commented examples)::
     [[group]]    id, members, at_s, establish_after_s, freeze_timeout_s
     [[event]]    at_s, action (withdraw | refresh | reverse), id, fast, every_s
     [[workload]] name, volume, rw, rwmixread, bs | bssplit, iodepth | rate_iops,
-                 random_distribution, percentage_random, offset, size, start_s, stop_s
+                 random_distribution, percentage_random, offset, size, start_s, stop_s,
+                 time_based (default true; false: end after one pass of `size` bytes)
     [[workload]] fio = "job.fio", volume, name: the job file's jobs (`sim.fio_jobs`), each
                  expanded into a table of the form above and validated as one
     [[workload]] trace = "file", format (fio-iolog | blkparse | msr | cloudphysics), volume,
