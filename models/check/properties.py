@@ -22,7 +22,7 @@ so that a model that does nothing fails.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
 from models.actions import COPY_BEFORE_WRITE, TARGET_PRECOPY, ReadTracks
@@ -174,6 +174,13 @@ def bitmap_soundness(system: System, oracle: Oracle) -> str | None:
                     f"{held.hex()} on track {t}, its image is {want[t * ts : (t + 1) * ts].hex()}"
                 )
     return None
+
+
+#: The state properties, checked on every quiescent state (no lock held), in this order.
+STATE_CHECKS: tuple[tuple[str, Callable[[System, Oracle], str | None]], ...] = (
+    ("bitmap_soundness", bitmap_soundness),
+    ("image_agreement", image_agreement),
+)
 
 
 def copy_completes(system: System, copied: Iterable[str]) -> str | None:

@@ -387,10 +387,7 @@ def state_checks(world: World) -> tuple[list[Violation], list[str]]:
     if system.locks:
         return [], []
     violations = []
-    for name, check in (
-        ("bitmap_soundness", props.bitmap_soundness),
-        ("image_agreement", props.image_agreement),
-    ):
+    for name, check in props.STATE_CHECKS:
         message = check(system, world.oracle)
         if message is not None:
             violations.append(Violation(name, message))
