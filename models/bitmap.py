@@ -126,5 +126,6 @@ class Bitmap:
         """The set tracks as a list; for small bitmaps (tests, checker output)."""
         return list(self._bits.search(1))
 
-    def fingerprint(self) -> bytes:
-        return self._bits.tobytes()
+    def fingerprint(self) -> str:
+        """The bits as a string of 0s and 1s (not bytes: checker states rename data bytes)."""
+        return self._bits.to01()

@@ -8,6 +8,7 @@ create `InFlight` operations and advance them step by step instead.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Sequence
 
 from models import control, steps
@@ -281,16 +282,22 @@ class System:
 
     # -- state as data -----------------------------------------------------------------------
     def fingerprint(self) -> tuple[object, ...]:
-        """A hashable image of the whole state (physical bytes included): tiny volumes only."""
+        """A hashable image of the whole state (physical bytes included): tiny volumes only.
+        Two parts: the data (volumes, relationships) and the locks."""
         return (
-            tuple(
-                (v.name, v.tracks, v.track_size, v.consistent, v.backend.snapshot())
-                for v in self.volumes.values()
+            (
+                tuple(
+                    (v.name, v.tracks, v.track_size, v.consistent, v.backend.snapshot())
+                    for v in self.volumes.values()
+                ),
+                tuple(self.relationships[r].fingerprint() for r in sorted(self.relationships)),
+                tuple(sorted((v, tuple(ids)) for v, ids in self.outgoing.items())),
             ),
-            tuple(self.relationships[r].fingerprint() for r in sorted(self.relationships)),
-            tuple(sorted((v, tuple(ids)) for v, ids in self.outgoing.items())),
-            tuple(sorted(self.locks.items())),
+            self.locks_fingerprint(),
         )
+
+    def locks_fingerprint(self) -> tuple[tuple[tuple[str, int], int], ...]:
+        return tuple(sorted(self.locks.items()))
 
     def clone(self) -> System:
         """An independent copy (memory backends only): for explorers that branch."""
@@ -309,6 +316,15 @@ class System:
         twin.locked_volumes = dict(self.locked_volumes)
         twin._next_op = self._next_op
         twin.mutant = self.mutant
+        return twin
+
+    def with_own_locks(self) -> System:
+        """A copy that shares this system's volumes and relationships and owns only its locks:
+        for an explorer branching on a step that changes nothing but locks. Neither system
+        may change the shared parts afterwards (clone() one first)."""
+        twin = copy.copy(self)
+        twin.locks = dict(self.locks)
+        twin.locked_volumes = dict(self.locked_volumes)
         return twin
 
     def close(self) -> None:

@@ -58,7 +58,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument(
         "--reduce",
         action="store_true",
-        help="partial-order reduction (fewer states; the cycle analysis is then skipped)",
+        help="partial-order reduction: ample sets and sleep sets (fewer states; the cycle "
+        "analysis is then skipped)",
+    )
+    parser.add_argument(
+        "--symmetry",
+        action="store_true",
+        help="symmetry reduction on data values: states equal up to a renaming of byte values "
+        "are one (the cycle analysis is then skipped)",
     )
     parser.add_argument(
         "--schedule", metavar="FILE", help="write the counterexample's schedule file here"
@@ -103,7 +110,14 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 2
     config = _load(args.config)
-    result = explore(config, args.mutant, args.max_states, args.max_depth, reduce=args.reduce)
+    result = explore(
+        config,
+        args.mutant,
+        args.max_states,
+        args.max_depth,
+        reduce=args.reduce,
+        symmetry=args.symmetry,
+    )
     _print_result(config, result)
     if result.counterexample is not None:
         if args.schedule:

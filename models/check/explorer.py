@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 
 from models.check import properties as props
 from models.check.config import CheckConfig
+from models.check.symmetry import class_id
 from models.check.world import (
     Event,
     Violation,
     World,
     advance,
     choices,
+    independent,
     initial_world,
     is_final,
     is_local,
@@ -58,6 +60,7 @@ class CheckResult:
     missing: tuple[str, ...] = ()  # required sometimes-properties never reached
     progress_checked: bool = False
     reduced: bool = False  # partial-order reduction on
+    symmetric: bool = False  # symmetry reduction on data values on
     elapsed_s: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -84,7 +87,9 @@ class CheckResult:
                 f"(searched {self.states} states)"
             )
         if self.exhaustive:
-            kind = "exhaustive with partial-order reduction" if self.reduced else "exhaustive"
+            with_ = [("partial-order", self.reduced), ("symmetry", self.symmetric)]
+            used = " and ".join(name for name, on in with_ if on)
+            kind = f"exhaustive with {used} reduction" if used else "exhaustive"
             extent = f"{kind}: {self.states} states, {self.edges} edges, depth {self.depth}"
         else:
             extent = f"bounded: {self.states} states, depth {self.depth} ({self.bound})"
@@ -115,31 +120,43 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
     reduce: bool = False,
     depth_first: bool = False,
     states_out: set[tuple[object, ...]] | None = None,
+    symmetry: bool = False,
 ) -> CheckResult:
     """Search every interleaving of `config`'s processes (within the bounds).
 
     Returns a `CheckResult` with the first (shortest) counterexample found, if any. With
     `progress`, the explored graph is kept and checked for cycles. With `reduce`, the
-    partial-order reduction (`world.is_local`) explores an ample set of one local step where
-    there is one; the cycle analysis is then skipped (it runs on the full graph only).
-    `depth_first` explores in DFS order instead (same states when exhaustive; counterexamples
-    are then not the shortest): a cross-check of the search itself. `states_out`, if given,
-    receives the keys of every state found (for differential tests).
+    partial-order reduction: an ample set of one local step (`world.is_local`) where there
+    is one, and sleep sets over the declared independence of steps (`world.independent`).
+    With `symmetry`, worlds equal up to a renaming of data values are one state
+    (`models.check.symmetry`). Either reduction skips the cycle analysis (it runs on the
+    full graph only). `depth_first` explores in DFS order instead (same states when
+    exhaustive; counterexamples are then not the shortest): a cross-check of the search
+    itself. `states_out`, if given, receives the keys of every state found.
     """
     max_states = config.max_states if max_states is None else max_states
     max_depth = config.max_depth if max_depth is None else max_depth
     started = time.perf_counter()
     setting, world0 = initial_world(config, mutant)
-    result = CheckResult(config.path, mutant, reduced=reduce)
-    seen: dict[tuple[object, ...], int] = {world0.key(): 0}
+    result = CheckResult(config.path, mutant, reduced=reduce, symmetric=symmetry)
+
+    def identify(world: World) -> object:
+        return class_id(world, setting) if symmetry else world.ident()
+
+    seen: dict[object, int] = {identify(world0): 0}
+    idents = [world0.ident()]  # a representative's ident per state (for states_out)
     parents: list[tuple[int, int]] = [(-1, -1)]
     events: list[Event] = [Event("", "", "", "")]  # the initial state has no step
     depths = [0]
+    #: sleep sets (reduce): the processes whose next step needs no exploring from a state
+    sleep: list[frozenset[int]] = [frozenset()]
+    expanded = [False]
     edges: list[tuple[int, int, int]] = []  # (from, to, process)
-    keep_edges = progress and not reduce
+    keep_edges = progress and not reduce and not symmetry
     edge_count = 0
     witnessed: set[str] = set()
-    frontier: deque[tuple[int, World]] = deque([(0, world0)])
+    #: (state, its world, None or the processes a smaller sleep set woke up there)
+    frontier: deque[tuple[int, World, frozenset[int] | None]] = deque([(0, world0, None)])
     names = [p.name for p in config.processes]
 
     def fail(parent: int, proc: int, event: Event, violation: Violation) -> None:
@@ -152,7 +169,7 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
         )
 
     while frontier and result.counterexample is None:
-        index, world = frontier.pop() if depth_first else frontier.popleft()
+        index, world, woken = frontier.pop() if depth_first else frontier.popleft()
         depth = depths[index]
         ready = choices(world, setting)
         if not ready:
@@ -176,22 +193,38 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
                 )
                 break
             continue
-        if reduce and len(ready) > 1:
-            for proc in ready:
-                if is_local(world, proc):
-                    ready = [proc]
-                    break
         if depth >= max_depth:
             result.exhaustive = False
             result.bound = f"max depth {max_depth}"
             continue
-        for proc in ready:
+        asleep = sleep[index]
+        if reduce:
+            if len(ready) > 1:
+                for proc in ready:
+                    if is_local(world, proc):
+                        ready = [proc]
+                        break
+            if woken is None:
+                todo = [p for p in ready if p not in asleep]
+            else:
+                todo = [p for p in ready if p in woken]
+        else:
+            todo = ready
+        expanded[index] = True
+        done: list[int] = []
+        new_sleep: frozenset[int] = frozenset()
+        for proc in todo:
             new, event, violations, found = advance(world, setting, proc, check_state=False)
             witnessed.update(found)
             if violations:
                 fail(index, proc, event, violations[0])
                 break
-            key = new.key()
+            if reduce:  # asleep after this step: what commutes with it needs no second order
+                new_sleep = frozenset(
+                    q for q in (*asleep, *done) if independent(world, setting, proc, q)
+                )
+                done.append(proc)
+            key = identify(new)
             target = seen.get(key)
             if target is None:
                 violations, found = state_checks(new)
@@ -206,15 +239,24 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
                     break
                 target = len(parents)
                 seen[key] = target
+                idents.append(new.ident())
                 parents.append((index, proc))
                 events.append(event)
                 depths.append(depth + 1)
-                frontier.append((target, new))
+                sleep.append(new_sleep if reduce else frozenset())
+                expanded.append(False)
+                frontier.append((target, new, None))
+            elif reduce and not sleep[target] <= new_sleep:
+                # reached again with a smaller sleep set: what it lost must be explored
+                lost = sleep[target] - new_sleep
+                sleep[target] &= new_sleep
+                if expanded[target]:
+                    frontier.append((target, new, lost))
             edge_count += 1
             if keep_edges:
                 edges.append((index, target, proc))
     if states_out is not None:
-        states_out.update(seen)
+        states_out.update(setting.memo.key(ident) for ident in idents)
     result.states = len(parents)
     result.edges = edge_count
     result.depth = max(depths)
@@ -235,7 +277,7 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
                     schedule,
                     _events(config, mutant, schedule),
                 )
-        elif progress and reduce:
+        elif progress and (reduce or symmetry):
             result.notes.append("progress (cycles) not checked: it needs the unreduced graph")
         elif progress:
             result.notes.append("progress (cycles) not checked: the search was bounded")

@@ -93,7 +93,7 @@ def replay_schedule(
     setting, world = initial_world(config, mutant)
     index = {p.name: i for i, p in enumerate(config.processes)}
     events: list[Event] = []
-    seen = {world.key(): 0}
+    seen = {world.ident(): 0}
     for n, name in enumerate(schedule, 1):
         if name not in index:
             raise ScheduleError(f"{source}: schedule[{n - 1}]: unknown process {name!r}")
@@ -104,7 +104,7 @@ def replay_schedule(
         events.append(event)
         if violations:
             return Replay(tuple(events), violations[0])
-        earlier = seen.setdefault(world.key(), n)
+        earlier = seen.setdefault(world.ident(), n)
         if earlier != n and n == len(schedule):
             message = (
                 f"steps {earlier + 1}-{n} return to the state after step {earlier}: a cycle "

@@ -27,10 +27,24 @@ from models.actions import (
 )
 from models.check import properties as props
 from models.check.config import CheckConfig, Process
+from models.check.memo import NO_OP, Memo, Step
 from models.errors import FlashCopyError
 from models.ops import Read, Write
 from models.oracle import Oracle
-from models.steps import ACT, COPY, DONE, LOCK, PHASES, PLAN, READ, UNLOCK, WRITE, InFlight
+from models.steps import (
+    ACT,
+    CONTROL,
+    COPY,
+    DONE,
+    LOCK,
+    PHASES,
+    PLAN,
+    READ,
+    UNLOCK,
+    WRITE,
+    InFlight,
+    wanted_locks,
+)
 from models.steps import enabled as step_enabled
 from models.steps import step as step_once
 from models.system import System
@@ -40,6 +54,8 @@ class ProcState(NamedTuple):
     pc: int  # index of the next op to start (host processes)
     op: InFlight | None  # the operation in flight; never mutated once stored
     expected: props.Expected | None  # its serial outcome, once it took its locks
+    op_id: int = NO_OP  # the op's number in the memo
+    id: int = 0  # the record's number in the memo: (pc, op_id, expected)
 
 
 class Event(NamedTuple):
@@ -58,19 +74,21 @@ class Violation(NamedTuple):
 
 @dataclass(slots=True)
 class World:
-    system: System
-    oracle: Oracle
-    oracle_fp: tuple[object, ...]
+    system: System  # shared with other worlds: never changed in place
+    oracle: Oracle  # likewise
     procs: tuple[ProcState, ...]
+    system_id: int
+    oracle_id: int
+    memo: Memo
+
+    def ident(self) -> tuple[int, ...]:
+        """The world's identity within its search: small ints (see `models.check.memo`)."""
+        return (self.system_id, self.oracle_id, *(p.id for p in self.procs))
 
     def key(self) -> tuple[object, ...]:
-        return (
-            self.system.fingerprint(),
-            tuple(
-                (p.pc, None if p.op is None else p.op.fingerprint(), p.expected) for p in self.procs
-            ),
-            self.oracle_fp,
-        )
+        """The world's identity across searches: engine and oracle fingerprints and each
+        process's (pc, operation fingerprint, expected outcome)."""
+        return self.memo.key(self.ident())
 
 
 @dataclass(slots=True)
@@ -81,11 +99,7 @@ class Setting:
     mutant: str | None
     initial: dict[str, bytes] = field(default_factory=dict)
     copied: tuple[str, ...] = ()  # relationships some copier serves
-    #: (oracle state, operation) -> (oracle after it, its fingerprint, expected outcome);
-    #: oracles are never changed in place once stored, so sharing them is safe
-    linearised: dict[tuple[object, ...], tuple[Oracle, tuple[object, ...], props.Expected]] = field(
-        default_factory=dict
-    )
+    memo: Memo = field(default_factory=Memo)
 
 
 def initial_world(config: CheckConfig, mutant: str | None = None) -> tuple[Setting, World]:
@@ -105,8 +119,17 @@ def initial_world(config: CheckConfig, mutant: str | None = None) -> tuple[Setti
         {name: props.engine_image(system, name) for name in sorted(system.volumes)},
         tuple(sorted({p.copier for p in config.processes if p.copier is not None})),
     )
-    procs = tuple(ProcState(0, None, None) for _ in config.processes)
-    return setting, World(system, oracle, props.oracle_fingerprint(oracle), procs)
+    memo = setting.memo
+    start = ProcState(0, None, None, NO_OP, memo.procs.id((0, NO_OP, None)))
+    world = World(
+        system,
+        oracle,
+        tuple(start for _ in config.processes),
+        memo.systems.id(system.fingerprint()),
+        memo.oracles.id(props.oracle_fingerprint(oracle)),
+        memo,
+    )
+    return setting, world
 
 
 def _start(system: System, process: Process, index: int, pc: int) -> InFlight | None:
@@ -151,18 +174,27 @@ def _next_op(world: World, setting: Setting, index: int) -> InFlight | None:
 def choices(world: World, setting: Setting) -> list[int]:
     """Indices of the processes whose next step can run now, in process order."""
     ready = []
-    system = world.system
+    memo = setting.memo.enabled
+    system_id = world.system_id
     for index, proc in enumerate(world.procs):
-        op = proc.op
-        if op is None:
-            op = _start(system, setting.config.processes[index], index, proc.pc)
-            if op is None:
-                continue
-        elif op.phase == LOCK:
-            op = copy_op(op)  # enabled() may fix first/end of an op waiting for its locks
-        if step_enabled(system, op):
+        key = (system_id, index, proc.pc, proc.op_id)
+        can = memo.get(key)
+        if can is None:
+            can = memo[key] = _enabled(world.system, setting, index, proc)
+        if can:
             ready.append(index)
     return ready
+
+
+def _enabled(system: System, setting: Setting, index: int, proc: ProcState) -> bool:
+    op = proc.op
+    if op is None:
+        op = _start(system, setting.config.processes[index], index, proc.pc)
+        if op is None:
+            return False
+    elif op.phase == LOCK:
+        op = copy_op(op)  # enabled() may fix first/end of an op waiting for its locks
+    return step_enabled(system, op)
 
 
 def _tracks(volume: str, first: int, end: int) -> list[tuple[str, int]]:
@@ -170,6 +202,17 @@ def _tracks(volume: str, first: int, end: int) -> list[tuple[str, int]]:
 
 
 def is_local(world: World, index: int) -> bool:
+    """See `_is_local`; memoised per engine and process state."""
+    proc = world.procs[index]
+    key = (world.system_id, index, proc.pc, proc.op_id)
+    memo = world.memo.local
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _is_local(world, index)
+    return found
+
+
+def _is_local(world: World, index: int) -> bool:
     """True if process `index`'s next step is independent of every other process's steps and
     invisible to the properties, so the partial-order reduction may take it alone (an ample
     set of one).
@@ -184,13 +227,13 @@ def is_local(world: World, index: int) -> bool:
     with one in the system nothing is local.
     """
     op = world.procs[index].op
-    if op is None or not op.locks or op.phase not in (PLAN, ACT):
+    if op is None or not op.locks or op.phase == LOCK:
         return False
     system = world.system
     if any(rel.allocated is not None for rel in system.relationships.values()):
         return False
-    if op.phase == PLAN:
-        return True
+    if op.phase != ACT:
+        return True  # PLAN, UNLOCK
     action = op.plan[op.pc]
     held = set(op.locks)
     if isinstance(action, ReadTracks):
@@ -213,6 +256,61 @@ def is_local(world: World, index: int) -> bool:
     else:
         return False
     return all(key in held for key in keys)
+
+
+def footprint(world: World, setting: Setting, index: int) -> frozenset[tuple[str, int]] | None:
+    """See `_footprint`; memoised per engine and process state."""
+    proc = world.procs[index]
+    key = (world.system_id, index, proc.pc, proc.op_id)
+    memo = setting.memo.footprints
+    if key in memo:
+        return memo[key]
+    found = memo[key] = _footprint(world, setting, index)
+    return found
+
+
+def _footprint(world: World, setting: Setting, index: int) -> frozenset[tuple[str, int]] | None:
+    """The (volume, track) keys process `index`'s next step reads or changes, for the declared
+    independence of steps; None: it may depend on any step.
+
+    A local step (`is_local`) has none. A host read's or write's LOCK has the keys it takes:
+    the same tracks on every volume of its family, and the oracle, which linearises it there,
+    treats tracks one by one too. A ClearBits has the tracks its operation holds. Everything
+    else depends on every step: a whole-volume operation, a copier (it chooses its track from
+    the bitmap), and any step in a system with a space-efficient target (a shared
+    allocation count).
+    """
+    if is_local(world, index):
+        return frozenset()
+    system = world.system
+    if any(rel.allocated is not None for rel in system.relationships.values()):
+        return None
+    proc = world.procs[index]
+    op = proc.op
+    if op is None:
+        op = _start(system, setting.config.processes[index], index, proc.pc)
+    if op is None or op.kind == CONTROL:
+        return None
+    if op.phase == ACT and isinstance(op.plan[op.pc], ClearBits):
+        return frozenset(op.locks)
+    if op.phase != LOCK:
+        return None
+    try:
+        wanted = wanted_locks(system, copy_op(op))
+    except FlashCopyError:
+        return None
+    return None if not wanted else frozenset(wanted)
+
+
+def independent(world: World, setting: Setting, first: int, second: int) -> bool:
+    """The declared independence of two processes' next steps in `world`: each touches
+    tracks the other does not (different tracks, or different volumes), so running them in
+    either order gives the same world and neither enables or disables the other."""
+    a = footprint(world, setting, first)
+    if a is None:
+        return False
+    b = footprint(world, setting, second)
+    return b is not None and a.isdisjoint(b)
 
 
 def is_final(world: World, setting: Setting) -> bool:
@@ -328,39 +426,36 @@ def advance(
     """
     process = setting.config.processes[index]
     proc = world.procs[index]
-    system = world.system.clone()
-    op = _next_op(world, setting, index)
-    assert op is not None, f"process {process.name} has no next step"
-    before = op.phase
-    action = op.plan[op.pc] if before == ACT else None
-    step_once(system, op)
-    oracle, oracle_fp, expected = world.oracle, world.oracle_fp, proc.expected
+    memo = setting.memo
+    step_key = (world.system_id, index, proc.pc, proc.op_id)
+    found_step = memo.steps.get(step_key)
+    if found_step is None:
+        found_step = memo.steps[step_key] = _run_step(world, setting, index)
+    system, system_id, op, op_id, before, event = found_step
+    oracle, oracle_id, expected = world.oracle, world.oracle_id, proc.expected
     violations: list[Violation] = []
     witnesses: list[str] = []
 
     if before == LOCK and op.phase != LOCK:  # the linearisation point
         nothing = op.kind == COPY and op.phase == DONE and op.error is None
-        memo: tuple[object, ...] = (oracle_fp, op.kind, op.volume, op.offset, op.length)
-        memo += (op.data, op.relationship, op.control, op.limit, nothing)
-        cached = setting.linearised.get(memo)
+        lin_key: tuple[object, ...] = (oracle_id, op.kind, op.volume, op.offset, op.length)
+        lin_key += (op.data, op.relationship, op.control, op.limit, nothing)
+        cached = memo.linearised.get(lin_key)
         if cached is None:
             oracle = copy.copy(oracle)
             expected = _linearise(oracle, op)
             if oracle._state is not world.oracle._state:
-                oracle_fp = props.oracle_fingerprint(oracle)
-            setting.linearised[memo] = (oracle, oracle_fp, expected)
+                oracle_id = memo.oracles.id(props.oracle_fingerprint(oracle))
+            memo.linearised[lin_key] = (oracle, oracle_id, expected)
         else:  # the same operation from the same oracle state: the same outcome
-            oracle, oracle_fp, expected = cached
-    phase, detail = _step_detail(before, op, action)
-    event = Event(process.name, props.describe(op), phase, detail)
-
+            oracle, oracle_id, expected = cached
     pc = proc.pc
     if op.phase == DONE:
         assert expected is not None
         if op.kind == READ:
-            found = props.read_agrees(op, expected)
-            if found is not None:
-                violations.append(Violation(*found))
+            bad = props.read_agrees(op, expected)
+            if bad is not None:
+                violations.append(Violation(*bad))
         else:
             message = props.outcome_agreement(op, expected)
             if message is not None:
@@ -369,11 +464,11 @@ def advance(
             witnesses.extend(props.completion_witnesses(op, expected, setting.initial))
         if process.copier is None:
             pc += 1
-        new_proc = ProcState(pc, None, None)
+        new_proc = ProcState(pc, None, None, NO_OP, memo.procs.id((pc, NO_OP, None)))
     else:
-        new_proc = ProcState(pc, op, expected)
+        new_proc = ProcState(pc, op, expected, op_id, memo.procs.id((pc, op_id, expected)))
     procs = (*world.procs[:index], new_proc, *world.procs[index + 1 :])
-    new = World(system, oracle, oracle_fp, procs)
+    new = World(system, oracle, procs, system_id, oracle_id, memo)
     if check_state:
         found_v, found_w = state_checks(new)
         violations.extend(found_v)
@@ -381,17 +476,55 @@ def advance(
     return new, event, violations, witnesses
 
 
+#: Micro-actions that change only the operation's own record (its buffer, result or error).
+_READ_ONLY_ACTIONS = (ReadTracks, ReadBytes, RaiseError)
+
+
+def _run_step(world: World, setting: Setting, index: int) -> Step:
+    """Run the step on a copy of the engine: what every world with this engine state and
+    this process state gets. PLAN and reading actions leave the engine as it is (no copy at
+    all), LOCK and UNLOCK change only the locks (a copy sharing the data); everything else
+    runs on a full clone."""
+    memo = setting.memo
+    op = _next_op(world, setting, index)
+    assert op is not None, f"process {setting.config.processes[index].name} has no next step"
+    before = op.phase
+    action = op.plan[op.pc] if before == ACT else None
+    if before == PLAN or isinstance(action, _READ_ONLY_ACTIONS):
+        system, system_id = world.system, world.system_id
+        step_once(system, op)
+    elif before == UNLOCK or (before == LOCK and op.kind != CONTROL):
+        system = world.system.with_own_locks()
+        step_once(system, op)
+        data = memo.systems.values[world.system_id][0]  # type: ignore[index]
+        system_id = memo.systems.id((data, system.locks_fingerprint()))
+    else:
+        system = world.system.clone()
+        step_once(system, op)
+        system_id = memo.systems.id(system.fingerprint())
+    system = memo.system_objects.setdefault(system_id, system)  # one object per state
+    event = Event(
+        setting.config.processes[index].name, props.describe(op), *_step_detail(before, op, action)
+    )
+    op_id = NO_OP if op.phase == DONE else memo.ops.id(op.fingerprint())
+    return Step(system, system_id, op, op_id, before, event)
+
+
 def state_checks(world: World) -> tuple[list[Violation], list[str]]:
     """The state properties (quiescent states only: no lock held) and their witnesses."""
     system = world.system
     if system.locks:
         return [], []
-    violations = []
-    for name, check in props.STATE_CHECKS:
-        message = check(system, world.oracle)
-        if message is not None:
-            violations.append(Violation(name, message))
-    return violations, props.state_witnesses(system)
+    key = (world.system_id, world.oracle_id)
+    found = world.memo.checked.get(key)
+    if found is None:
+        violations: list[Violation] = []
+        for name, check in props.STATE_CHECKS:
+            message = check(system, world.oracle)
+            if message is not None:
+                violations.append(Violation(name, message))
+        found = world.memo.checked[key] = (violations, props.state_witnesses(system))
+    return list(found[0]), list(found[1])
 
 
 __all__ = [
@@ -402,6 +535,8 @@ __all__ = [
     "World",
     "advance",
     "choices",
+    "footprint",
+    "independent",
     "initial_world",
     "is_final",
     "is_local",

@@ -32,13 +32,14 @@ background_copy = false
 """
 
 
-def test_the_five_reference_configurations_are_bundled(reference):
+def test_the_reference_configurations_are_bundled(reference):
     assert sorted(reference) == [
         "a_pair",
         "b_cascade",
         "c_two_targets",
         "d_group",
         "e_space_efficient",
+        "f_symmetric_writers",
     ]
 
 

@@ -92,7 +92,7 @@ def test_locks_taken_a_volume_at_a_time_deadlock_two_writers(reference):
 def test_the_hunt_over_all_reference_configurations_kills_every_mutant(reference):
     configs = [reference[name] for name in sorted(reference)]
     correct, rows = hunt(configs)
-    assert [r.holds for r in correct] == [True] * 5
+    assert [r.holds for r in correct] == [True] * len(configs)
     assert [
         (r.mutant, r.killed, r.config.rsplit("/", 1)[-1], r.property, r.steps) for r in rows
     ] == [(m, True, f"{KILLERS[m][0]}.toml", KILLERS[m][1], KILLERS[m][2]) for m in MUTANTS]

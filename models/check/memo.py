@@ -1,0 +1,89 @@
+"""What one search remembers, so that each distinct step runs once.
+
+A step of process i depends only on the engine state and on process i's own state, never on
+the other processes or the oracle; many worlds share both (they differ in another process's
+program counter or in the oracle). So the memo numbers every distinct engine state, oracle
+state, operation and process record once (interning: a fingerprint is hashed once, then
+ints stand for it) and remembers, per (engine state, process, process state), the step's
+outcome: the next engine state (shared by every world that reaches it, never changed in
+place), the next operation and its timeline line. A world is then a handful of ints and a
+step found in the memo costs a few dict look-ups instead of a clone, a step and a fingerprint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from models.check.properties import Expected
+    from models.check.world import Event, Violation
+    from models.oracle import Oracle
+    from models.steps import InFlight
+    from models.system import System
+
+#: The op id of a process with no operation in flight.
+NO_OP = -1
+
+
+class Step(NamedTuple):
+    """A step's outcome, the same in every world with the same engine and process state."""
+
+    system: System
+    system_id: int
+    op: InFlight  # the operation after the step; never changed once stored
+    op_id: int
+    before: int  # the phase the step ran
+    event: Event  # its line of the timeline
+
+
+@dataclass(slots=True)
+class Interned:
+    """Distinct values numbered in order of first appearance."""
+
+    ids: dict[object, int] = field(default_factory=dict)
+    values: list[object] = field(default_factory=list)
+
+    def id(self, value: object) -> int:
+        found = self.ids.get(value)
+        if found is None:
+            found = self.ids[value] = len(self.values)
+            self.values.append(value)
+        return found
+
+
+@dataclass(slots=True)
+class Memo:
+    systems: Interned = field(default_factory=Interned)  # engine fingerprints
+    oracles: Interned = field(default_factory=Interned)  # oracle fingerprints
+    ops: Interned = field(default_factory=Interned)  # InFlight fingerprints
+    procs: Interned = field(default_factory=Interned)  # (pc, op id, expected)
+    #: system id -> the one System object worlds with that engine state share
+    system_objects: dict[int, System] = field(default_factory=dict)
+    classes: Interned = field(default_factory=Interned)  # symmetry classes (canonical keys)
+    classes_of: dict[tuple[int, ...], int] = field(default_factory=dict)  # ident -> class
+    #: (system id, process, pc, op id) -> the step's outcome
+    steps: dict[tuple[int, int, int, int], Step] = field(default_factory=dict)
+    #: (system id, process, pc, op id) -> whether the process can take a step
+    enabled: dict[tuple[int, int, int, int], bool] = field(default_factory=dict)
+    #: (system id, process, pc, op id) -> whether its next step is local (world.is_local)
+    local: dict[tuple[int, int, int, int], bool] = field(default_factory=dict)
+    #: (system id, process, pc, op id) -> the keys its next step touches (world.footprint)
+    footprints: dict[tuple[int, int, int, int], frozenset[tuple[str, int]] | None] = field(
+        default_factory=dict
+    )
+    #: (system id, oracle id) -> the state properties' (violations, witnesses)
+    checked: dict[tuple[int, int], tuple[list[Violation], list[str]]] = field(default_factory=dict)
+    #: (oracle id, operation) -> (oracle after it, its id, expected outcome); oracles are
+    #: never changed in place once stored, so sharing them is safe
+    linearised: dict[tuple[object, ...], tuple[Oracle, int, Expected]] = field(default_factory=dict)
+
+    def key(self, ident: tuple[int, ...]) -> tuple[object, ...]:
+        """A world's identity across searches from its `World.ident()`: the engine and oracle
+        fingerprints and each process's (pc, op fingerprint or None, expected)."""
+        procs = []
+        for proc_id in ident[2:]:
+            record: tuple[int, int, object] = self.procs.values[proc_id]  # type: ignore[assignment]
+            pc, op_id, expected = record
+            procs.append((pc, None if op_id == NO_OP else self.ops.values[op_id], expected))
+        return (self.systems.values[ident[0]], tuple(procs), self.oracles.values[ident[1]])

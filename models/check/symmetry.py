@@ -1,0 +1,78 @@
+"""Symmetry on data values: worlds equal up to a renaming of byte values count as one state.
+
+FlashCopy is data-independent: no step looks at the bytes it moves except to move them
+(copies and reads are whole images; a hole reads as zeros), and every property compares
+bytes for equality only. So if a world w2 is w1 with its nonzero byte values permuted —
+volumes, oracle, operations in flight and the data the processes have yet to write all
+renamed alike — w2 reaches exactly the renamed states of w1 and violates a property exactly
+when w1 does. The explorer then keeps one world per class.
+
+`canonical(key, pending)` is the class's representative: every data byte renamed in order of
+first appearance along a fixed walk of the world's structure (the engine's volumes, the
+oracle, each process, then the data still to be written), zero kept as zero. The walk visits
+positions, never values, so two worlds of one class rename to the same structure.
+
+Only bytes objects are data here: fingerprints encode everything else (bitmaps, tracks,
+names) as ints and strings.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from models.ops import Write
+
+if TYPE_CHECKING:
+    from models.check.world import Setting, World
+
+#: Renaming never touches zero: a hole, and a never-written track, reads as zeros.
+_FIXED = 0
+
+
+def _collect(value: object, out: list[bytes]) -> None:
+    if type(value) is bytes:
+        out.append(value)
+    elif isinstance(value, tuple):
+        for item in value:
+            _collect(item, out)
+
+
+def _rename(value: object, table: bytes) -> object:
+    if type(value) is bytes:
+        return value.translate(table)
+    if isinstance(value, tuple):
+        return tuple([_rename(item, table) for item in value])
+    return value
+
+
+def renaming(data: list[bytes]) -> bytes:
+    """The translation table renaming the nonzero byte values of `data`, in order of first
+    appearance, to 1, 2, 3, ..."""
+    seen = [b for b in dict.fromkeys(b"".join(data)) if b != _FIXED]
+    table = bytearray(range(256))
+    for new, old in enumerate(seen, start=1):
+        table[old] = new
+    return bytes(table)
+
+
+def canonical(key: tuple[object, ...], pending: tuple[object, ...]) -> tuple[object, ...]:
+    """The representative of `key`'s class (`World.key()` plus the data the processes still
+    have to write, `pending`): every data byte renamed in order of first appearance."""
+    whole = (key, pending)
+    data: list[bytes] = []
+    _collect(whole, data)
+    return _rename(whole, renaming(data))  # type: ignore[return-value]
+
+
+def class_id(world: World, setting: Setting) -> int:
+    """The number of `world`'s symmetry class within its search (memoised per world)."""
+    memo = setting.memo
+    ident = world.ident()
+    found = memo.classes_of.get(ident)
+    if found is None:
+        pending = tuple(
+            tuple(op.data for op in process.ops[proc.pc :] if isinstance(op, Write))
+            for process, proc in zip(setting.config.processes, world.procs, strict=True)
+        )
+        found = memo.classes_of[ident] = memo.classes.id(canonical(memo.key(ident), pending))
+    return found
