@@ -69,6 +69,10 @@ class _Relationship:
     tgt_changes: set[int] = field(default_factory=set)
     allocated: set[int] = field(default_factory=set)
     failed: bool = False
+    # For the checker's properties only: the ids established with it by one establish_group,
+    # and the last refresh or reverse ("refresh", "reverse", "fast reverse") that restored it.
+    group: tuple[str, ...] = ()
+    restored: str | None = None
 
     def receive(self, tracks: set[int]) -> None:
         """The target now physically holds `tracks`: they are no longer pending."""
@@ -347,6 +351,7 @@ class Oracle:
         state = self._draft()
         for spec in specs:
             _establish_into(state, spec)
+            state.relationships[spec.id].group = tuple(ids)
         self._commit(state)
 
     def background_copy(self, rel_id: str, tracks: int) -> int:
@@ -377,6 +382,7 @@ class Oracle:
         state.change(rel.target, changed, exclude=rel_id)
         rel.pending |= recorded
         rel.src_changes, rel.tgt_changes = set(), set()
+        rel.restored = "refresh"
         target.image[:] = source.image
         target.consistent = True
         self._commit(state)
@@ -409,6 +415,7 @@ class Oracle:
         uncopied, old_stale = set(rel.pending), rel.stale
         restored = bytes(old_target.image)
         rel.source, rel.target = rel.target, rel.source
+        rel.restored = "fast reverse" if fast else "reverse"
         rel.pending = set(recorded)
         rel.stale = {t: old_source.track(t) for t in recorded}
         rel.src_changes, rel.tgt_changes = set(), set()

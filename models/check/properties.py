@@ -9,10 +9,16 @@ Safety (a function returns a message on violation, None when it holds):
   establish or refresh, overlaid with the target's own writes since.
 - `freshness`: a completed read of a volume that is no target returns its latest write.
 - `outcome_agreement`: every operation succeeds or fails exactly as in the serial run
-  (isolation: a failing relationship never costs the source a write).
+  (a failing relationship never costs the source a write).
 - `bitmap_soundness`: with no lock held, a clear bit means the target physically holds the
   track its image shows.
-- `image_agreement` (restore): with no lock held, every volume reads as the oracle's image.
+- `group_consistency`: with no lock held, the targets of the relationships one
+  establish_group made show the group's one instant (named: the member that does not).
+- `restore`: with no lock held, the volume the last refresh or reverse of a relationship
+  restored reads as that instant (a fast reverse: its old target too, reverted).
+- `isolation`: with no lock held, the source of every failed or space-efficient relationship
+  reads as its latest writes (running out of space never loses source data).
+- `image_agreement`: with no lock held, every volume reads as the oracle's image.
 Progress: `no_deadlock`, `copy_completes` (a terminal state leaves no relationship with a
 copier incomplete) and `no_copy_starvation_cycle` (no reachable cycle: explorer).
 
@@ -25,15 +31,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
-from models.actions import COPY_BEFORE_WRITE, TARGET_PRECOPY, ReadTracks
-from models.steps import COPY, READ, WRITE
+from models.actions import COPY_BEFORE_WRITE, TARGET_PRECOPY, FailRelationship, ReadTracks
+from models.ops import EstablishGroup
+from models.steps import CONTROL, COPY, READ, WRITE
 
 if TYPE_CHECKING:
     from models.oracle import Oracle
+    from models.relationship import Relationship
     from models.steps import InFlight
     from models.system import System
 
-SAFETY = ("pit", "freshness", "outcome_agreement", "bitmap_soundness", "image_agreement")
+SAFETY = (
+    "pit", "freshness", "outcome_agreement", "bitmap_soundness", "group_consistency", "restore",
+    "isolation", "image_agreement",
+)  # fmt: skip
 PROGRESS = ("no_deadlock", "copy_completes", "no_copy_starvation_cycle")
 
 #: sometimes-property -> what must be reachable.
@@ -49,6 +60,17 @@ SOMETIMES: dict[str, str] = {
     "operation_rejected": "outcome_agreement: some operation is rejected with an error",
     "partly_copied_relationship": (
         "bitmap_soundness: a quiescent state has a relationship with both set and clear bits"
+    ),
+    "group_established": (
+        "group_consistency: an establish_group of two or more relationships succeeds"
+    ),
+    "restore_changes_an_image": (
+        "restore: a reverse changed the image of the volume it restored (a quiescent state "
+        "where it reads, on a track still to copy back, other data than it physically holds)"
+    ),
+    "relationship_failed_with_source_written": (
+        "isolation: a source write fails a full space-efficient relationship and still "
+        "writes the source"
     ),
     "copy_before_write": "image_agreement: a host write copies the old track to a target first",
     "target_precopy": "image_agreement: a partial target write pulls its track first",
@@ -120,7 +142,7 @@ def oracle_fingerprint(oracle: Oracle) -> tuple[object, ...]:
             (
                 r.id, r.source, r.target, tuple(sorted(r.pending)), tuple(sorted(r.stale.items())),
                 tuple(sorted(r.src_changes)), tuple(sorted(r.tgt_changes)),
-                tuple(sorted(r.allocated)), r.failed,
+                tuple(sorted(r.allocated)), r.failed, r.group, r.restored,
             )
             for _, r in sorted(state.relationships.items())
         ),
@@ -176,9 +198,98 @@ def bitmap_soundness(system: System, oracle: Oracle) -> str | None:
     return None
 
 
-#: The state properties, checked on every quiescent state (no lock held), in this order.
+def _first_difference(
+    system: System, oracle: Oracle, volume: str
+) -> tuple[int, bytes, bytes] | None:
+    """(track, engine bytes, oracle bytes) of the first track where `volume` reads otherwise
+    than the oracle's image; None if it agrees or cannot be read (a failed target), as in
+    `image_agreement`, so the properties built on it never fire where that one holds."""
+    want = oracle_image(oracle, volume)
+    if want is None or _failed_target(system, volume):
+        return None
+    got = engine_image(system, volume)
+    if got == want:
+        return None
+    ts = system.volumes[volume].track_size
+    t = next(i for i in range(0, len(got), ts) if got[i : i + ts] != want[i : i + ts]) // ts
+    return t, got[t * ts : (t + 1) * ts], want[t * ts : (t + 1) * ts]
+
+
+def group_consistency(system: System, oracle: Oracle) -> str | None:
+    """With no lock held, every target of a consistency group (the members one establish_group
+    made, as the oracle records them) reads as the group's instant: its source at the group's
+    establish, overlaid with the target's own writes since."""
+    rels = oracle._state.relationships
+    for rel_id in sorted(rels):
+        rel = rels[rel_id]
+        if not rel.group:
+            continue
+        found = _first_difference(system, oracle, rel.target)
+        if found is not None:
+            t, got, want = found
+            return (
+                f"group {','.join(rel.group)}: member {rel_id} ({rel.source}->{rel.target}) "
+                f"shows another instant: {rel.target} track {t} reads as {got.hex()}, the "
+                f"group's instant gives {want.hex()}"
+            )
+    return None
+
+
+def restore(system: System, oracle: Oracle) -> str | None:
+    """With no lock held, the volume a relationship's last refresh or reverse restored (its
+    target now) reads as the restored instant; after a fast reverse the old target (its source
+    now) also reads as the oracle says, its never-received tracks reverted."""
+    rels = oracle._state.relationships
+    for rel_id in sorted(rels):
+        rel = rels[rel_id]
+        if rel.restored is None:
+            continue
+        found = _first_difference(system, oracle, rel.target)
+        if found is not None:
+            t, got, want = found
+            return (
+                f"{rel.restored} of {rel_id} restored {rel.target}: track {t} reads as "
+                f"{got.hex()}, the restored instant gives {want.hex()}"
+            )
+        if rel.restored == "fast reverse":
+            found = _first_difference(system, oracle, rel.source)
+            if found is not None:
+                t, got, want = found
+                return (
+                    f"fast reverse of {rel_id} left {rel.source} wrong: track {t} reads as "
+                    f"{got.hex()}, expected {want.hex()}"
+                )
+    return None
+
+
+def isolation(system: System, oracle: Oracle) -> str | None:
+    """With no lock held, the source of every failed relationship, or space-efficient one
+    (which fails or rejects source writes when full), reads as its latest writes."""
+    rels = oracle._state.relationships
+    for rel_id in sorted(rels):
+        rel = rels[rel_id]
+        engine_rel = system.relationships.get(rel_id)
+        failed = rel.failed or (engine_rel is not None and engine_rel.failed)
+        if not failed and rel.capacity_tracks is None:
+            continue
+        found = _first_difference(system, oracle, rel.source)
+        if found is not None:
+            t, got, want = found
+            what = "failed" if failed else f"space-efficient, {rel.out_of_space}"
+            return (
+                f"relationship {rel_id} ({what}): source {rel.source} track {t} reads as "
+                f"{got.hex()}, its latest writes give {want.hex()}"
+            )
+    return None
+
+
+#: The state properties, checked on every quiescent state (no lock held), in this order: the
+#: narrow ones before image_agreement, so a violation is named by the most specific property.
 STATE_CHECKS: tuple[tuple[str, Callable[[System, Oracle], str | None]], ...] = (
     ("bitmap_soundness", bitmap_soundness),
+    ("group_consistency", group_consistency),
+    ("restore", restore),
+    ("isolation", isolation),
     ("image_agreement", image_agreement),
 )
 
@@ -214,17 +325,41 @@ def completion_witnesses(op: InFlight, expected: Expected, initial: dict[str, by
             found.append("copy_before_write")
         if TARGET_PRECOPY in purposes:
             found.append("target_precopy")
+        if any(isinstance(a, FailRelationship) for a in op.plan) and op.error is None:
+            found.append("relationship_failed_with_source_written")
     if op.kind == COPY and op.copied:
         found.append("background_copy_copies_a_track")
+    group = op.control if op.kind == CONTROL and op.error is None else None
+    if isinstance(group, EstablishGroup) and len(group.relationships) > 1:
+        found.append("group_established")
     return found
 
 
 def state_witnesses(system: System) -> list[str]:
     """The sometimes-properties a quiescent state witnesses."""
-    for rel in system.relationships.values():
-        if 0 < rel.bitmap.count < len(rel.bitmap):
-            return ["partly_copied_relationship"]
-    return []
+    found = []
+    rels = system.relationships.values()
+    if any(0 < rel.bitmap.count < len(rel.bitmap) for rel in rels):
+        found.append("partly_copied_relationship")
+    if any(_reverse_changed_image(system, rel) for rel in rels):
+        found.append("restore_changes_an_image")
+    return found
+
+
+def _reverse_changed_image(system: System, rel: Relationship) -> bool:
+    """A reversed relationship (its source is the target it was established with) whose
+    target reads, on a set bit, other data than it physically holds: the reverse restored a
+    track that had changed since the last instant."""
+    if rel.source != rel.options.target or not rel.bitmap.count:
+        return False
+    vol = system.volumes[rel.target]
+    ts = vol.track_size
+    for first, end in rel.bitmap.runs(0, len(rel.bitmap)):
+        for holder, lo, hi in system.resolve(rel.target, first, end):
+            image = system.volumes[holder].backend.read(lo * ts, (hi - lo) * ts)
+            if image != vol.backend.read(lo * ts, (hi - lo) * ts):
+                return True
+    return False
 
 
 def describe(op: InFlight) -> str:
