@@ -85,6 +85,8 @@ class _Relationship:
 class _State:
     volumes: dict[str, _Volume] = field(default_factory=dict)
     relationships: dict[str, _Relationship] = field(default_factory=dict)
+    # For the checker's isolation property only: withdrawn relationship id -> its source.
+    withdrawn: dict[str, str] = field(default_factory=dict)
 
     def volume(self, name: str) -> _Volume:
         if name not in self.volumes:
@@ -435,6 +437,7 @@ class Oracle:
         self._state.relationship(rel_id)
         state = self._draft()
         rel = state.relationships.pop(rel_id)
+        state.withdrawn[rel_id] = rel.source
         target = state.volumes[rel.target]
         state.change(rel.target, rel.pending)
         for t in rel.pending:

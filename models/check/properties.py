@@ -16,8 +16,9 @@ Safety (a function returns a message on violation, None when it holds):
   establish_group made show the group's one instant (named: the member that does not).
 - `restore`: with no lock held, the volume the last refresh or reverse of a relationship
   restored reads as that instant (a fast reverse: its old target too, reverted).
-- `isolation`: with no lock held, the source of every failed or space-efficient relationship
-  reads as its latest writes (running out of space never loses source data).
+- `isolation`: with no lock held, the source of every failed, space-efficient or withdrawn
+  relationship reads as its latest writes (running out of space or a withdraw never loses
+  source data).
 - `image_agreement`: with no lock held, every volume reads as the oracle's image.
 Progress: `no_deadlock`, `copy_completes` (a terminal state leaves no relationship with a
 copier incomplete) and `no_copy_starvation_cycle` (no reachable cycle: explorer).
@@ -146,6 +147,7 @@ def oracle_fingerprint(oracle: Oracle) -> tuple[object, ...]:
             )
             for _, r in sorted(state.relationships.items())
         ),
+        tuple(sorted(state.withdrawn.items())),
     )  # fmt: skip
 
 
@@ -263,8 +265,8 @@ def restore(system: System, oracle: Oracle) -> str | None:
 
 
 def isolation(system: System, oracle: Oracle) -> str | None:
-    """With no lock held, the source of every failed relationship, or space-efficient one
-    (which fails or rejects source writes when full), reads as its latest writes."""
+    """With no lock held, the source of every failed, space-efficient (it fails or rejects
+    source writes when full) or withdrawn relationship reads as its latest writes."""
     rels = oracle._state.relationships
     for rel_id in sorted(rels):
         rel = rels[rel_id]
@@ -272,15 +274,26 @@ def isolation(system: System, oracle: Oracle) -> str | None:
         failed = rel.failed or (engine_rel is not None and engine_rel.failed)
         if not failed and rel.capacity_tracks is None:
             continue
-        found = _first_difference(system, oracle, rel.source)
-        if found is not None:
-            t, got, want = found
-            what = "failed" if failed else f"space-efficient, {rel.out_of_space}"
-            return (
-                f"relationship {rel_id} ({what}): source {rel.source} track {t} reads as "
-                f"{got.hex()}, its latest writes give {want.hex()}"
-            )
+        what = "failed" if failed else f"space-efficient, {rel.out_of_space}"
+        message = _source_kept(system, oracle, rel_id, what, rel.source)
+        if message is not None:
+            return message
+    for rel_id, source in sorted(oracle._state.withdrawn.items()):
+        message = _source_kept(system, oracle, rel_id, "withdrawn", source)
+        if message is not None:
+            return message
     return None
+
+
+def _source_kept(system: System, oracle: Oracle, rel_id: str, what: str, source: str) -> str | None:
+    found = _first_difference(system, oracle, source)
+    if found is None:
+        return None
+    t, got, want = found
+    return (
+        f"relationship {rel_id} ({what}): source {source} track {t} reads as {got.hex()}, its "
+        f"latest writes give {want.hex()}"
+    )
 
 
 #: The state properties, checked on every quiescent state (no lock held), in this order: the

@@ -9,7 +9,7 @@ import pytest
 from models import ops
 from models.check import explore
 from models.check import properties as props
-from models.ops import Establish, EstablishGroup, Refresh, Reverse, Write
+from models.ops import Establish, EstablishGroup, Refresh, Reverse, Withdraw, Write
 from models.oracle import Oracle
 from models.system import System
 
@@ -193,6 +193,21 @@ def test_isolation_holds_after_a_relationship_failed_and_ignores_other_sources()
     system, oracle = _run(("A", "B"), Establish("r1", "A", "B", background_copy=False))
     system.volumes["A"].backend.write(0, b"zz")
     assert props.isolation(system, oracle) is None
+
+
+def test_isolation_covers_the_source_of_a_withdrawn_relationship():
+    system, oracle = _run(
+        ("A", "B"),
+        Write("A", 0, bytes.fromhex("a0a1a2a3")),
+        Establish("r1", "A", "B", background_copy=False),
+        Write("A", 0, bytes.fromhex("5151")),
+        Withdraw("r1"),
+    )
+    assert props.isolation(system, oracle) is None
+    system.volumes["A"].backend.write(0, bytes.fromhex("a0a1"))  # the write lost on withdraw
+    assert props.isolation(system, oracle) == (
+        "relationship r1 (withdrawn): source A track 0 reads as a0a1, its latest writes give 5151"
+    )
 
 
 def test_isolation_partner_is_reached_by_e(reference):
