@@ -8,7 +8,6 @@ create `InFlight` operations and advance them step by step instead.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Sequence
 
 from models import control, steps
@@ -322,7 +321,8 @@ class System:
         """A copy that shares this system's volumes and relationships and owns only its locks:
         for an explorer branching on a step that changes nothing but locks. Neither system
         may change the shared parts afterwards (clone() one first)."""
-        twin = copy.copy(self)
+        twin = System.__new__(System)
+        twin.__dict__.update(self.__dict__)
         twin.locks = dict(self.locks)
         twin.locked_volumes = dict(self.locked_volumes)
         return twin

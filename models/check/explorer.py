@@ -1,12 +1,13 @@
 """Breadth-first explicit-state search over a check configuration, with shortest
 counterexamples.
 
-The hot loop keeps plain dicts and lists: `seen` maps a world's key (engine fingerprint,
-processes, oracle) to its index, `parents[i]` is (parent index, process index) and `events[i]`
-the step that reached it. Safety properties are checked on every transition before
-deduplication; BFS order makes the first violation found one of the shortest. networkx holds
-the explored graph only for the progress analysis (strongly connected components), built from
-the edge list after the search.
+The hot loop keeps plain dicts and lists: `seen` maps a world's ident (interned engine,
+oracle and process records) to its index, `parents[i]` is (parent index, process index) and
+`steps_to[i]` the step that reached it (its timeline line is drawn up only for a
+counterexample). Safety properties are checked on every transition before deduplication;
+BFS order makes the first violation found one of the shortest. networkx holds the explored
+graph only for the progress analysis (strongly connected components), built from the edge
+list after the search.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 
 from models.check import properties as props
 from models.check.config import CheckConfig
+from models.check.memo import Step
 from models.check.symmetry import class_id
 from models.check.world import (
     Event,
@@ -30,6 +32,7 @@ from models.check.world import (
     is_final,
     is_local,
     state_checks,
+    transition,
 )
 
 #: Above this many states the progress (cycle) analysis is skipped, and the result says so.
@@ -140,13 +143,10 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
     setting, world0 = initial_world(config, mutant)
     result = CheckResult(config.path, mutant, reduced=reduce, symmetric=symmetry)
 
-    def identify(world: World) -> object:
-        return class_id(world, setting) if symmetry else world.ident()
-
-    seen: dict[object, int] = {identify(world0): 0}
+    seen: dict[object, int] = {class_id(world0, setting) if symmetry else world0.ident_: 0}
     idents = [world0.ident()]  # a representative's ident per state (for states_out)
     parents: list[tuple[int, int]] = [(-1, -1)]
-    events: list[Event] = [Event("", "", "", "")]  # the initial state has no step
+    steps_to: list[Step | None] = [None]  # the step that reached each state (the first none)
     depths = [0]
     #: sleep sets (reduce): the processes whose next step needs no exploring from a state
     sleep: list[frozenset[int]] = [frozenset()]
@@ -165,7 +165,7 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
             violation.property,
             violation.message,
             (*tuple(names[parents[i][1]] for i in steps), names[proc]),
-            (*tuple(events[i] for i in steps), event),
+            (*_events_of(steps, steps_to), event),
         )
 
     while frontier and result.counterexample is None:
@@ -179,7 +179,7 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
                     "no_deadlock",
                     "no process can take a step, yet not every process is done",
                     tuple(names[parents[i][1]] for i in steps),
-                    tuple(events[i] for i in steps),
+                    _events_of(steps, steps_to),
                 )
                 break
             message = props.copy_completes(world.system, setting.copied)
@@ -189,7 +189,7 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
                     "copy_completes",
                     message,
                     tuple(names[parents[i][1]] for i in fail_at),
-                    tuple(events[i] for i in fail_at),
+                    _events_of(fail_at, steps_to),
                 )
                 break
             continue
@@ -214,23 +214,24 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
         done: list[int] = []
         new_sleep: frozenset[int] = frozenset()
         for proc in todo:
-            new, event, violations, found = advance(world, setting, proc, check_state=False)
-            witnessed.update(found)
-            if violations:
-                fail(index, proc, event, violations[0])
+            new, step, caused, found = transition(world, setting, proc)
+            if found:
+                witnessed.update(found)
+            if caused:
+                fail(index, proc, step.event, caused[0])
                 break
             if reduce:  # asleep after this step: what commutes with it needs no second order
                 new_sleep = frozenset(
                     q for q in (*asleep, *done) if independent(world, setting, proc, q)
                 )
                 done.append(proc)
-            key = identify(new)
+            key = class_id(new, setting) if symmetry else new.ident_
             target = seen.get(key)
             if target is None:
-                violations, found = state_checks(new)
-                witnessed.update(found)
+                violations, seen_here = state_checks(new)
+                witnessed.update(seen_here)
                 if violations:
-                    fail(index, proc, event, violations[0])
+                    fail(index, proc, step.event, violations[0])
                     break
                 if len(seen) >= max_states:
                     result.exhaustive = False
@@ -239,9 +240,9 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
                     break
                 target = len(parents)
                 seen[key] = target
-                idents.append(new.ident())
+                idents.append(new.ident_)
                 parents.append((index, proc))
-                events.append(event)
+                steps_to.append(step)
                 depths.append(depth + 1)
                 sleep.append(new_sleep if reduce else frozenset())
                 expanded.append(False)
@@ -283,6 +284,10 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
             result.notes.append("progress (cycles) not checked: the search was bounded")
     result.elapsed_s = time.perf_counter() - started
     return result
+
+
+def _events_of(path: list[int], steps_to: list[Step | None]) -> tuple[Event, ...]:
+    return tuple(step.event for i in path if (step := steps_to[i]) is not None)
 
 
 def _events(

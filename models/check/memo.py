@@ -13,11 +13,11 @@ step found in the memo costs a few dict look-ups instead of a clone, a step and 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from models.check.properties import Expected
-    from models.check.world import Event, Violation
+    from models.check.world import Event, ProcState, Violation
     from models.oracle import Oracle
     from models.steps import InFlight
     from models.system import System
@@ -26,15 +26,38 @@ if TYPE_CHECKING:
 NO_OP = -1
 
 
-class Step(NamedTuple):
+class Step:
     """A step's outcome, the same in every world with the same engine and process state."""
 
-    system: System
-    system_id: int
-    op: InFlight  # the operation after the step; never changed once stored
-    op_id: int
-    before: int  # the phase the step ran
-    event: Event  # its line of the timeline
+    __slots__ = ("_event", "action", "before", "op", "op_id", "process", "system", "system_id")
+
+    def __init__(  # noqa: PLR0917 - a record
+        self,
+        system: System,
+        system_id: int,
+        op: InFlight,
+        op_id: int,
+        before: int,
+        action: object,
+        process: str,
+    ) -> None:
+        self.system = system  # the engine after the step (shared, never changed in place)
+        self.system_id = system_id
+        self.op = op  # the operation after the step; never changed once stored
+        self.op_id = op_id
+        self.before = before  # the phase the step ran
+        self.action = action  # the micro-action it performed (ACT), else None
+        self.process = process
+        self._event: Event | None = None
+
+    @property
+    def event(self) -> Event:
+        """Its line of the timeline, drawn up on first use (the explorer rarely needs one)."""
+        if self._event is None:
+            from models.check.world import step_event
+
+            self._event = step_event(self)
+        return self._event
 
 
 @dataclass(slots=True)
@@ -72,6 +95,10 @@ class Memo:
     footprints: dict[tuple[int, int, int, int], frozenset[tuple[str, int]] | None] = field(
         default_factory=dict
     )
+    #: (step key, expected) -> a completion's (violations, witnesses, next process record)
+    completed: dict[
+        tuple[object, ...], tuple[tuple[Violation, ...], tuple[str, ...], ProcState]
+    ] = field(default_factory=dict)
     #: (system id, oracle id) -> the state properties' (violations, witnesses)
     checked: dict[tuple[int, int], tuple[list[Violation], list[str]]] = field(default_factory=dict)
     #: (oracle id, operation) -> (oracle after it, its id, expected outcome); oracles are

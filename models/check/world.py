@@ -11,6 +11,7 @@ drive these two functions, which drive `models.steps`: the very steps the simula
 from __future__ import annotations
 
 import copy
+import operator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -80,10 +81,16 @@ class World:
     system_id: int
     oracle_id: int
     memo: Memo
+    #: the world's identity within its search: (system id, oracle id, process record ids)
+    ident_: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.ident_:
+            self.ident_ = (self.system_id, self.oracle_id, *(p.id for p in self.procs))
 
     def ident(self) -> tuple[int, ...]:
         """The world's identity within its search: small ints (see `models.check.memo`)."""
-        return (self.system_id, self.oracle_id, *(p.id for p in self.procs))
+        return self.ident_
 
     def key(self) -> tuple[object, ...]:
         """The world's identity across searches: engine and oracle fingerprints and each
@@ -153,15 +160,12 @@ def _start(system: System, process: Process, index: int, pc: int) -> InFlight | 
     return op
 
 
-_SLOTS = InFlight.__slots__
+_FIELDS = operator.attrgetter(*InFlight.__slots__)
 
 
 def copy_op(op: InFlight) -> InFlight:
     """A shallow copy of an in-flight operation (its fields are immutable or replaced whole)."""
-    twin = object.__new__(InFlight)
-    for name in _SLOTS:
-        object.__setattr__(twin, name, getattr(op, name))
-    return twin
+    return InFlight(*_FIELDS(op))
 
 
 def _next_op(world: World, setting: Setting, index: int) -> InFlight | None:
@@ -384,6 +388,12 @@ def _show_images(images: list[bytes | None] | tuple[()]) -> str:
     return ",".join("--" if image is None else bytes(image).hex() for image in images)
 
 
+def step_event(step: Step) -> Event:
+    """A step's line of the timeline: process, operation, phase and detail."""
+    phase, detail = _step_detail(step.before, step.op, step.action)
+    return Event(step.process, props.describe(step.op), phase, detail)
+
+
 def _step_detail(before: int, op: InFlight, action: object) -> tuple[str, str]:
     """The timeline's phase and detail of the step `op` just took from phase `before`."""
     if before == LOCK:
@@ -424,19 +434,29 @@ def advance(
     state properties (`state_checks`) depend on the new state alone: an explorer may pass
     `check_state=False` and check each distinct state once.
     """
-    process = setting.config.processes[index]
+    new, step, caused, witnessed = transition(world, setting, index)
+    violations, witnesses = list(caused), list(witnessed)
+    if check_state:
+        found_v, found_w = state_checks(new)
+        violations.extend(found_v)
+        witnesses.extend(found_w)
+    return new, step.event, violations, witnesses
+
+
+def transition(
+    world: World, setting: Setting, index: int
+) -> tuple[World, Step, tuple[Violation, ...], tuple[str, ...]]:
+    """`advance` without the state properties, its step's `Step` (whose `event` is drawn up
+    only when asked for) instead of the event, and tuples the caller must not change."""
     proc = world.procs[index]
     memo = setting.memo
     step_key = (world.system_id, index, proc.pc, proc.op_id)
     found_step = memo.steps.get(step_key)
     if found_step is None:
         found_step = memo.steps[step_key] = _run_step(world, setting, index)
-    system, system_id, op, op_id, before, event = found_step
+    op = found_step.op
     oracle, oracle_id, expected = world.oracle, world.oracle_id, proc.expected
-    violations: list[Violation] = []
-    witnesses: list[str] = []
-
-    if before == LOCK and op.phase != LOCK:  # the linearisation point
+    if found_step.before == LOCK and op.phase != LOCK:  # the linearisation point
         nothing = op.kind == COPY and op.phase == DONE and op.error is None
         lin_key: tuple[object, ...] = (oracle_id, op.kind, op.volume, op.offset, op.length)
         lin_key += (op.data, op.relationship, op.control, op.limit, nothing)
@@ -449,31 +469,54 @@ def advance(
             memo.linearised[lin_key] = (oracle, oracle_id, expected)
         else:  # the same operation from the same oracle state: the same outcome
             oracle, oracle_id, expected = cached
-    pc = proc.pc
     if op.phase == DONE:
-        assert expected is not None
-        if op.kind == READ:
-            bad = props.read_agrees(op, expected)
-            if bad is not None:
-                violations.append(Violation(*bad))
-        else:
-            message = props.outcome_agreement(op, expected)
-            if message is not None:
-                violations.append(Violation("outcome_agreement", message))
-        if not violations:
-            witnesses.extend(props.completion_witnesses(op, expected, setting.initial))
-        if process.copier is None:
-            pc += 1
-        new_proc = ProcState(pc, None, None, NO_OP, memo.procs.id((pc, NO_OP, None)))
+        done_key = (step_key, expected)
+        completed = memo.completed.get(done_key)
+        if completed is None:
+            completed = memo.completed[done_key] = _complete(setting, index, proc.pc, op, expected)
+        violations, witnesses, new_proc = completed
     else:
-        new_proc = ProcState(pc, op, expected, op_id, memo.procs.id((pc, op_id, expected)))
+        violations, witnesses = (), ()
+        new_proc = ProcState(
+            proc.pc,
+            op,
+            expected,
+            found_step.op_id,
+            memo.procs.id((proc.pc, found_step.op_id, expected)),
+        )
     procs = (*world.procs[:index], new_proc, *world.procs[index + 1 :])
-    new = World(system, oracle, procs, system_id, oracle_id, memo)
-    if check_state:
-        found_v, found_w = state_checks(new)
-        violations.extend(found_v)
-        witnesses.extend(found_w)
-    return new, event, violations, witnesses
+    ident = world.ident_
+    ident = (
+        found_step.system_id,
+        oracle_id,
+        *ident[2 : 2 + index],
+        new_proc.id,
+        *ident[3 + index :],
+    )
+    new = World(found_step.system, oracle, procs, found_step.system_id, oracle_id, memo, ident)
+    return new, found_step, violations, witnesses
+
+
+def _complete(
+    setting: Setting, index: int, pc: int, op: InFlight, expected: props.Expected | None
+) -> tuple[tuple[Violation, ...], tuple[str, ...], ProcState]:
+    """What completing `op` gives: the violations of its outcome, the sometimes-properties
+    it witnesses and its process's next record (a host process moves to its next op)."""
+    assert expected is not None
+    violations: list[Violation] = []
+    if op.kind == READ:
+        bad = props.read_agrees(op, expected)
+        if bad is not None:
+            violations.append(Violation(*bad))
+    else:
+        message = props.outcome_agreement(op, expected)
+        if message is not None:
+            violations.append(Violation("outcome_agreement", message))
+    witnesses = [] if violations else props.completion_witnesses(op, expected, setting.initial)
+    if setting.config.processes[index].copier is None:
+        pc += 1
+    record = ProcState(pc, None, None, NO_OP, setting.memo.procs.id((pc, NO_OP, None)))
+    return tuple(violations), tuple(witnesses), record
 
 
 #: Micro-actions that change only the operation's own record (its buffer, result or error).
@@ -503,11 +546,8 @@ def _run_step(world: World, setting: Setting, index: int) -> Step:
         step_once(system, op)
         system_id = memo.systems.id(system.fingerprint())
     system = memo.system_objects.setdefault(system_id, system)  # one object per state
-    event = Event(
-        setting.config.processes[index].name, props.describe(op), *_step_detail(before, op, action)
-    )
     op_id = NO_OP if op.phase == DONE else memo.ops.id(op.fingerprint())
-    return Step(system, system_id, op, op_id, before, event)
+    return Step(system, system_id, op, op_id, before, action, setting.config.processes[index].name)
 
 
 def state_checks(world: World) -> tuple[list[Violation], list[str]]:
