@@ -85,6 +85,10 @@ class Memo:
     system_objects: dict[int, System] = field(default_factory=dict)
     classes: Interned = field(default_factory=Interned)  # symmetry classes (canonical keys)
     classes_of: dict[tuple[int, ...], int] = field(default_factory=dict)  # ident -> class
+    #: a part of a world (symmetry.class_id) -> its data bytes, in walk order
+    part_data: dict[tuple[object, ...], list[bytes]] = field(default_factory=dict)
+    #: (part, renaming table) -> the part renamed
+    part_renamed: dict[tuple[object, ...], object] = field(default_factory=dict)
     #: (system id, process, pc, op id) -> the step's outcome
     steps: dict[tuple[int, int, int, int], Step] = field(default_factory=dict)
     #: (system id, process, pc, op id) -> whether the process can take a step

@@ -65,14 +65,48 @@ def canonical(key: tuple[object, ...], pending: tuple[object, ...]) -> tuple[obj
 
 
 def class_id(world: World, setting: Setting) -> int:
-    """The number of `world`'s symmetry class within its search (memoised per world)."""
+    """The number of `world`'s symmetry class within its search (memoised per world).
+
+    The walk is the engine, each process record, the oracle, then each process's data still
+    to write; each part's data bytes and its renamed form are memoised (worlds share most
+    parts), so a new world costs a join, a table and a few look-ups."""
     memo = setting.memo
-    ident = world.ident()
+    ident = world.ident_
     found = memo.classes_of.get(ident)
-    if found is None:
-        pending = tuple(
-            tuple(op.data for op in process.ops[proc.pc :] if isinstance(op, Write))
-            for process, proc in zip(setting.config.processes, world.procs, strict=True)
-        )
-        found = memo.classes_of[ident] = memo.classes.id(canonical(memo.key(ident), pending))
+    if found is not None:
+        return found
+    parts: list[tuple[str, int, int]] = [("system", world.system_id, 0)]
+    parts += [("proc", proc.id, 0) for proc in world.procs]
+    parts.append(("oracle", world.oracle_id, 0))
+    parts += [("pending", i, proc.pc) for i, proc in enumerate(world.procs)]
+    data: list[bytes] = []
+    for part in parts:
+        held = memo.part_data.get(part)
+        if held is None:
+            held = memo.part_data[part] = []
+            _collect(_value(part, setting), held)
+        data += held
+    table = renaming(data)
+    canon = []
+    for part in parts:
+        renamed_key = (part, table)
+        renamed = memo.part_renamed.get(renamed_key)
+        if renamed is None:
+            renamed = memo.part_renamed[renamed_key] = _rename(_value(part, setting), table)
+        canon.append(renamed)
+    found = memo.classes_of[ident] = memo.classes.id(tuple(canon))
     return found
+
+
+def _value(part: tuple[str, int, int], setting: Setting) -> object:
+    """The structure a part of the walk stands for."""
+    memo = setting.memo
+    kind, number, pc = part
+    if kind == "system":
+        return memo.systems.values[number]
+    if kind == "oracle":
+        return memo.oracles.values[number]
+    if kind == "proc":
+        return memo.key((0, 0, number))[1]
+    ops = setting.config.processes[number].ops[pc:]
+    return tuple(op.data for op in ops if isinstance(op, Write))
