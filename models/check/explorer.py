@@ -152,6 +152,7 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
     sleep: list[frozenset[int]] = [frozenset()]
     expanded = [False]
     edges: list[tuple[int, int, int]] = []  # (from, to, process)
+    idle: list[int] = []  # states with successors where no copier is enabled
     keep_edges = progress and not reduce and not symmetry
     edge_count = 0
     witnessed: set[str] = set()
@@ -193,6 +194,8 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
                 )
                 break
             continue
+        if keep_edges and not any(config.processes[p].copier for p in ready):
+            idle.append(index)  # no copier can step here (weak fairness, `_find_cycle`)
         if depth >= max_depth:
             result.exhaustive = False
             result.bound = f"max depth {max_depth}"
@@ -266,7 +269,8 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
         result.missing = tuple(s for s in config.sometimes if s not in witnessed)
         if keep_edges and result.exhaustive and result.states <= MAX_GRAPH_STATES:
             result.progress_checked = True
-            cycle = _find_cycle(len(parents), edges)
+            copiers = frozenset(i for i, p in enumerate(config.processes) if p.copier)
+            cycle = _find_cycle(len(parents), edges, copiers, frozenset(idle))
             if cycle is not None:
                 entry, loop = cycle
                 prefix = [names[parents[i][1]] for i in _path(entry, parents)]
@@ -303,31 +307,61 @@ def _events(
     return tuple(events)
 
 
-def _find_cycle(states: int, edges: list[tuple[int, int, int]]) -> tuple[int, list[int]] | None:
-    """A reachable cycle: (its entry state, the processes of its steps), the entry with the
-    lowest index (the shallowest) first; None if the explored graph is acyclic. Every process
-    here runs a bounded list of operations and the copier copies a track per operation, so
-    any cycle is a copy that never progresses (strongly connected components, networkx)."""
+def _find_cycle(
+    states: int,
+    edges: list[tuple[int, int, int]],
+    copiers: frozenset[int] = frozenset(),
+    idle: frozenset[int] = frozenset(),
+) -> tuple[int, list[int]] | None:
+    """A reachable cycle the copy never leaves, fair to the copier: (its entry state, the
+    processes of its steps), the entry with the lowest index (the shallowest) first; None if
+    there is none. Every host process runs a bounded list of operations, so any cycle is a
+    copy that never progresses (strongly connected components, networkx). Weak fairness: a
+    cycle counts only if a copier takes a step in it (and still never completes) or some
+    state of it has no copier enabled (`idle`): one where the copier waits, enabled all the
+    way round, is a schedule no fair scheduler runs. The loop returned passes through such a
+    step or state."""
     import networkx as nx
 
     graph = nx.DiGraph()
     graph.add_nodes_from(range(states))
     for source, target, proc in edges:
         graph.add_edge(source, target, proc=proc)
-    best: int | None = None
-    cyclic: set[int] = set()
+    found: tuple[int, list[int]] | None = None
     for component in nx.strongly_connected_components(graph):
-        node = min(component)
-        if (len(component) > 1 or graph.has_edge(node, node)) and (best is None or node < best):
-            best, cyclic = node, component
-    if best is None:
-        return None
-    if graph.has_edge(best, best):
-        return best, [graph.edges[best, best]["proc"]]
-    # the shortest way back: one step out of `best` inside its component, then home
-    inside = graph.subgraph(cyclic)
-    loop = min(
-        ([best, *nx.shortest_path(inside, succ, best)] for succ in sorted(inside.successors(best))),
-        key=len,
-    )
-    return best, [graph.edges[a, b]["proc"] for a, b in itertools.pairwise(loop)]
+        entry = min(component)
+        if (len(component) == 1 and not graph.has_edge(entry, entry)) or (
+            found is not None and entry >= found[0]
+        ):
+            continue
+        loop = _fair_loop(graph.subgraph(component), entry, copiers, idle)
+        if loop is not None:
+            found = entry, [graph.edges[a, b]["proc"] for a, b in itertools.pairwise(loop)]
+    return found
+
+
+def _fair_loop(
+    inside: object, entry: int, copiers: frozenset[int], idle: frozenset[int]
+) -> list[int] | None:
+    """The shortest closed walk from `entry` inside one strongly connected component through
+    a copier's step or an idle state (the states in order, `entry` at both ends)."""
+    import networkx as nx
+
+    graph: nx.DiGraph = inside  # type: ignore[assignment]
+    out_of = nx.single_source_shortest_path(graph, entry)
+    into = nx.single_source_shortest_path(graph.reverse(copy=False), entry)
+    best: list[int] | None = None
+    for a, b, proc in graph.edges(data="proc"):
+        if proc in copiers:  # entry ... a -> b ... entry
+            walk = [*out_of[a], *reversed(into[b])]
+            if best is None or len(walk) < len(best):
+                best = walk
+    for node in sorted(idle & set(graph.nodes)):
+        if node == entry:  # once round: out along some step, the shortest way home
+            walks = [[entry, *reversed(into[succ])] for succ in graph.successors(entry)]
+            walk = min(walks, key=len)
+        else:
+            walk = [*out_of[node], *list(reversed(into[node]))[1:]]
+        if best is None or len(walk) < len(best):
+            best = walk
+    return best

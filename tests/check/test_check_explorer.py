@@ -97,9 +97,23 @@ def test_running_the_processes_one_after_another_ends_in_a_final_state(reference
 
 
 def test_a_cycle_is_found_by_strongly_connected_components():
-    assert _find_cycle(4, [(0, 1, 0), (1, 2, 0), (2, 3, 1)]) is None
-    assert _find_cycle(4, [(0, 1, 0), (1, 2, 1), (2, 1, 2), (2, 3, 0)]) == (1, [1, 2])
-    assert _find_cycle(3, [(0, 1, 0), (1, 2, 0), (2, 2, 1)]) == (2, [1])
+    copier = frozenset({1})
+    assert _find_cycle(4, [(0, 1, 0), (1, 2, 0), (2, 3, 1)], copier) is None
+    assert _find_cycle(4, [(0, 1, 0), (1, 2, 1), (2, 1, 2), (2, 3, 0)], copier) == (1, [1, 2])
+    assert _find_cycle(3, [(0, 1, 0), (1, 2, 0), (2, 2, 1)], copier) == (2, [1])
+
+
+def test_a_cycle_counts_only_if_it_is_fair_to_the_copier():
+    # 1 -> 2 -> 1 by hosts 0 and 2 while the copier (1) waits, enabled all the way round:
+    # no fair scheduler runs it
+    edges = [(0, 1, 0), (1, 2, 0), (2, 1, 2), (1, 3, 1)]
+    assert _find_cycle(4, edges, frozenset({1})) is None
+    # the same cycle through a state where no copier is enabled is fair
+    assert _find_cycle(4, edges, frozenset({1}), frozenset({2})) == (1, [0, 2])
+    assert _find_cycle(4, edges, frozenset({1}), frozenset({1})) == (1, [0, 2])
+    # a longer cycle through the copier's own step is preferred to none at all
+    edges = [(0, 1, 0), (1, 2, 0), (2, 1, 2), (2, 4, 1), (4, 1, 0)]
+    assert _find_cycle(5, edges, frozenset({1})) == (1, [0, 1, 0])
 
 
 def test_a_copier_that_never_clears_its_bit_is_a_cycle_the_copy_never_leaves():
