@@ -1,7 +1,8 @@
 """`flashsim check`: the model checker on the command line.
 
     flashsim check CONFIG.toml [--mutant NAME] [--max-states N] [--max-depth N]
-                   [--schedule FILE] [--plot FILE.png]
+                   [--reduce] [--symmetry] [--schedule FILE] [--plot FILE.png]
+                   [--graph FILE.png]
     flashsim check --list-mutants
     flashsim check [CONFIG.toml] --all-mutants      (all bundled configurations by default)
     flashsim check --replay FILE [CONFIG.toml]
@@ -18,7 +19,7 @@ import sys
 from pathlib import Path
 
 from models.check.config import CheckConfig, CheckConfigError, load_config
-from models.check.explorer import CheckResult, Counterexample, explore
+from models.check.explorer import CheckResult, explore
 from models.check.hunt import format_table, hunt
 from models.check.mutants import MUTANTS
 from models.check.properties import PROGRESS, SAFETY
@@ -30,6 +31,7 @@ from models.check.schedule import (
     replay_schedule,
     write_schedule,
 )
+from sim.check_plots import draw_state_graph, plot_counterexample
 
 #: The bundled reference configurations (a)-(e).
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "scenarios" / "check"
@@ -73,6 +75,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument(
         "--plot", metavar="FILE.png", help="draw the counterexample as a swimlane picture"
     )
+    parser.add_argument(
+        "--graph",
+        metavar="FILE.png",
+        help="draw the explored state graph by depth (no reductions; up to 3000 states)",
+    )
     parser.set_defaults(func=run)
     return parser
 
@@ -109,6 +116,9 @@ def _run(args: argparse.Namespace) -> int:
             "flashsim check: give a CONFIG.toml (or --list-mutants, --all-mutants)", file=sys.stderr
         )
         return 2
+    if args.graph and (args.reduce or args.symmetry):
+        print("--graph: draws the unreduced graph; drop --reduce and --symmetry", file=sys.stderr)
+        return 2
     config = _load(args.config)
     result = explore(
         config,
@@ -117,8 +127,16 @@ def _run(args: argparse.Namespace) -> int:
         args.max_depth,
         reduce=args.reduce,
         symmetry=args.symmetry,
+        keep_graph=bool(args.graph),
     )
     _print_result(config, result)
+    if args.graph:
+        try:
+            draw_state_graph(result, args.graph)
+        except ValueError as error:
+            print(f"--graph: {error}", file=sys.stderr)
+            return 2
+        print(f"state graph written to {args.graph}")
     if result.counterexample is not None:
         if args.schedule:
             write_schedule(args.schedule, config, args.mutant, result.counterexample)
@@ -174,30 +192,6 @@ def _all_mutants(paths: list[str]) -> int:
         print(f"alive: {', '.join(alive)}")
         status = 1
     return status
-
-
-def plot_counterexample(cex: Counterexample, config: CheckConfig, path: str) -> None:
-    """A swimlane picture: one lane per process, one box per step, the violating step red."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    lanes = [p.name for p in config.processes]
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.5 * len(cex.events) + 2), 0.8 * len(lanes) + 1.5))
-    for n, event in enumerate(cex.events, 1):
-        y = lanes.index(event.process)
-        last = n == len(cex.events)
-        ax.barh(y, 0.9, left=n - 0.45, height=0.6, color="tab:red" if last else "tab:blue")
-        label = event.phase if event.phase != "act" else event.detail.split(" ", 1)[0]
-        ax.text(n, y, label, ha="center", va="center", fontsize=6, color="white", rotation=90)
-    ax.set_yticks(range(len(lanes)), lanes)
-    ax.set_xlabel("step")
-    ax.set_title(f"{cex.property}: {cex.message}", fontsize=8)
-    ax.invert_yaxis()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,9 @@ from __future__ import annotations
 import itertools
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from models.check import properties as props
 from models.check.config import CheckConfig
@@ -34,6 +36,9 @@ from models.check.world import (
     state_checks,
     transition,
 )
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 #: Above this many states the progress (cycle) analysis is skipped, and the result says so.
 MAX_GRAPH_STATES = 500_000
@@ -66,6 +71,7 @@ class CheckResult:
     symmetric: bool = False  # symmetry reduction on data values on
     elapsed_s: float = 0.0
     notes: list[str] = field(default_factory=list)
+    graph: nx.DiGraph | None = None  # the explored graph, if asked for (keep_graph)
 
     @property
     def vacuous(self) -> bool:
@@ -124,6 +130,7 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
     depth_first: bool = False,
     states_out: set[tuple[object, ...]] | None = None,
     symmetry: bool = False,
+    keep_graph: bool = False,
 ) -> CheckResult:
     """Search every interleaving of `config`'s processes (within the bounds).
 
@@ -135,7 +142,8 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
     (`models.check.symmetry`). Either reduction skips the cycle analysis (it runs on the
     full graph only). `depth_first` explores in DFS order instead (same states when
     exhaustive; counterexamples are then not the shortest): a cross-check of the search
-    itself. `states_out`, if given, receives the keys of every state found.
+    itself. `states_out`, if given, receives the keys of every state found. `keep_graph`
+    (no reduction) leaves the explored graph in `result.graph` (networkx; see `state_graph`).
     """
     max_states = config.max_states if max_states is None else max_states
     max_depth = config.max_depth if max_depth is None else max_depth
@@ -153,7 +161,9 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
     expanded = [False]
     edges: list[tuple[int, int, int]] = []  # (from, to, process)
     idle: list[int] = []  # states with successors where no copier is enabled
-    keep_edges = progress and not reduce and not symmetry
+    keep_edges = (progress or keep_graph) and not reduce and not symmetry
+    quiet: list[int] = [0]  # quiescent states (no lock held), for the drawing
+    ends: list[int] = []  # terminal states (no process can step), for the drawing
     edge_count = 0
     witnessed: set[str] = set()
     #: (state, its world, None or the processes a smaller sleep set woke up there)
@@ -174,6 +184,7 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
         depth = depths[index]
         ready = choices(world, setting)
         if not ready:
+            ends.append(index)
             if not is_final(world, setting):
                 steps = _path(index, parents)
                 result.counterexample = Counterexample(
@@ -242,6 +253,8 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
                     frontier.clear()
                     break
                 target = len(parents)
+                if keep_edges and not new.system.locks:
+                    quiet.append(target)
                 seen[key] = target
                 idents.append(new.ident_)
                 parents.append((index, proc))
@@ -265,12 +278,19 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
     result.edges = edge_count
     result.depth = max(depths)
     result.witnessed = tuple(sorted(witnessed))
+    graph = None
+    if keep_edges and result.states <= MAX_GRAPH_STATES:
+        graph = state_graph(
+            result.states, edges, depths=depths, quiet=quiet, names=names, ends=ends
+        )
+        if keep_graph:
+            result.graph = graph
     if result.counterexample is None:
         result.missing = tuple(s for s in config.sometimes if s not in witnessed)
-        if keep_edges and result.exhaustive and result.states <= MAX_GRAPH_STATES:
+        if progress and graph is not None and result.exhaustive:
             result.progress_checked = True
             copiers = frozenset(i for i, p in enumerate(config.processes) if p.copier)
-            cycle = _find_cycle(len(parents), edges, copiers, frozenset(idle))
+            cycle = _find_cycle(graph, copiers, frozenset(idle))
             if cycle is not None:
                 entry, loop = cycle
                 prefix = [names[parents[i][1]] for i in _path(entry, parents)]
@@ -307,9 +327,36 @@ def _events(
     return tuple(events)
 
 
-def _find_cycle(
+def state_graph(
     states: int,
     edges: list[tuple[int, int, int]],
+    *,
+    depths: list[int] | None = None,
+    quiet: Iterable[int] = (),
+    names: list[str] | None = None,
+    ends: Iterable[int] = (),
+) -> nx.DiGraph:
+    """The explored graph: nodes are state indices (attributes `depth`, `quiescent`,
+    `terminal`: no process can step), edges carry the index `proc` and the `process` name of
+    the step."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(range(states), quiescent=False, terminal=False)
+    if depths is not None:
+        for node, depth in enumerate(depths):
+            graph.nodes[node]["depth"] = depth
+    for node in quiet:
+        graph.nodes[node]["quiescent"] = True
+    for node in ends:
+        graph.nodes[node]["terminal"] = True
+    for source, target, proc in edges:
+        graph.add_edge(source, target, proc=proc, process=names[proc] if names else str(proc))
+    return graph
+
+
+def _find_cycle(
+    graph: nx.DiGraph,
     copiers: frozenset[int] = frozenset(),
     idle: frozenset[int] = frozenset(),
 ) -> tuple[int, list[int]] | None:
@@ -323,10 +370,6 @@ def _find_cycle(
     step or state."""
     import networkx as nx
 
-    graph = nx.DiGraph()
-    graph.add_nodes_from(range(states))
-    for source, target, proc in edges:
-        graph.add_edge(source, target, proc=proc)
     found: tuple[int, list[int]] | None = None
     for component in nx.strongly_connected_components(graph):
         entry = min(component)
@@ -341,13 +384,12 @@ def _find_cycle(
 
 
 def _fair_loop(
-    inside: object, entry: int, copiers: frozenset[int], idle: frozenset[int]
+    graph: nx.DiGraph, entry: int, copiers: frozenset[int], idle: frozenset[int]
 ) -> list[int] | None:
-    """The shortest closed walk from `entry` inside one strongly connected component through
-    a copier's step or an idle state (the states in order, `entry` at both ends)."""
+    """The shortest closed walk from `entry` inside one strongly connected component (`graph`)
+    through a copier's step or an idle state (the states in order, `entry` at both ends)."""
     import networkx as nx
 
-    graph: nx.DiGraph = inside  # type: ignore[assignment]
     out_of = nx.single_source_shortest_path(graph, entry)
     into = nx.single_source_shortest_path(graph.reverse(copy=False), entry)
     best: list[int] | None = None

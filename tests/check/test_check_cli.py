@@ -107,3 +107,22 @@ def test_symmetry_and_reduce_together_say_both(capsys):
         "476 edges, depth 31)"
     )
     assert "note: progress (cycles) not checked: it needs the unreduced graph" in out
+
+
+def test_graph_draws_the_explored_state_graph(capsys, tmp_path):
+    picture = tmp_path / "g.png"
+    assert main(["check", A, "--mutant", "clear_before_copy", "--graph", str(picture)]) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == f"state graph written to {picture}"
+    assert picture.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_graph_refuses_a_reduced_search_or_a_graph_too_big_to_read(capsys, tmp_path, monkeypatch):
+    picture = tmp_path / "g.png"
+    assert main(["check", A, "--reduce", "--graph", str(picture)]) == 2
+    monkeypatch.setattr("sim.check_plots.MAX_DRAWN_STATES", 100)
+    assert main(["check", A, "--graph", str(picture)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "--graph: draws the unreduced graph; drop --reduce and --symmetry",
+        "--graph: 2149 states: a drawing shows at most 100 (bound the search with --max-states)",
+    ]
+    assert not picture.exists()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from models.check import explore, load_config
-from models.check.explorer import _find_cycle
+from models.check.explorer import _find_cycle, state_graph
 from models.check.schedule import replay_schedule
 from models.check.world import advance, choices, initial_world, is_final
 
@@ -98,22 +98,25 @@ def test_running_the_processes_one_after_another_ends_in_a_final_state(reference
 
 def test_a_cycle_is_found_by_strongly_connected_components():
     copier = frozenset({1})
-    assert _find_cycle(4, [(0, 1, 0), (1, 2, 0), (2, 3, 1)], copier) is None
-    assert _find_cycle(4, [(0, 1, 0), (1, 2, 1), (2, 1, 2), (2, 3, 0)], copier) == (1, [1, 2])
-    assert _find_cycle(3, [(0, 1, 0), (1, 2, 0), (2, 2, 1)], copier) == (2, [1])
+    assert _find_cycle(state_graph(4, [(0, 1, 0), (1, 2, 0), (2, 3, 1)]), copier) is None
+    assert _find_cycle(state_graph(4, [(0, 1, 0), (1, 2, 1), (2, 1, 2), (2, 3, 0)]), copier) == (
+        1,
+        [1, 2],
+    )
+    assert _find_cycle(state_graph(3, [(0, 1, 0), (1, 2, 0), (2, 2, 1)]), copier) == (2, [1])
 
 
 def test_a_cycle_counts_only_if_it_is_fair_to_the_copier():
     # 1 -> 2 -> 1 by hosts 0 and 2 while the copier (1) waits, enabled all the way round:
     # no fair scheduler runs it
     edges = [(0, 1, 0), (1, 2, 0), (2, 1, 2), (1, 3, 1)]
-    assert _find_cycle(4, edges, frozenset({1})) is None
+    assert _find_cycle(state_graph(4, edges), frozenset({1})) is None
     # the same cycle through a state where no copier is enabled is fair
-    assert _find_cycle(4, edges, frozenset({1}), frozenset({2})) == (1, [0, 2])
-    assert _find_cycle(4, edges, frozenset({1}), frozenset({1})) == (1, [0, 2])
+    assert _find_cycle(state_graph(4, edges), frozenset({1}), frozenset({2})) == (1, [0, 2])
+    assert _find_cycle(state_graph(4, edges), frozenset({1}), frozenset({1})) == (1, [0, 2])
     # a longer cycle through the copier's own step is preferred to none at all
     edges = [(0, 1, 0), (1, 2, 0), (2, 1, 2), (2, 4, 1), (4, 1, 0)]
-    assert _find_cycle(5, edges, frozenset({1})) == (1, [0, 1, 0])
+    assert _find_cycle(state_graph(5, edges), frozenset({1})) == (1, [0, 1, 0])
 
 
 def test_a_copier_that_never_clears_its_bit_is_a_cycle_the_copy_never_leaves():
@@ -140,3 +143,16 @@ def test_concurrent_source_writes_never_overfill_a_space_efficient_target():
     config = load_config(Path(__file__).parent / "data" / "space_race.toml")
     result = explore(config)
     assert result.counterexample is None, result.counterexample.message
+
+
+def test_the_explored_graph_is_kept_on_request_with_depths_and_kinds_of_state(reference):
+    result = explore(reference["a_pair"], keep_graph=True)
+    graph = result.graph
+    assert (graph.number_of_nodes(), graph.number_of_edges()) == (result.states, result.edges)
+    assert max(d for _, d in graph.nodes(data="depth")) == result.depth
+    ends = [n for n, end in graph.nodes(data="terminal") if end]
+    assert ends and all(graph.out_degree(n) == 0 and graph.nodes[n]["quiescent"] for n in ends)
+    assert {name for _, _, name in graph.edges(data="process")} == {
+        p.name for p in reference["a_pair"].processes
+    }
+    assert explore(reference["a_pair"]).graph is None  # not kept unless asked for
