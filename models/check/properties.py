@@ -33,8 +33,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
 from models.actions import COPY_BEFORE_WRITE, TARGET_PRECOPY, FailRelationship, ReadTracks
-from models.ops import EstablishGroup
-from models.steps import CONTROL, COPY, READ, WRITE
+from models.steps import COPY, READ, WRITE
 
 if TYPE_CHECKING:
     from models.oracle import Oracle
@@ -62,8 +61,9 @@ SOMETIMES: dict[str, str] = {
     "partly_copied_relationship": (
         "bitmap_soundness: a quiescent state has a relationship with both set and clear bits"
     ),
-    "group_established": (
-        "group_consistency: an establish_group of two or more relationships succeeds"
+    "group_instant_kept": (
+        "group_consistency: a quiescent state where a consistency group's target reads other "
+        "data than its source (the group kept its instant while the source moved on)"
     ),
     "restore_changes_an_image": (
         "restore: a reverse changed the image of the volume it restored (a quiescent state "
@@ -342,15 +342,18 @@ def completion_witnesses(op: InFlight, expected: Expected, initial: dict[str, by
             found.append("relationship_failed_with_source_written")
     if op.kind == COPY and op.copied:
         found.append("background_copy_copies_a_track")
-    group = op.control if op.kind == CONTROL and op.error is None else None
-    if isinstance(group, EstablishGroup) and len(group.relationships) > 1:
-        found.append("group_established")
     return found
 
 
-def state_witnesses(system: System) -> list[str]:
-    """The sometimes-properties a quiescent state witnesses."""
+def state_witnesses(system: System, oracle: Oracle) -> list[str]:
+    """The sometimes-properties a quiescent state witnesses (the state properties hold in it:
+    the oracle's images are the engine's)."""
     found = []
+    state = oracle._state
+    for rel in state.relationships.values():
+        if rel.group and state.volumes[rel.target].image != state.volumes[rel.source].image:
+            found.append("group_instant_kept")
+            break
     rels = system.relationships.values()
     if any(0 < rel.bitmap.count < len(rel.bitmap) for rel in rels):
         found.append("partly_copied_relationship")

@@ -563,7 +563,7 @@ def state_checks(world: World) -> tuple[list[Violation], list[str]]:
             message = check(system, world.oracle)
             if message is not None:
                 violations.append(Violation(name, message))
-        found = world.memo.checked[key] = (violations, props.state_witnesses(system))
+        found = world.memo.checked[key] = (violations, props.state_witnesses(system, world.oracle))
     return list(found[0]), list(found[1])
 
 

@@ -105,12 +105,12 @@ def test_group_consistency_ignores_relationships_established_alone():
 
 def test_group_consistency_partner_is_reached_by_d_and_missed_without_the_group(reference):
     config = reference["d_group"]
-    assert "group_established" in config.sometimes
-    assert "group_established" in explore(config, progress=False).witnessed
+    assert "group_instant_kept" in config.sometimes
+    assert "group_instant_kept" in explore(config, progress=False).witnessed
     no_admin = dataclasses.replace(
         config, processes=tuple(p for p in config.processes if p.name != "admin")
     )
-    assert "group_established" in explore(no_admin, progress=False).missing
+    assert "group_instant_kept" in explore(no_admin, progress=False).missing
 
 
 # -- restore ---------------------------------------------------------------------------------
@@ -221,6 +221,6 @@ def test_isolation_partner_is_reached_by_e(reference):
 def test_configurations_without_groups_restores_or_failures_witness_none_of_the_partners(
     reference, name
 ):
-    partners = {"group_established", "restore_changes_an_image"}
+    partners = {"group_instant_kept", "restore_changes_an_image"}
     partners.add("relationship_failed_with_source_written")
     assert partners.isdisjoint(explore(reference[name], progress=False).witnessed)
