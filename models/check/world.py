@@ -73,20 +73,29 @@ class Violation(NamedTuple):
     message: str
 
 
-@dataclass(slots=True)
 class World:
-    system: System  # shared with other worlds: never changed in place
-    oracle: Oracle  # likewise
-    procs: tuple[ProcState, ...]
-    system_id: int
-    oracle_id: int
-    memo: Memo
-    #: the world's identity within its search: (system id, oracle id, process record ids)
-    ident_: tuple[int, ...] = ()
+    """The engine, the oracle and every process's record: one state of the search."""
 
-    def __post_init__(self) -> None:
-        if not self.ident_:
-            self.ident_ = (self.system_id, self.oracle_id, *(p.id for p in self.procs))
+    __slots__ = ("ident_", "memo", "oracle", "oracle_id", "procs", "system", "system_id")
+
+    def __init__(  # noqa: PLR0917 - built in the hot loop: positional on purpose
+        self,
+        system: System,
+        oracle: Oracle,
+        procs: tuple[ProcState, ...],
+        system_id: int,
+        oracle_id: int,
+        memo: Memo,
+        ident: tuple[int, ...] | None = None,
+    ) -> None:
+        self.system = system  # shared with other worlds: never changed in place
+        self.oracle = oracle  # likewise
+        self.procs = procs
+        self.system_id = system_id
+        self.oracle_id = oracle_id
+        self.memo = memo
+        #: the world's identity within its search: (system id, oracle id, process record ids)
+        self.ident_ = (system_id, oracle_id, *(p.id for p in procs)) if ident is None else ident
 
     def ident(self) -> tuple[int, ...]:
         """The world's identity within its search: small ints (see `models.check.memo`)."""
@@ -484,16 +493,13 @@ def transition(
             found_step.op_id,
             memo.procs.id((proc.pc, found_step.op_id, expected)),
         )
-    procs = (*world.procs[:index], new_proc, *world.procs[index + 1 :])
-    ident = world.ident_
-    ident = (
-        found_step.system_id,
-        oracle_id,
-        *ident[2 : 2 + index],
-        new_proc.id,
-        *ident[3 + index :],
+    procs = list(world.procs)
+    procs[index] = new_proc
+    ident = list(world.ident_)
+    ident[0], ident[1], ident[2 + index] = found_step.system_id, oracle_id, new_proc.id
+    new = World(
+        found_step.system, oracle, tuple(procs), found_step.system_id, oracle_id, memo, tuple(ident)
     )
-    new = World(found_step.system, oracle, procs, found_step.system_id, oracle_id, memo, ident)
     return new, found_step, violations, witnesses
 
 
