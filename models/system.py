@@ -314,6 +314,7 @@ class System:
         twin.locks = dict(self.locks)
         twin.locked_volumes = dict(self.locked_volumes)
         twin._next_op = self._next_op
+        twin._families = dict(self._families)  # a cache of the relationships, copied alike
         twin.mutant = self.mutant
         return twin
 
