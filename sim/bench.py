@@ -248,7 +248,35 @@ def bench_replay(lines: int, repeat: int) -> list[dict[str, object]]:
     ]
 
 
-BENCHES = ("background_copy", "cow_writes", "volume_size", "replay", "simulator", "traces")
+BENCHES = (
+    "background_copy", "cow_writes", "volume_size", "replay", "simulator", "traces", "checker",
+)  # fmt: skip
+
+
+def bench_checker(repeat: int) -> list[dict[str, object]]:
+    """The model checker on reference configuration (a): distinct states per second against a
+    plain-dict BFS of a toy model, and the states the reductions leave."""
+    from models.check.bench import bench
+
+    figures = bench(repeat=repeat)
+    rate, toy = figures["states_per_s"], figures["toy_bfs_states_per_s"]
+    both = figures["both_factor"]
+    return [
+        _line(
+            "checker (a), no reduction: states/s",
+            f"{rate:,.0f}",
+            f"{toy:,.0f} toy",
+            rate / toy,
+            ">= 100,000 states/s",
+        ),
+        _line(
+            "checker (a), partial order + symmetry: states",
+            f"{figures['both_states']:,.0f}",
+            f"{figures['states']:,.0f} full",
+            1 / both,
+            ">= 5x fewer (ratio <= 0.20)",
+        ),
+    ]
 
 
 def main(args: argparse.Namespace) -> int:
@@ -279,5 +307,7 @@ def main(args: argparse.Namespace) -> int:
         from sim.bench_traces import bench_traces
 
         bench_traces(20_000 if quick else 500_000, 0.5 if quick else 4.0, repeat=repeat)
+    if "checker" in only:
+        bench_checker(1 if quick else 5)
     print(f"peak memory of this process: {peak_rss_mib():,.0f} MiB")
     return 0

@@ -1,7 +1,7 @@
 """Checker benchmark: distinct states per second on reference configuration (a) without
 reduction, the states each reduction leaves (partial order, symmetry on data values, both),
 and a plain-dict BFS of a toy model as the same-run baseline. Prints figures; asserts nothing
-about time. Each search runs `repeat` times; the fastest run counts (the machine is shared).
+about time. Each search runs `repeat` times (5); the fastest run counts (the machine is shared).
 
     python -m models.check.bench [CONFIG.toml]
 """
@@ -58,7 +58,7 @@ def _fastest(config_path: str | Path, repeat: int, options: dict[str, bool]) -> 
     return min(runs, key=lambda r: r.elapsed_s)
 
 
-def bench(config_path: str | Path = REFERENCE_A, repeat: int = 3) -> dict[str, float]:
+def bench(config_path: str | Path = REFERENCE_A, repeat: int = 5) -> dict[str, float]:
     """Explore `config_path` in every mode; return and print the figures."""
     results = {name: _fastest(config_path, repeat, opts) for name, opts in MODES.items()}
     toy_states, toy_rate = max(

@@ -30,3 +30,18 @@ def test_bench_traces_prints_parse_and_replay_rates(capsys: pytest.CaptureFixtur
         + ["replay_host_ios_per_wall_s", "generated_host_ios_per_wall_s", "ratio"]
     )
     assert "trace replay" in capsys.readouterr().out
+
+
+def test_bench_checker_prints_states_per_second_and_the_reduction(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from sim.bench import bench_checker
+
+    lines = bench_checker(repeat=1)
+    assert [line["name"] for line in lines] == [
+        "checker (a), no reduction: states/s",
+        "checker (a), partial order + symmetry: states",
+    ]
+    assert lines[1]["value"] == "424" and lines[1]["baseline"] == "2,149 full"
+    assert lines[1]["ratio"] == pytest.approx(424 / 2149)
+    assert "toy dict BFS" in capsys.readouterr().out
