@@ -156,3 +156,23 @@ def test_the_explored_graph_is_kept_on_request_with_depths_and_kinds_of_state(re
         p.name for p in reference["a_pair"].processes
     }
     assert explore(reference["a_pair"]).graph is None  # not kept unless asked for
+
+
+@pytest.mark.parametrize("name", sorted(EXHAUSTIVE))
+def test_no_step_changes_an_engine_state_other_worlds_share(reference, name):
+    # the step memo shares one System per engine state among worlds, and runs PLAN and
+    # reading actions on it in place: every stored engine must still be what its id says
+    config = reference[name]
+    for mutant in (None, *config.mutants):
+        setting, world = initial_world(config, mutant)
+        seen, frontier = {world.ident()}, [world]
+        while frontier and len(seen) < 3000:  # a mutant's space may be large: a sample
+            world = frontier.pop()
+            for proc in choices(world, setting):
+                new, _, violations, _ = advance(world, setting, proc, check_state=False)
+                if not violations and new.ident() not in seen:
+                    seen.add(new.ident())
+                    frontier.append(new)
+        memo = setting.memo
+        for system_id, system in memo.system_objects.items():
+            assert system.fingerprint() == memo.systems.values[system_id], (mutant, system_id)
