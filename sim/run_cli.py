@@ -43,7 +43,10 @@ def write_outputs(result: Result, folder: Path) -> list[Path]:
         json.dumps(result.scenario.raw, indent=2, sort_keys=True, default=str) + "\n",
     )
     if result.scenario.run.records:
-        put("ios.csv", metrics.records_csv(result))
+        path = folder / "ios.csv"
+        with path.open("w", encoding="utf-8", newline="\n") as out:
+            metrics.write_records_csv(result, out)
+        files.append(path)
     if result.scenario.run.plots:
         from sim.plots import copy_impact
 

@@ -272,6 +272,19 @@ def test_same_seed_gives_byte_identical_outputs(tmp_path: Path) -> None:
     ).read_bytes()
 
 
+def test_ios_csv_is_written_a_block_at_a_time_with_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = ROOT / "scenarios" / "nocopy_backup_job.toml"
+    args = ["run", str(path), "--quiet", "--set", "run.duration_s=8", "--set", "run.plots=false"]
+    assert main([*args, "--out", str(tmp_path / "whole")]) == 0
+    monkeypatch.setattr("sim.metrics.RECORD_BLOCK", 7)  # many blocks, a ragged last one
+    assert main([*args, "--out", str(tmp_path / "blocks")]) == 0
+    whole = (tmp_path / "whole" / "ios.csv").read_bytes()
+    assert whole == (tmp_path / "blocks" / "ios.csv").read_bytes()
+    assert whole.count(b"\n") % 7 != 1  # the header and a last block shorter than 7
+
+
 def test_run_replaces_the_output_folder_atomically_and_summary_has_the_contract(
     tmp_path: Path,
 ) -> None:
