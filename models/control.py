@@ -247,6 +247,8 @@ def reverse(system: System, rel_id: str, fast: bool = False) -> None:
             f"{system.profile.name} limit; it cannot become the source"
         )
     recorded = rel.recorded()
+    if system.mutant == "reverse_ignores_source_changes":  # mutant: target side only
+        recorded = rel.target_changes.copy()  # type: ignore[union-attr]
     uncopied = rel.bitmap
     source_runs = recorded.runs(0, len(recorded))
     target_runs = uncopied.runs(0, len(uncopied))

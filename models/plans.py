@@ -121,6 +121,10 @@ def plan_write(system: System, volume: str, offset: int, data: bytes) -> tuple[A
                 )
                 return (FailRelationship(rel_in.id), RaiseError(error))
     actions = plan_receive(system, volume, ((first, end),), COPY_BEFORE_WRITE)
+    if system.mutant == "failing_write_drops_data" and any(  # mutant: the data never lands
+        type(a) is FailRelationship for a in actions
+    ):
+        return tuple(actions)
     if rel_in is not None and rel_in.bitmap.any_in(first, end):
         ts = vol.track_size
         partial = sorted(

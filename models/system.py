@@ -117,7 +117,10 @@ class System:
         if isinstance(op, Establish):
             names = [op.source, op.target]
         elif isinstance(op, EstablishGroup):
-            names = [v for s in op.relationships for v in (s.source, s.target)]
+            members = op.relationships
+            if self.mutant == "group_waits_for_first_member":  # mutant: the rest may be busy
+                members = members[:1]
+            names = [v for s in members for v in (s.source, s.target)]
         elif isinstance(op, Withdraw | Refresh | Reverse) and op.id in self.relationships:
             rel = self.relationships[op.id]
             names = [rel.source, rel.target]

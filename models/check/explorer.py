@@ -32,7 +32,7 @@ from models.check.world import (
     independent,
     initial_world,
     is_final,
-    is_local,
+    may_go_alone,
     state_checks,
     transition,
 )
@@ -136,7 +136,7 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
 
     Returns a `CheckResult` with the first (shortest) counterexample found, if any. With
     `progress`, the explored graph is kept and checked for cycles. With `reduce`, the
-    partial-order reduction: an ample set of one local step (`world.is_local`) where there
+    partial-order reduction: an ample set of one local step (`world.may_go_alone`) where there
     is one, and sleep sets over the declared independence of steps (`world.independent`).
     With `symmetry`, worlds equal up to a renaming of data values are one state
     (`models.check.symmetry`). Either reduction skips the cycle analysis (it runs on the
@@ -215,7 +215,7 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
         if reduce:
             if len(ready) > 1:
                 for proc in ready:
-                    if is_local(world, proc):
+                    if may_go_alone(world, setting, proc):
                         ready = [proc]
                         break
             if woken is None:

@@ -49,4 +49,17 @@ MUTANTS: dict[str, str] = {
         "background copy copies but never clears the bit: the copy never completes "
         "(plans.plan_copy)"
     ),
+    "group_waits_for_first_member": (
+        "establish_group waits for in-flight I/O on its first member only: a write already "
+        "ordered before the group copies its old data to the other member's target "
+        "(System.control_scope)"
+    ),
+    "reverse_ignores_source_changes": (
+        "reverse restores only the tracks changed on the target since the last instant: the "
+        "source keeps its newer writes (control.reverse)"
+    ),
+    "failing_write_drops_data": (
+        "a source write that fails a full space-efficient relationship is acknowledged but "
+        "never lands on the source (plans.plan_write)"
+    ),
 }

@@ -297,12 +297,12 @@ def _source_kept(system: System, oracle: Oracle, rel_id: str, what: str, source:
 
 
 #: The state properties, checked on every quiescent state (no lock held), in this order: the
-#: narrow ones before image_agreement, so a violation is named by the most specific property.
+#: narrow ones first, so a violation is named by the most specific property.
 STATE_CHECKS: tuple[tuple[str, Callable[[System, Oracle], str | None]], ...] = (
-    ("bitmap_soundness", bitmap_soundness),
     ("group_consistency", group_consistency),
     ("restore", restore),
     ("isolation", isolation),
+    ("bitmap_soundness", bitmap_soundness),
     ("image_agreement", image_agreement),
 )
 

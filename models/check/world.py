@@ -44,7 +44,6 @@ from models.steps import (
     UNLOCK,
     WRITE,
     InFlight,
-    wanted_locks,
 )
 from models.steps import enabled as step_enabled
 from models.steps import step as step_once
@@ -115,6 +114,8 @@ class Setting:
     mutant: str | None
     initial: dict[str, bytes] = field(default_factory=dict)
     copied: tuple[str, ...] = ()  # relationships some copier serves
+    #: controls_from[i][pc]: process i has a whole-volume operation at pc or later
+    controls_from: tuple[tuple[bool, ...], ...] = ()
     memo: Memo = field(default_factory=Memo)
 
 
@@ -134,6 +135,13 @@ def initial_world(config: CheckConfig, mutant: str | None = None) -> tuple[Setti
         mutant,
         {name: props.engine_image(system, name) for name in sorted(system.volumes)},
         tuple(sorted({p.copier for p in config.processes if p.copier is not None})),
+        tuple(
+            tuple(
+                any(not isinstance(op, Read | Write) for op in p.ops[pc:])
+                for pc in range(len(p.ops) + 1)
+            )
+            for p in config.processes
+        ),
     )
     memo = setting.memo
     start = ProcState(0, None, None, NO_OP, memo.procs.id((0, NO_OP, None)))
@@ -245,10 +253,20 @@ def _is_local(world: World, index: int) -> bool:
     system = world.system
     if any(rel.allocated is not None for rel in system.relationships.values()):
         return False
-    if op.phase != ACT:
-        return True  # PLAN, UNLOCK
-    action = op.plan[op.pc]
     held = set(op.locks)
+    if op.phase == UNLOCK:
+        return True
+    if op.phase == PLAN:  # it reads the bits of its tracks on every volume of its family
+        volume = op.volume
+        if op.kind == COPY:
+            rel = system.relationships.get(op.relationship or "")
+            if rel is None:
+                return False
+            volume = rel.source
+        return all(
+            (member, t) in held for member in system.family(volume) for t in range(op.first, op.end)
+        )
+    action = op.plan[op.pc]
     if isinstance(action, ReadTracks):
         keys = [k for v, f, e in action.runs for k in _tracks(v, f, e)]
     elif isinstance(action, WriteTracks):
@@ -286,11 +304,12 @@ def _footprint(world: World, setting: Setting, index: int) -> frozenset[tuple[st
     """The (volume, track) keys process `index`'s next step reads or changes, for the declared
     independence of steps; None: it may depend on any step.
 
-    A local step (`is_local`) has none. A host read's or write's LOCK has the keys it takes:
-    the same tracks on every volume of its family, and the oracle, which linearises it there,
-    treats tracks one by one too. A ClearBits has the tracks its operation holds. Everything
-    else depends on every step: a whole-volume operation, a copier (it chooses its track from
-    the bitmap), and any step in a system with a space-efficient target (a shared
+    A local step (`is_local`) has none. A host or copier LOCK has its tracks on every volume of
+    its family (what a correct model locks, whatever the model under check locks), and the
+    oracle, which linearises it there, treats tracks one by one too; a copier's choice of its
+    lowest set bit cannot change by a step on another track while both are enabled. A
+    ClearBits has the tracks its operation holds. Everything else depends on every step: a
+    whole-volume operation, and any step in a system with a space-efficient target (a shared
     allocation count).
     """
     if is_local(world, index):
@@ -308,11 +327,31 @@ def _footprint(world: World, setting: Setting, index: int) -> frozenset[tuple[st
         return frozenset(op.locks)
     if op.phase != LOCK:
         return None
-    try:
-        wanted = wanted_locks(system, copy_op(op))
+    try:  # what the step means, not what the (perhaps seeded-bug) model locks
+        if op.kind == COPY:
+            rel = system.relationships.get(op.relationship or "")
+            if rel is None or not rel.bitmap.count or not rel.options.background_copy:
+                return None
+            first, end = (op.first, op.end) if op.end else rel.bitmap.lowest_runs(op.limit)[0]
+            volume = rel.source
+        else:
+            volume = op.volume
+            first, end = system.volume(volume).track_range(op.offset, op.length)
     except FlashCopyError:
         return None
-    return None if not wanted else frozenset(wanted)
+    return frozenset((member, t) for member in system.family(volume) for t in range(first, end))
+
+
+def may_go_alone(world: World, setting: Setting, index: int) -> bool:
+    """True if process `index`'s next step is local (`is_local`) and no other process has a
+    whole-volume operation in flight or still to come. A correct model runs such an
+    operation only when the volumes it changes hold no lock, so it cannot come between the
+    steps of an operation holding locks; a seeded bug may let it, and the reduction must not
+    assume what the model under check may get wrong."""
+    if not is_local(world, index):
+        return False
+    pending = setting.controls_from
+    return not any(pending[j][proc.pc] for j, proc in enumerate(world.procs) if j != index)
 
 
 def independent(world: World, setting: Setting, first: int, second: int) -> bool:
@@ -586,5 +625,6 @@ __all__ = [
     "initial_world",
     "is_final",
     "is_local",
+    "may_go_alone",
     "state_checks",
 ]

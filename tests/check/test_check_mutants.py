@@ -1,9 +1,11 @@
 """Every seeded bug is killed by a reference configuration, with the exact counterexample
 printed for some; the correct model passes all of them."""
 
+from pathlib import Path
+
 import pytest
 
-from models.check import MUTANTS, explore
+from models.check import MUTANTS, explore, load_config
 from models.check.hunt import format_table, hunt
 from models.check.schedule import format_counterexample
 
@@ -13,13 +15,16 @@ KILLERS = {
     "clear_before_copy": ("a_pair", "bitmap_soundness", 4),
     "copy_after_write": ("a_pair", "bitmap_soundness", 7),
     "no_target_precopy": ("a_pair", "bitmap_soundness", 5),
-    "refresh_ignores_target_changes": ("c_two_targets", "bitmap_soundness", 9),
+    "refresh_ignores_target_changes": ("c_two_targets", "restore", 9),
     "cascade_read_one_level": ("b_cascade", "pit", 4),
     "copy_no_recheck": ("a_pair", "bitmap_soundness", 14),
     "withdraw_skips_rule0": ("b_cascade", "image_agreement", 1),
     "space_limit_ignored": ("e_space_efficient", "outcome_agreement", 14),
     "lock_volume_by_volume": ("a_pair", "no_deadlock", 2),
     "copy_never_clears": ("a_pair", "outcome_agreement", 20),
+    "group_waits_for_first_member": ("d_group", "freshness", 5),
+    "reverse_ignores_source_changes": ("c_two_targets", "restore", 25),
+    "failing_write_drops_data": ("e_space_efficient", "isolation", 11),
 }
 
 
@@ -105,4 +110,23 @@ def test_the_hunt_over_all_reference_configurations_kills_every_mutant(reference
         "image_agreement",
         "1",
         "1",
+    ]
+
+
+def test_group_consistency_names_the_member_a_group_establish_did_not_wait_for():
+    # without d's backup reader, what the targets show is seen by the state property alone
+    config = load_config(Path(__file__).parent / "data" / "group_no_reader.toml")
+    assert explore(config).holds
+    cex = explore(config, "group_waits_for_first_member").counterexample
+    assert (cex.property, cex.message) == (
+        "group_consistency",
+        "group g1,g2: member g2 (B->B2) shows another instant: B2 track 1 reads as b1, the "
+        "group's instant gives 52",
+    )
+    # the write to B was ordered before the group (it locked first), its copy-before-write
+    # planned after the group was established
+    assert [(e.process, e.phase) for e in cex.events[4:7]] == [
+        ("app", "lock"),
+        ("admin", "control"),
+        ("app", "plan"),
     ]
