@@ -1,4 +1,4 @@
-"""Back-end arrays: SimPy priority resources with a parallelism and a service time.
+"""Back-end arrays: priority queues of I/O slots with a parallelism and a service time.
 
 Service time of one back-end I/O = the array's latency for its direction + bytes / bandwidth
 (`bandwidth_mib_s` is the transfer rate of one I/O slot; an array of parallelism P moves at
@@ -9,6 +9,7 @@ request interrupts a background transfer, which then waits and serves the remain
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Generator
 from typing import Any
 
@@ -29,8 +30,12 @@ class Array:
         self.preemptive = spec.preemptive
         if spec.preemptive:
             self.resource: simpy.PriorityResource = simpy.PreemptiveResource(env, spec.parallelism)
-        else:
-            self.resource = simpy.PriorityResource(env, spec.parallelism)
+        # Non-preemptive arrays count their free slots and queue waiters by (priority, arrival)
+        # themselves, as simpy.PriorityResource does, without a Request and a Release event per
+        # I/O: a back-end I/O on a free slot costs one timeout.
+        self._free = spec.parallelism
+        self._waiting: list[tuple[int, int, simpy.Event]] = []
+        self._arrivals = 0
         self.read_latency_s = spec.read_latency_ms / 1000.0
         self.write_latency_s = spec.write_latency_ms / 1000.0
         self.seconds_per_byte = 1.0 / (spec.bandwidth_mib_s * MIB)
@@ -50,14 +55,22 @@ class Array:
         self.ios[kind] += 1
         self.bytes[kind] += nbytes
         self.busy_s += service
-        resource = self.resource
         env = self.env
         if not self.preemptive:
-            request = resource.request(priority)
-            yield request
+            if self._free:
+                self._free -= 1
+            else:
+                turn = env.event()
+                heapq.heappush(self._waiting, (priority, self._arrivals, turn))
+                self._arrivals += 1
+                yield turn  # the slot is handed over by the I/O that frees it
             yield env.timeout(service)
-            resource.release(request)
+            if self._waiting:
+                heapq.heappop(self._waiting)[2].succeed()
+            else:
+                self._free += 1
             return
+        resource = self.resource
         left = service
         while left > 0:
             request = resource.request(priority, preempt=priority == HOST_PRIORITY)  # type: ignore[call-arg]
