@@ -16,7 +16,7 @@ def _serve(parallelism: int, preemptive: bool = False) -> list[tuple[str, float]
     array = Array(env, spec)
     done: list[tuple[str, float]] = []
 
-    def io(name: str, at: float, priority: int):  # noqa: ANN202 - a SimPy process
+    def io(name: str, at: float, priority: int):
         yield env.timeout(at)
         yield from array.io(True, 0, "host", priority)
         done.append((name, round(env.now, 6)))
