@@ -26,13 +26,15 @@ MAX_TRACKS = 1 << 28
 MAX_TRACK_SIZE = 1 << 26
 
 
-def execute(system: System, actions: Sequence[Action]) -> None:
-    """Perform a plan at once (inside one atomic whole-volume step)."""
+def execute(system: System, actions: Sequence[Action]) -> list[Action]:
+    """Perform a plan at once (inside one atomic whole-volume step); returns it, so that the
+    whole-volume operation can say which rule-0 copies it made (a simulator charges them)."""
     from models.steps import CONTROL, InFlight
 
     scratch = InFlight(-1, CONTROL)
     for action in actions:
         perform(system, scratch, action)
+    return list(actions)
 
 
 def create(system: System, name: str, tracks: int, track_size: int) -> None:
@@ -159,26 +161,29 @@ def validate_group(system: System, specs: Sequence[Establish]) -> None:
             raise type(error)(f"establish_group: member {i} ({spec.id}): {error}") from None
 
 
-def establish_group(system: System, specs: Sequence[Establish]) -> None:
+def establish_group(system: System, specs: Sequence[Establish]) -> list[Action]:
     """Establish every member at one instant, or none (rules 0, 7, 10)."""
     validate_group(system, specs)
     plans = [
         plan_receive(system, s.target, ((0, system.volume(s.target).tracks),), RULE0) for s in specs
     ]
+    performed: list[Action] = []
     for spec, actions in zip(specs, plans, strict=True):
-        execute(system, actions)
+        performed += execute(system, actions)
         tracks = system.volume(spec.target).tracks
         system.record_changes(spec.target, ((0, tracks),))
     for spec in specs:
         _commit_establish(system, spec)
+    return performed
 
 
-def establish(system: System, spec: Establish) -> None:
+def establish(system: System, spec: Establish) -> list[Action]:
     validate_establish(system, spec)
     tracks = system.volume(spec.target).tracks
-    execute(system, plan_receive(system, spec.target, ((0, tracks),), RULE0))
+    performed = execute(system, plan_receive(system, spec.target, ((0, tracks),), RULE0))
     system.record_changes(spec.target, ((0, tracks),))
     _commit_establish(system, spec)
+    return performed
 
 
 def _commit_establish(system: System, spec: Establish) -> None:
@@ -198,18 +203,20 @@ def _commit_establish(system: System, spec: Establish) -> None:
     system.volume(spec.target).consistent = True
 
 
-def withdraw(system: System, rel_id: str) -> None:
+def withdraw(system: System, rel_id: str) -> list[Action]:
     """Rule 6: end at once; uncopied tracks show the target's own old content."""
     rel = system.relationship(rel_id)
     runs = rel.bitmap.runs(0, len(rel.bitmap))
+    performed: list[Action] = []
     if system.mutant != "withdraw_skips_rule0":  # mutant: T's own targets never receive
-        _change(system, rel.target, runs, exclude=rel.id)
+        performed = _change(system, rel.target, runs, exclude=rel.id)
     system.remove_relationship(rel)
     if runs:
         system.volume(rel.target).consistent = False
+    return performed
 
 
-def refresh(system: System, rel_id: str) -> None:
+def refresh(system: System, rel_id: str) -> list[Action]:
     """Rule 7: a new point in time; uncopied plus recorded tracks are to copy again."""
     rel = system.relationship(rel_id)
     if not rel.options.incremental:
@@ -218,13 +225,14 @@ def refresh(system: System, rel_id: str) -> None:
     if system.mutant == "refresh_ignores_target_changes":  # mutant: source side only
         recorded = rel.source_changes.copy()  # type: ignore[union-attr]
     changing = recorded.difference(rel.bitmap)
-    _change(system, rel.target, changing.runs(0, len(changing)), exclude=rel.id)
+    performed = _change(system, rel.target, changing.runs(0, len(changing)), exclude=rel.id)
     rel.bitmap = rel.bitmap.union(recorded)
     _restart_recording(rel)
     system.volume(rel.target).consistent = True
+    return performed
 
 
-def reverse(system: System, rel_id: str, fast: bool = False) -> None:
+def reverse(system: System, rel_id: str, fast: bool = False) -> list[Action]:
     """Rule 11: restore the source to the target's image and flip the direction."""
     rel = system.relationship(rel_id)
     if not rel.options.incremental:
@@ -254,7 +262,7 @@ def reverse(system: System, rel_id: str, fast: bool = False) -> None:
     target_runs = uncopied.runs(0, len(uncopied))
     actions = plan_receive(system, rel.source, source_runs, RULE0, exclude=rel.id)
     actions += plan_receive(system, rel.target, target_runs, RULE0)
-    execute(system, actions)
+    performed = execute(system, actions)
     system.record_changes(rel.source, source_runs, exclude=rel.id)
     system.record_changes(rel.target, target_runs, exclude=rel.id)
     system.flip_relationship(rel)
@@ -266,13 +274,17 @@ def reverse(system: System, rel_id: str, fast: bool = False) -> None:
     system.volume(rel.target).consistent = True
     if target_runs:
         system.volume(rel.source).consistent = False
+    return performed
 
 
-def _change(system: System, volume: str, runs: Iterable[tuple[int, int]], exclude: str) -> None:
+def _change(
+    system: System, volume: str, runs: Iterable[tuple[int, int]], exclude: str
+) -> list[Action]:
     """Rule 0 then change recording, for a whole-volume operation changing `volume`."""
     runs = tuple(runs)
-    execute(system, plan_receive(system, volume, runs, RULE0))
+    performed = execute(system, plan_receive(system, volume, runs, RULE0))
     system.record_changes(volume, runs, exclude=exclude)
+    return performed
 
 
 def _restart_recording(rel: Relationship) -> None:

@@ -152,8 +152,8 @@ def step(system: System, op: InFlight) -> None:
             op.phase = UNLOCK
     elif phase == LOCK:
         if op.kind == CONTROL:
-            try:
-                system.perform_control(op.control)
+            try:  # the plan of a whole-volume operation: the rule-0 copies it made, at once
+                op.plan = tuple(system.perform_control(op.control))
             except FlashCopyError as error:
                 op.error = error
             op.phase = DONE

@@ -9,6 +9,7 @@ create `InFlight` operations and advance them step by step instead.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from models import control, steps
 from models.backend import BackendFactory, MemoryBackend, memory_backend
@@ -17,6 +18,9 @@ from models.ops import Establish, EstablishGroup, Op, Refresh, Reverse, Withdraw
 from models.relationship import DS8000, Profile, Relationship
 from models.steps import CONTROL, COPY, READ, WRITE, InFlight
 from models.volume import Volume
+
+if TYPE_CHECKING:
+    from models.actions import Action
 
 
 class System:
@@ -205,20 +209,20 @@ class System:
             else:
                 del counts[key[0]]
 
-    def perform_control(self, op: Op | None) -> None:
-        """Run a whole-volume operation as one atomic step."""
+    def perform_control(self, op: Op | None) -> list[Action]:
+        """Run a whole-volume operation as one atomic step; returns the rule-0 copies it made
+        (ReadTracks, WriteTracks, ClearBits), for a driver that charges their cost."""
         if isinstance(op, Establish):
-            control.establish(self, op)
-        elif isinstance(op, EstablishGroup):
-            control.establish_group(self, op.relationships)
-        elif isinstance(op, Withdraw):
-            control.withdraw(self, op.id)
-        elif isinstance(op, Refresh):
-            control.refresh(self, op.id)
-        elif isinstance(op, Reverse):
-            control.reverse(self, op.id, op.fast)
-        else:
-            raise AssertionError(f"not a whole-volume operation: {op!r}")
+            return control.establish(self, op)
+        if isinstance(op, EstablishGroup):
+            return control.establish_group(self, op.relationships)
+        if isinstance(op, Withdraw):
+            return control.withdraw(self, op.id)
+        if isinstance(op, Refresh):
+            return control.refresh(self, op.id)
+        if isinstance(op, Reverse):
+            return control.reverse(self, op.id, op.fast)
+        raise AssertionError(f"not a whole-volume operation: {op!r}")
 
     # -- in-flight operations --------------------------------------------------------------
     def _new(self, kind: str, **fields: object) -> InFlight:

@@ -37,6 +37,7 @@ import simpy
 from models.actions import (
     COPY_BEFORE_WRITE,
     REDIRECTED,
+    Action,
     ApplyData,
     ClearBits,
     ReadBytes,
@@ -298,6 +299,8 @@ class Simulation:
         while not enabled(system, inflight):
             yield self._released
         step(system, inflight)
+        if inflight.error is None and inflight.plan:
+            yield from self._rule0_copies(inflight.plan)
         self._open(self._gates, scope)
         self._signal_release()  # families may have changed: waiters re-check their locks
         error = inflight.error
@@ -307,6 +310,39 @@ class Simulation:
             {"at_s": self.env.now, "event": label, "error": None if error is None else str(error)}
         )
         return error
+
+    def _rule0_copies(self, actions: tuple[Action, ...]) -> Proc:
+        """Charge the rule-0 copies a whole-volume operation made (it took effect at once;
+        its volumes stay gated until the copies are done): each extent a read then a write,
+        extents in parallel up to the arrays' slots, at host priority (the command waits)."""
+        jobs: list[tuple[list[tuple[str, int]], str, int]] = []  # (reads, write volume, bytes)
+        touched = set()
+        reads: list[tuple[str, int]] = []
+        for action in actions:
+            if isinstance(action, ReadTracks):
+                reads = [
+                    (vol, (end - first) * self.track_size[vol]) for vol, first, end in action.runs
+                ]
+            elif isinstance(action, WriteTracks):
+                jobs.append((reads, action.volume, sum(n for _, n in reads)))
+            elif isinstance(action, ClearBits):
+                touched.add(action.relationship)
+        arrays = self.array_of
+        involved = {v for reads_, target, _ in jobs for v in (target, *(r for r, _ in reads_))}
+        workers = min(len(jobs), max((arrays[v].spec.parallelism for v in involved), default=1))
+        todo = iter(jobs)
+
+        def worker() -> Proc:
+            for job_reads, target, nbytes in todo:
+                for vol, n in job_reads:
+                    yield from arrays[vol].io(False, n, "rule0", HOST_PRIORITY)
+                yield from arrays[target].io(True, nbytes, "rule0", HOST_PRIORITY)
+
+        if workers:
+            yield self.env.all_of([self.env.process(worker()) for _ in range(workers)])
+        now = self.env.now
+        for rid in sorted(touched):
+            self._check_complete(rid, now)
 
     def _establish_spec(self, spec: FlashCopySpec) -> Establish:
         return Establish(

@@ -13,7 +13,7 @@ from sim_helpers import array, scenario, volume
 from sim.engine import simulate
 from sim.metrics import summary
 from sim.run_cli import main
-from sim.scenario import loads
+from sim.scenario import MIB, loads
 from sim.workloads import Workload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,6 +90,53 @@ start_s = 0.01
     assert result.relationships["r1"].redirected_reads == reads
     assert result.arrays["src"].ios["redirected"] == reads
     assert result.arrays["tgt"].ios["redirected"] == 0
+
+
+def test_rule0_copies_of_a_whole_volume_operation_cost_device_time_while_gated() -> None:
+    # withdrawing A->B under B->C: C reads its 256 tracks through B from A, so before B's
+    # image changes, C receives them (rule 0): 4 extents of 64 tracks (4 MiB), each a read and
+    # a write of 1 ms + 4 MiB / 64 MiB/s = 63.5 ms, two at a time on the 2-slot array
+    body = (
+        array("a0", lat=1, bw=64, par=2)
+        + "".join(volume(v, 16) for v in "ABCD")
+        + """
+[[flashcopy]]
+id = "r1"
+source = "A"
+target = "B"
+at_s = 1
+background_copy = false
+
+[[flashcopy]]
+id = "r2"
+source = "B"
+target = "C"
+at_s = 2
+background_copy = false
+
+[[event]]
+at_s = 3
+action = "withdraw"
+id = "r1"
+
+[[workload]]
+volume = "C"
+rw = "randread"
+bs = "4k"
+rate_iops = 1000
+start_s = 3.0001
+"""
+    )
+    result = simulate(scenario(body, duration_s=4))
+    rel = summary(result)["relationships"]["r1"]
+    assert rel["withdrawn_at_s"] == pytest.approx(3 + 2 * 2 * 0.0635)
+    a0 = result.arrays["a0"]
+    assert (a0.ios["rule0"], a0.bytes["rule0"]) == (8, 2 * 16 * MIB)
+    # host reads of C wait at the gate until the copies are done
+    rec = result.records
+    assert rec["issue_s"][rec["workload"] == 0].min() >= 3.0001
+    done = rec["issue_s"] + rec["latency_s"]
+    assert done.min() >= 3 + 4 * 0.0635 - 1e-9
 
 
 def test_consistency_group_freeze_holds_source_writes_until_the_establish() -> None:
