@@ -198,6 +198,10 @@ def choices(world: World, setting: Setting) -> list[int]:
     memo = setting.memo.enabled
     system_id = world.system_id
     for index, proc in enumerate(world.procs):
+        op = proc.op
+        if op is not None and op.phase != LOCK:  # past its LOCK: always a next step
+            ready.append(index)
+            continue
         key = (system_id, index, proc.pc, proc.op_id)
         can = memo.get(key)
         if can is None:
