@@ -77,6 +77,8 @@ class Interned:
 
 @dataclass(slots=True)
 class Memo:
+    """Everything one search remembers: the interned tables and the memoised outcomes."""
+
     systems: Interned = field(default_factory=Interned)  # engine fingerprints
     oracles: Interned = field(default_factory=Interned)  # oracle fingerprints
     ops: Interned = field(default_factory=Interned)  # InFlight fingerprints
