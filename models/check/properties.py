@@ -200,11 +200,9 @@ def bitmap_soundness(system: System, oracle: Oracle) -> str | None:
     return None
 
 
-def _first_difference(
-    system: System, oracle: Oracle, volume: str
-) -> tuple[int, bytes, bytes] | None:
-    """(track, engine bytes, oracle bytes) of the first track where `volume` reads otherwise
-    than the oracle's image; None if it agrees or cannot be read (a failed target), as in
+def _difference(system: System, oracle: Oracle, volume: str, reference: str) -> str | None:
+    """`volume`'s first track that reads otherwise than the oracle's image, as "V track t
+    reads as X, <reference> Y"; None if it agrees or cannot be read (a failed target), as in
     `image_agreement`, so the properties built on it never fire where that one holds."""
     want = oracle_image(oracle, volume)
     if want is None or _failed_target(system, volume):
@@ -214,7 +212,8 @@ def _first_difference(
         return None
     ts = system.volumes[volume].track_size
     t = next(i for i in range(0, len(got), ts) if got[i : i + ts] != want[i : i + ts]) // ts
-    return t, got[t * ts : (t + 1) * ts], want[t * ts : (t + 1) * ts]
+    span = slice(t * ts, (t + 1) * ts)
+    return f"{volume} track {t} reads as {got[span].hex()}, {reference} {want[span].hex()}"
 
 
 def group_consistency(system: System, oracle: Oracle) -> str | None:
@@ -224,16 +223,13 @@ def group_consistency(system: System, oracle: Oracle) -> str | None:
     rels = oracle._state.relationships
     for rel_id in sorted(rels):
         rel = rels[rel_id]
-        if not rel.group:
-            continue
-        found = _first_difference(system, oracle, rel.target)
-        if found is not None:
-            t, got, want = found
-            return (
-                f"group {','.join(rel.group)}: member {rel_id} ({rel.source}->{rel.target}) "
-                f"shows another instant: {rel.target} track {t} reads as {got.hex()}, the "
-                f"group's instant gives {want.hex()}"
-            )
+        if rel.group:
+            found = _difference(system, oracle, rel.target, "the group's instant gives")
+            if found is not None:
+                return (
+                    f"group {','.join(rel.group)}: member {rel_id} ({rel.source}->{rel.target}) "
+                    f"shows another instant: {found}"
+                )
     return None
 
 
@@ -246,21 +242,13 @@ def restore(system: System, oracle: Oracle) -> str | None:
         rel = rels[rel_id]
         if rel.restored is None:
             continue
-        found = _first_difference(system, oracle, rel.target)
-        if found is not None:
-            t, got, want = found
-            return (
-                f"{rel.restored} of {rel_id} restored {rel.target}: track {t} reads as "
-                f"{got.hex()}, the restored instant gives {want.hex()}"
-            )
+        checks = [("restored", rel.target, "the restored instant gives")]
         if rel.restored == "fast reverse":
-            found = _first_difference(system, oracle, rel.source)
+            checks.append(("reverted", rel.source, "its reverted image gives"))
+        for verb, volume, reference in checks:
+            found = _difference(system, oracle, volume, reference)
             if found is not None:
-                t, got, want = found
-                return (
-                    f"fast reverse of {rel_id} left {rel.source} wrong: track {t} reads as "
-                    f"{got.hex()}, expected {want.hex()}"
-                )
+                return f"{rel.restored} of {rel_id}: {verb} {found}"
     return None
 
 
@@ -268,32 +256,20 @@ def isolation(system: System, oracle: Oracle) -> str | None:
     """With no lock held, the source of every failed, space-efficient (it fails or rejects
     source writes when full) or withdrawn relationship reads as its latest writes."""
     rels = oracle._state.relationships
+    sources = []
     for rel_id in sorted(rels):
         rel = rels[rel_id]
         engine_rel = system.relationships.get(rel_id)
         failed = rel.failed or (engine_rel is not None and engine_rel.failed)
-        if not failed and rel.capacity_tracks is None:
-            continue
-        what = "failed" if failed else f"space-efficient, {rel.out_of_space}"
-        message = _source_kept(system, oracle, rel_id, what, rel.source)
-        if message is not None:
-            return message
-    for rel_id, source in sorted(oracle._state.withdrawn.items()):
-        message = _source_kept(system, oracle, rel_id, "withdrawn", source)
-        if message is not None:
-            return message
+        if failed or rel.capacity_tracks is not None:
+            what = "failed" if failed else f"space-efficient, {rel.out_of_space}"
+            sources.append((rel_id, what, rel.source))
+    sources += [(r, "withdrawn", v) for r, v in sorted(oracle._state.withdrawn.items())]
+    for rel_id, what, source in sources:
+        found = _difference(system, oracle, source, "its latest writes give")
+        if found is not None:
+            return f"relationship {rel_id} ({what}): source {found}"
     return None
-
-
-def _source_kept(system: System, oracle: Oracle, rel_id: str, what: str, source: str) -> str | None:
-    found = _first_difference(system, oracle, source)
-    if found is None:
-        return None
-    t, got, want = found
-    return (
-        f"relationship {rel_id} ({what}): source {source} track {t} reads as {got.hex()}, its "
-        f"latest writes give {want.hex()}"
-    )
 
 
 #: The state properties, checked on every quiescent state (no lock held), in this order: the

@@ -57,7 +57,9 @@ def renaming(data: list[bytes]) -> bytes:
 
 def canonical(key: tuple[object, ...], pending: tuple[object, ...]) -> tuple[object, ...]:
     """The representative of `key`'s class (`World.key()` plus the data the processes still
-    have to write, `pending`): every data byte renamed in order of first appearance."""
+    have to write, `pending`): every data byte renamed in order of first appearance. The
+    definition, on whole keys; `class_id` finds the same classes from memoised parts (the
+    tests compare the two)."""
     whole = (key, pending)
     data: list[bytes] = []
     _collect(whole, data)

@@ -267,9 +267,7 @@ def _is_local(world: World, index: int) -> bool:
             if rel is None:
                 return False
             volume = rel.source
-        return all(
-            (member, t) in held for member in system.family(volume) for t in range(op.first, op.end)
-        )
+        return _family_keys(system, volume, op.first, op.end) <= held
     action = op.plan[op.pc]
     if isinstance(action, ReadTracks):
         keys = [k for v, f, e in action.runs for k in _tracks(v, f, e)]
@@ -343,6 +341,12 @@ def _footprint(world: World, setting: Setting, index: int) -> frozenset[tuple[st
             first, end = system.volume(volume).track_range(op.offset, op.length)
     except FlashCopyError:
         return None
+    return _family_keys(system, volume, first, end)
+
+
+def _family_keys(system: System, volume: str, first: int, end: int) -> frozenset[tuple[str, int]]:
+    """Tracks [first, end) on every volume of `volume`'s family: what an operation there
+    touches (and what a correct model locks)."""
     return frozenset((member, t) for member in system.family(volume) for t in range(first, end))
 
 

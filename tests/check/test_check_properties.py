@@ -121,7 +121,7 @@ def test_restore_names_a_refresh_that_kept_the_target_s_own_write():
     # as if the refresh had not recopied the track the target wrote
     system.relationships["r2"].bitmap.clear_range(0, 1)
     assert props.restore(system, oracle) == (
-        "refresh of r2 restored C: track 0 reads as 7171, the restored instant gives a0a1"
+        "refresh of r2: restored C track 0 reads as 7171, the restored instant gives a0a1"
     )
 
 
@@ -134,12 +134,12 @@ def test_restore_checks_both_sides_of_a_fast_reverse():
     assert props.restore(system, oracle) is None
     system.relationships["r2"].bitmap.clear_range(1, 2)  # A keeps its write: not restored
     assert props.restore(system, oracle) == (
-        "fast reverse of r2 restored A: track 1 reads as 5151, the restored instant gives a2a3"
+        "fast reverse of r2: restored A track 1 reads as 5151, the restored instant gives a2a3"
     )
     system.relationships["r2"].bitmap.set_range(1, 2)
     system.volumes["C"].backend.write(0, b"zz")  # the old target's reverted track is lost
     assert props.restore(system, oracle) == (
-        "fast reverse of r2 left C wrong: track 0 reads as 7a7a, expected 7171"
+        "fast reverse of r2: reverted C track 0 reads as 7a7a, its reverted image gives 7171"
     )
 
 

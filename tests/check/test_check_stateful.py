@@ -124,7 +124,7 @@ def test_the_priority_scheduler_finds_a_bug_that_needs_a_long_hold():
     machine = scheduler_machine(CONFIGS[KILLER[mutant]], mutant, priorities=True)
     with pytest.raises(AssertionError) as caught:
         run_state_machine_as_test(machine, settings=_settings(300))
-    assert str(caught.value).startswith("restore: fast reverse of r2 restored A: track 1 reads ")
+    assert str(caught.value).startswith("restore: fast reverse of r2: restored A track 1 reads ")
 
 
 def test_a_failure_shrinks_to_a_short_interleaving():

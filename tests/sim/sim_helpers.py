@@ -38,3 +38,12 @@ def array(name: str = "a0", lat: float = 0.5, bw: float = 500, par: int = 4) -> 
 
 def volume(name: str, mib: int, array: str = "a0") -> str:
     return VOLUME.format(name=name, mib=mib, array=array)
+
+
+def flashcopy(rel_id: str, source: str, target: str, at_s: float, **options: object) -> str:
+    """A [[flashcopy]] table; `options` are further keys (bool, number or string)."""
+    lines = [f'id = "{rel_id}"', f'source = "{source}"', f'target = "{target}"', f"at_s = {at_s}"]
+    for key, value in options.items():
+        text = str(value).lower() if isinstance(value, bool) else value
+        lines.append(f'{key} = "{text}"' if isinstance(value, str) else f"{key} = {text}")
+    return "\n[[flashcopy]]\n" + "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sim_helpers import array, scenario, volume
+from sim_helpers import array, flashcopy, scenario, volume
 
 from sim.engine import simulate
 from sim.metrics import summary
@@ -69,14 +69,8 @@ def test_nocopy_target_reads_are_redirected_to_the_source_array() -> None:
         + array("tgt")
         + volume("A", 64, "src")
         + volume("B", 64, "tgt")
+        + flashcopy("r1", "A", "B", 0, background_copy=False)
         + """
-[[flashcopy]]
-id = "r1"
-source = "A"
-target = "B"
-at_s = 0
-background_copy = false
-
 [[workload]]
 volume = "B"
 rw = "randread"
@@ -99,21 +93,9 @@ def test_rule0_copies_of_a_whole_volume_operation_cost_device_time_while_gated()
     body = (
         array("a0", lat=1, bw=64, par=2)
         + "".join(volume(v, 16) for v in "ABCD")
+        + flashcopy("r1", "A", "B", 1, background_copy=False)
+        + flashcopy("r2", "B", "C", 2, background_copy=False)
         + """
-[[flashcopy]]
-id = "r1"
-source = "A"
-target = "B"
-at_s = 1
-background_copy = false
-
-[[flashcopy]]
-id = "r2"
-source = "B"
-target = "C"
-at_s = 2
-background_copy = false
-
 [[event]]
 at_s = 3
 action = "withdraw"

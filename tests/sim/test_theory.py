@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from sim_helpers import array, scenario, volume
+from sim_helpers import array, flashcopy, scenario, volume
 
 from sim.engine import simulate
 from sim.metrics import summary, windows
@@ -21,14 +21,7 @@ def test_copy_with_no_host_io_completes_at_establish_plus_size_over_rate() -> No
         array(bw=4000)
         + volume("A", 64)
         + volume("B", 64)
-        + """
-[[flashcopy]]
-id = "r1"
-source = "A"
-target = "B"
-at_s = 1
-copy_rate_mib_s = 16
-"""
+        + flashcopy("r1", "A", "B", 1, copy_rate_mib_s=16)
     )
     result = simulate(scenario(body, duration_s=10))
     stats = result.relationships["r1"]
