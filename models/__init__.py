@@ -9,13 +9,13 @@ Glossary (names used everywhere, chosen once):
 - **background copy**: copies set tracks lowest first, below host I/O (NOCOPY: none).
 - **withdraw** ends a relationship; **refresh** takes a new point in time of an incremental one;
   **reverse** restores the source from the target and flips the direction.
-- **step**: one atomic action of an in-flight operation (`models.steps`); the simulator and the
-  model checker drive the same steps the sequential executor runs.
+- **step**: one atomic action of an in-flight operation (`flashsim.models.steps`); the simulator and
+the model checker drive the same steps the sequential executor runs.
 """
 
-from models.backend import Backend, MemoryBackend, SparseFileBackend, file_backend_in
-from models.bitmap import Bitmap
-from models.errors import (
+from flashsim.models.backend import Backend, MemoryBackend, SparseFileBackend, file_backend_in
+from flashsim.models.bitmap import Bitmap
+from flashsim.models.errors import (
     AddressError,
     EstablishError,
     FlashCopyError,
@@ -26,9 +26,9 @@ from models.errors import (
     VolumeError,
     WriteInhibitedError,
 )
-from models.ops import Establish, apply
-from models.relationship import DS8000, Profile, Relationship
-from models.system import System
+from flashsim.models.ops import Establish, apply
+from flashsim.models.relationship import DS8000, Profile, Relationship
+from flashsim.models.system import System
 
 __all__ = [
     "DS8000",

@@ -1,20 +1,20 @@
 """Micro-actions: the atomic effects a step applies to the state.
 
-A plan (see `models.plans`) is a tuple of these; `perform` applies one. Every action reads or
-writes explicit state only, so a checker can interleave the actions of several operations and
+A plan (see `flashsim.models.plans`) is a tuple of these; `perform` applies one. Every action reads
+or writes explicit state only, so a checker can interleave the actions of several operations and
 a simulator can charge device time for each (its `purpose` says what kind of back-end I/O it
-is). Nothing here decides *what* to copy: that is the rules' job, in `models.plans`.
+is). Nothing here decides *what* to copy: that is the rules' job, in `flashsim.models.plans`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from models.errors import FlashCopyError
+from flashsim.models.errors import FlashCopyError
 
 if TYPE_CHECKING:
-    from models.steps import InFlight
-    from models.system import System
+    from flashsim.models.steps import InFlight
+    from flashsim.models.system import System
 
 # Purposes: what kind of back-end I/O an action is (the simulator charges and counts by it).
 HOST = "host"

@@ -1,7 +1,7 @@
 """Whole-volume operations: create, establish (single and group), withdraw, refresh, reverse.
 
 Each is one atomic step: validate everything first (an error changes nothing), plan the
-rule-0 copies with `models.plans.plan_receive`, then perform them and commit.
+rule-0 copies with `flashsim.models.plans.plan_receive`, then perform them and commit.
 """
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from models.actions import RULE0, Action, perform
-from models.bitmap import Bitmap
-from models.errors import EstablishError, RelationshipError, VolumeError
-from models.ops import OUT_OF_SPACE_POLICIES, Establish
-from models.plans import plan_receive
-from models.relationship import Relationship
+from flashsim.models.actions import RULE0, Action, perform
+from flashsim.models.bitmap import Bitmap
+from flashsim.models.errors import EstablishError, RelationshipError, VolumeError
+from flashsim.models.ops import OUT_OF_SPACE_POLICIES, Establish
+from flashsim.models.plans import plan_receive
+from flashsim.models.relationship import Relationship
 
 if TYPE_CHECKING:
-    from models.system import System
+    from flashsim.models.system import System
 
 
 #: 2**28 tracks: 16 TiB at 64 KiB, a 32 MiB bitmap per relationship.
@@ -29,7 +29,7 @@ MAX_TRACK_SIZE = 1 << 26
 def execute(system: System, actions: Sequence[Action]) -> list[Action]:
     """Perform a plan at once (inside one atomic whole-volume step); returns it, so that the
     whole-volume operation can say which rule-0 copies it made (a simulator charges them)."""
-    from models.steps import CONTROL, InFlight
+    from flashsim.models.steps import CONTROL, InFlight
 
     scratch = InFlight(-1, CONTROL)
     for action in actions:

@@ -1,4 +1,5 @@
-"""Parse the JSON-lines op log (DESIGN section 6) into the typed operations of `models.ops`.
+"""Parse the JSON-lines op log (DESIGN section 6) into the typed operations of
+`flashsim.models.ops`.
 
 The parser checks each line on its own: syntax, field names, types and ranges. Checks that
 need state (an unknown volume, an offset past the end of a volume, an id in use) belong to the
@@ -20,8 +21,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from models.errors import OpLogError
-from models.ops import (
+from flashsim.models.errors import OpLogError
+from flashsim.models.ops import (
     OUT_OF_SPACE_POLICIES,
     BackgroundCopy,
     Create,

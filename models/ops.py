@@ -1,8 +1,8 @@
 """Typed operations: what one op-log line (DESIGN section 6) asks of a FlashCopy system.
 
 `apply(system, op)` runs one operation against anything with the `FlashCopyAPI` methods:
-the engine (`models.system.System`) and the naive oracle (`models.oracle.Oracle`) alike,
-which is what lets the tests and `flashsim replay` compare them.
+the engine (`flashsim.models.system.System`) and the naive oracle (`flashsim.models.oracle.Oracle`)
+alike, which is what lets the tests and `flashsim replay` compare them.
 """
 
 from __future__ import annotations

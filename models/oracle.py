@@ -1,6 +1,6 @@
 """A deliberately naive second implementation of the FlashCopy semantics, for tests.
 
-The engine (`models.system`) reads targets through bitmaps and chains of sources, copies
+The engine (`flashsim.models.system`) reads targets through bitmaps and chains of sources, copies
 tracks lazily and must be correct under every interleaving. This oracle takes the opposite
 route so that the two can hardly share a mistake: every volume holds its whole *logical*
 image (what it reads as) as a bytearray, and an establish copies the source's image in full
@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from models.errors import (
+from flashsim.models.errors import (
     AddressError,
     EstablishError,
     OutOfSpaceError,
@@ -28,7 +28,7 @@ from models.errors import (
     VolumeError,
     WriteInhibitedError,
 )
-from models.ops import OUT_OF_SPACE_POLICIES, Establish
+from flashsim.models.ops import OUT_OF_SPACE_POLICIES, Establish
 
 # (source, target, space_efficient) of an existing or a hypothetical relationship.
 _Link = tuple[str, str, bool]
@@ -230,7 +230,7 @@ def _establish_into(state: _State, spec: Establish) -> None:
 
 
 class Oracle:
-    """Naive reference FlashCopy system implementing `models.ops.FlashCopyAPI`.
+    """Naive reference FlashCopy system implementing `flashsim.models.ops.FlashCopyAPI`.
 
     >>> o = Oracle()
     >>> o.create("A", 4, 2); o.create("B", 4, 2)

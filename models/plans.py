@@ -2,8 +2,8 @@
 holds its locks, the tuple of micro-actions it must perform, in order.
 
 This module is the one place where the rules decide what is copied where. Host I/O, background
-copy and the whole-volume operations (`models.control`) all build their effects here, and the
-sequential executor, the simulator and the checker all run these same plans.
+copy and the whole-volume operations (`flashsim.models.control`) all build their effects here, and
+the sequential executor, the simulator and the checker all run these same plans.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from models.actions import (
+from flashsim.models.actions import (
     BACKGROUND,
     COPY_BEFORE_WRITE,
     HOST,
@@ -27,11 +27,11 @@ from models.actions import (
     RecordChanges,
     WriteTracks,
 )
-from models.errors import OutOfSpaceError, RelationshipFailedError, WriteInhibitedError
+from flashsim.models.errors import OutOfSpaceError, RelationshipFailedError, WriteInhibitedError
 
 if TYPE_CHECKING:
-    from models.relationship import Relationship
-    from models.system import System
+    from flashsim.models.relationship import Relationship
+    from flashsim.models.system import System
 
 #: Most bytes one copy action moves: bounds the memory an in-flight copy holds.
 MAX_COPY_EXTENT_BYTES = 4 * 1024 * 1024

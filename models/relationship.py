@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.bitmap import Bitmap
-from models.ops import Establish
+from flashsim.models.bitmap import Bitmap
+from flashsim.models.ops import Establish
 
 
 @dataclass(frozen=True, slots=True)

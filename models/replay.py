@@ -7,11 +7,11 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from models.backend import safe_file_name
-from models.errors import FlashCopyError, OpLogError
-from models.oplog import parse_lines
-from models.ops import FlashCopyAPI, apply
-from models.system import System
+from flashsim.models.backend import safe_file_name
+from flashsim.models.errors import FlashCopyError, OpLogError
+from flashsim.models.oplog import parse_lines
+from flashsim.models.ops import FlashCopyAPI, apply
+from flashsim.models.system import System
 
 
 def replay(

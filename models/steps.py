@@ -5,9 +5,9 @@ LOCK -> PLAN -> ACT (one micro-action per step) -> UNLOCK -> DONE. LOCK takes ev
 operation needs in one atomic step (all or none, so the correct model cannot deadlock): the
 operation's tracks on every volume of its family (the tree of relationships it belongs to),
 because a copy into a target races with writes to it and a read resolves through several
-volumes. PLAN tests the bits under those locks and fixes the micro-actions (`models.plans`).
-A whole-volume operation (establish, withdraw, refresh, reverse) is one atomic step, enabled
-only while no track of the volumes it touches is locked.
+volumes. PLAN tests the bits under those locks and fixes the micro-actions
+(`flashsim.models.plans`). A whole-volume operation (establish, withdraw, refresh, reverse) is one
+atomic step, enabled only while no track of the volumes it touches is locked.
 
 `enabled(system, op)` says whether `op`'s next step can run now; `step(system, op)` runs it;
 `run(system, op)` is the sequential executor. The state of an operation is data
@@ -19,14 +19,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from models import plans
-from models.actions import Action, ClearBits, perform
-from models.errors import FlashCopyError, RelationshipError
-from models.ops import Op
+from flashsim.models import plans
+from flashsim.models.actions import Action, ClearBits, perform
+from flashsim.models.errors import FlashCopyError, RelationshipError
+from flashsim.models.ops import Op
 
 if TYPE_CHECKING:
-    from models.backend import TrackImages
-    from models.system import System
+    from flashsim.models.backend import TrackImages
+    from flashsim.models.system import System
 
 LOCK, PLAN, ACT, UNLOCK, DONE = range(5)
 PHASES = ("lock", "plan", "act", "unlock", "done")

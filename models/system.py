@@ -2,7 +2,7 @@
 `FlashCopyAPI` operations run through the sequential executor.
 
 `System` is the state every driver shares: the op-log replayer and the tests call its API
-(each call runs the steps of `models.steps` to completion); the simulator and the checker
+(each call runs the steps of `flashsim.models.steps` to completion); the simulator and the checker
 create `InFlight` operations and advance them step by step instead.
 """
 
@@ -11,16 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from models import control, steps
-from models.backend import BackendFactory, MemoryBackend, memory_backend
-from models.errors import RelationshipError, VolumeError
-from models.ops import Establish, EstablishGroup, Op, Refresh, Reverse, Withdraw
-from models.relationship import DS8000, Profile, Relationship
-from models.steps import CONTROL, COPY, READ, WRITE, InFlight
-from models.volume import Volume
+from flashsim.models import control, steps
+from flashsim.models.backend import BackendFactory, MemoryBackend, memory_backend
+from flashsim.models.errors import RelationshipError, VolumeError
+from flashsim.models.ops import Establish, EstablishGroup, Op, Refresh, Reverse, Withdraw
+from flashsim.models.relationship import DS8000, Profile, Relationship
+from flashsim.models.steps import CONTROL, COPY, READ, WRITE, InFlight
+from flashsim.models.volume import Volume
 
 if TYPE_CHECKING:
-    from models.actions import Action
+    from flashsim.models.actions import Action
 
 
 class System:
@@ -48,7 +48,9 @@ class System:
         self.locked_volumes: dict[str, int] = {}  # volume -> number of locked tracks
         self._families: dict[str, tuple[str, ...]] = {}
         self._next_op = 0
-        self.mutant: str | None = None  # a seeded bug of models.check.mutants; None = correct
+        self.mutant: str | None = (
+            None  # a seeded bug of flashsim.models.check.mutants; None = correct
+        )
 
     # -- lookups ---------------------------------------------------------------------------
     def volume(self, name: str) -> Volume:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.backend import Backend
-from models.errors import AddressError
+from flashsim.models.backend import Backend
+from flashsim.models.errors import AddressError
 
 
 @dataclass(slots=True, eq=False)

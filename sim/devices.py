@@ -15,7 +15,7 @@ from typing import Any
 
 import simpy
 
-from sim.scenario import MIB, ArraySpec
+from flashsim.sim.scenario import MIB, ArraySpec
 
 HOST_PRIORITY, BACKGROUND_PRIORITY = 0, 1
 KINDS = ("host", "copy_before_write", "target_precopy", "redirected", "background", "rule0")

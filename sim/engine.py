@@ -1,8 +1,9 @@
 """The simulation: SimPy processes that drive the core's atomic steps in simulated time.
 
 Nothing here decides what FlashCopy copies: every host I/O and background-copy extent is a
-`models.steps.InFlight` advanced by `enabled`/`step`, and each ACT step is charged device time
-according to its micro-action (`models.actions`):
+`flashsim.models.steps.InFlight` advanced by `enabled`/`step`, and each ACT step is charged device
+time
+according to its micro-action (`flashsim.models.actions`):
 
 - ReadTracks / ReadBytes: a read on the array of each physical volume in its runs/segments;
 - WriteTracks / ApplyData: a write on the array of the volume written;
@@ -34,7 +35,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from models.actions import (
+from flashsim.models.actions import (
     COPY_BEFORE_WRITE,
     REDIRECTED,
     Action,
@@ -44,14 +45,14 @@ from models.actions import (
     ReadTracks,
     WriteTracks,
 )
-from models.backend import file_backend_in
-from models.errors import FlashCopyError
-from models.ops import Establish, EstablishGroup, Op, Refresh, Reverse, Withdraw
-from models.steps import ACT, DONE, UNLOCK, InFlight, enabled, step, wanted_locks
-from models.system import System
-from sim.devices import BACKGROUND_PRIORITY, HOST_PRIORITY, KINDS, Array
-from sim.scenario import EventSpec, FlashCopySpec, GroupSpec, Scenario, WorkloadSpec
-from sim.workloads import BATCH, Workload
+from flashsim.models.backend import file_backend_in
+from flashsim.models.errors import FlashCopyError
+from flashsim.models.ops import Establish, EstablishGroup, Op, Refresh, Reverse, Withdraw
+from flashsim.models.steps import ACT, DONE, UNLOCK, InFlight, enabled, step, wanted_locks
+from flashsim.models.system import System
+from flashsim.sim.devices import BACKGROUND_PRIORITY, HOST_PRIORITY, KINDS, Array
+from flashsim.sim.scenario import EventSpec, FlashCopySpec, GroupSpec, Scenario, WorkloadSpec
+from flashsim.sim.workloads import BATCH, Workload
 
 Proc = Generator[simpy.Event, Any, Any]
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.errors import FlashCopyError
+from flashsim.models.errors import FlashCopyError
 
 #: The options that shape I/O, all translated.
 SHAPING = (
@@ -72,7 +72,7 @@ def read_job_file(path: str | Path) -> list[FioJob]:
             where = "global" if unknown[0] in defaults and unknown[0] not in items else section
             raise FioJobError(
                 f"{name}: [{where}] {unknown[0]}: not an option flashsim knows (I/O-shaping "
-                f"options: {', '.join(SHAPING)}; others ignored: see sim.fio_jobs.IGNORED)"
+                f"options: {', '.join(SHAPING)}; others ignored: see flashsim.sim.fio_jobs.IGNORED)"
             )
         ignored = tuple(sorted(k for k in options if k in IGNORED))
         jobs.append(FioJob(name, section, options, ignored))

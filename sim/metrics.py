@@ -23,8 +23,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from sim.devices import KINDS
-from sim.engine import Result
+from flashsim.sim.devices import KINDS
+from flashsim.sim.engine import Result
 
 PERCENTILES = (50, 95, 99)
 

@@ -12,9 +12,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from sim.devices import KINDS
-from sim.engine import Result
-from sim.metrics import windows
+from flashsim.sim.devices import KINDS
+from flashsim.sim.engine import Result
+from flashsim.sim.metrics import windows
 
 KIND_LABELS = {
     "host": "host",

@@ -9,23 +9,21 @@ against p99 latency and copy completion time). The whole of DIR is written atomi
 
 from __future__ import annotations
 
-import argparse
 import io
 import itertools
 import json
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from sim import metrics
-from sim.engine import simulate
-from sim.run_cli import replace_folder, write_outputs
-from sim.scenario import ScenarioError, load
+from flashsim.sim import metrics
+from flashsim.sim.engine import simulate
+from flashsim.sim.outputs import replace_folder, write_outputs
+from flashsim.sim.scenario import ScenarioError, load
 
 
 def parse_param(text: str) -> tuple[str, list[str]]:
@@ -124,7 +122,7 @@ def _csv(header: list[str], rows: list[list[Any]]) -> str:
 
 def plot(points: list[list[tuple[str, str]]], summaries: list[dict[str, Any]], stem: Path) -> None:
     """The first parameter against each workload's p99 latency and each copy's duration."""
-    from sim.plots import plt, save
+    from flashsim.sim.plots import plt, save
 
     key = points[0][0][0]
     fig, ax = plt.subplots(figsize=(8, 5))
@@ -153,37 +151,3 @@ def plot(points: list[list[tuple[str, str]]], summaries: list[dict[str, Any]], s
     ax.set_title(f"Sweep of {key}")
     fig.tight_layout()
     save(fig, stem)
-
-
-def _sweep(args: argparse.Namespace) -> int:
-    try:
-        params = [parse_param(p) for p in args.param]
-        summaries = run_sweep(
-            args.scenario, params, args.out, jobs=args.jobs, base=args.set or (), seed=args.seed
-        )
-    except ScenarioError as error:
-        print(f"flashsim sweep: {error}", file=sys.stderr)
-        return 2
-    if not args.quiet:
-        print(f"{len(summaries)} runs; table in {Path(args.out) / 'sweep.csv'}")
-    return 0
-
-
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    """Add `sweep` to the `flashsim` command line."""
-    sweep = subparsers.add_parser("sweep", help="run a scenario over a grid of parameter values")
-    sweep.add_argument("scenario", help="the scenario (TOML)")
-    sweep.add_argument(
-        "--param",
-        action="append",
-        required=True,
-        metavar="KEY.PATH=V1,V2,...",
-        help="a parameter and its values, e.g. flashcopy.fc1.copy_rate=30,50,70 (repeatable)",
-    )
-    sweep.add_argument("--out", required=True, metavar="DIR", help="folder for the results")
-    sweep.add_argument("--jobs", type=int, default=1, help="parallel processes (default 1)")
-    sweep.add_argument("--seed", type=int, help="override run.seed for every point")
-    sweep.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help="fixed override")
-    sweep.add_argument("--quiet", action="store_true", help="print nothing on success")
-    sweep.set_defaults(func=_sweep)
-    return sweep

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.traces import FORMATS, Trace, TraceError, read_trace
+from flashsim.sim.traces import FORMATS, Trace, TraceError, read_trace
 
 
 @dataclass(frozen=True)

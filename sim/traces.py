@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.errors import FlashCopyError
+from flashsim.models.errors import FlashCopyError
 
 FORMATS = ("fio-iolog", "blkparse", "msr", "cloudphysics")
 RECORD = np.dtype([("time_s", "f8"), ("write", "?"), ("offset", "i8"), ("length", "i8")])

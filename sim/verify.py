@@ -3,7 +3,7 @@
 The simulation records each state change at the instant it takes effect (a write or a
 background-copy extent at its UNLOCK step, a whole-volume operation at its one step), which
 is a valid serial order because conflicting operations hold common locks. Replaying that
-order into `models.oracle.Oracle`, which copies the whole source image at establish, gives
+order into `flashsim.models.oracle.Oracle`, which copies the whole source image at establish, gives
 the images FlashCopy promises; the point-in-time property (each target reads as its source
 at the establish or refresh instant, overlaid with the target's own writes) holds if and only
 if every volume of the simulation reads exactly as the oracle's.
@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.errors import FlashCopyError
-from models.ops import Op, apply
-from models.oracle import Oracle
-from sim.engine import Result, Simulation
-from sim.scenario import Scenario, ScenarioError
+from flashsim.models.errors import FlashCopyError
+from flashsim.models.ops import Op, apply
+from flashsim.models.oracle import Oracle
+from flashsim.sim.engine import Result, Simulation
+from flashsim.sim.scenario import Scenario, ScenarioError
 
 #: Largest total volume size --verify accepts (the oracle holds full images).
 VERIFY_LIMIT_BYTES = 256 << 20

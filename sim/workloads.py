@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from sim.scenario import WorkloadSpec
+from flashsim.sim.scenario import WorkloadSpec
 
 BATCH = 4096
 _SCATTER_PRIME = 2_654_435_761  # Knuth's multiplicative hash constant (a prime)

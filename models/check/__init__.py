@@ -1,4 +1,5 @@
-"""The model checker: every interleaving of the steps of `models.steps` on tiny configurations.
+"""The model checker: every interleaving of the steps of `flashsim.models.steps` on tiny
+configurations.
 
 The only part of `models` that may import networkx. Modules: `config` (TOML configurations),
 `world` (the transition system over the same steps the simulator runs), `properties`,
@@ -8,9 +9,9 @@ configurations), `schedule` (timelines, schedule files, replay), `bench` (states
 See docs/checker.md.
 """
 
-from models.check.config import CheckConfig, CheckConfigError, load_config
-from models.check.explorer import CheckResult, Counterexample, explore
-from models.check.mutants import MUTANTS
+from flashsim.models.check.config import CheckConfig, CheckConfigError, load_config
+from flashsim.models.check.explorer import CheckResult, Counterexample, explore
+from flashsim.models.check.mutants import MUTANTS
 
 __all__ = [
     "MUTANTS",

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.errors import FlashCopyError
-from models.ops import (
+from flashsim.models.errors import FlashCopyError
+from flashsim.models.ops import (
     OUT_OF_SPACE_POLICIES,
     Establish,
     EstablishGroup,
@@ -46,7 +46,7 @@ from models.ops import (
     Withdraw,
     Write,
 )
-from models.relationship import DS8000, Profile
+from flashsim.models.relationship import DS8000, Profile
 
 DEFAULT_MAX_STATES = 200_000
 DEFAULT_MAX_DEPTH = 500
@@ -220,8 +220,8 @@ def parse_config(raw: dict[str, Any], name: str = "<config>") -> CheckConfig:
     for key in ("max_states", "max_depth"):
         if key in check and check[key] < 1:
             raise reader.fail(f"check.{key}", f"must be >= 1, got {check[key]}")
-    from models.check.mutants import MUTANTS
-    from models.check.properties import SOMETIMES
+    from flashsim.models.check.mutants import MUTANTS
+    from flashsim.models.check.properties import SOMETIMES
 
     sometimes = check.get("sometimes", [])
     for i, item in enumerate(sometimes):

@@ -19,11 +19,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from models.check import properties as props
-from models.check.config import CheckConfig
-from models.check.memo import Step
-from models.check.symmetry import class_id
-from models.check.world import (
+from flashsim.models.check import properties as props
+from flashsim.models.check.config import CheckConfig
+from flashsim.models.check.memo import Step
+from flashsim.models.check.symmetry import class_id
+from flashsim.models.check.world import (
     Event,
     Violation,
     World,
@@ -139,7 +139,7 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
     partial-order reduction: an ample set of one local step (`world.may_go_alone`) where there
     is one, and sleep sets over the declared independence of steps (`world.independent`).
     With `symmetry`, worlds equal up to a renaming of data values are one state
-    (`models.check.symmetry`). Either reduction skips the cycle analysis (it runs on the
+    (`flashsim.models.check.symmetry`). Either reduction skips the cycle analysis (it runs on the
     full graph only). `depth_first` explores in DFS order instead (same states when
     exhaustive; counterexamples are then not the shortest): a cross-check of the search
     itself. `states_out`, if given, receives the keys of every state found. `keep_graph`

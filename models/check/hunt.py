@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.check.config import CheckConfig
-from models.check.explorer import CheckResult, explore
-from models.check.mutants import MUTANTS
+from flashsim.models.check.config import CheckConfig
+from flashsim.models.check.explorer import CheckResult, explore
+from flashsim.models.check.mutants import MUTANTS
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from models.check.properties import Expected
-    from models.check.world import Event, ProcState, Violation
-    from models.oracle import Oracle
-    from models.steps import InFlight
-    from models.system import System
+    from flashsim.models.check.properties import Expected
+    from flashsim.models.check.world import Event, ProcState, Violation
+    from flashsim.models.oracle import Oracle
+    from flashsim.models.steps import InFlight
+    from flashsim.models.system import System
 
 #: The op id of a process with no operation in flight.
 NO_OP = -1
@@ -54,7 +54,7 @@ class Step:
     def event(self) -> Event:
         """Its line of the timeline, drawn up on first use (the explorer rarely needs one)."""
         if self._event is None:
-            from models.check.world import step_event
+            from flashsim.models.check.world import step_event
 
             self._event = step_event(self)
         return self._event

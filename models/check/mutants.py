@@ -1,7 +1,8 @@
 """Seeded bugs: variants of the same step and plan code, switched on by `System.mutant`.
 
-Each hook is a line or two in `models.steps`, `models.plans`, `models.control` or
-`models.system`, commented `mutant`; the correct model is `mutant = None`. A checker that
+Each hook is a line or two in `flashsim.models.steps`, `flashsim.models.plans`,
+`flashsim.models.control` or
+`flashsim.models.system`, commented `mutant`; the correct model is `mutant = None`. A checker that
 cannot kill every one of them on the reference configurations is not checking anything.
 """
 

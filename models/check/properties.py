@@ -32,14 +32,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
-from models.actions import COPY_BEFORE_WRITE, TARGET_PRECOPY, FailRelationship, ReadTracks
-from models.steps import COPY, READ, WRITE
+from flashsim.models.actions import COPY_BEFORE_WRITE, TARGET_PRECOPY, FailRelationship, ReadTracks
+from flashsim.models.steps import COPY, READ, WRITE
 
 if TYPE_CHECKING:
-    from models.oracle import Oracle
-    from models.relationship import Relationship
-    from models.steps import InFlight
-    from models.system import System
+    from flashsim.models.oracle import Oracle
+    from flashsim.models.relationship import Relationship
+    from flashsim.models.steps import InFlight
+    from flashsim.models.system import System
 
 SAFETY = (
     "pit", "freshness", "outcome_agreement", "bitmap_soundness", "group_consistency", "restore",

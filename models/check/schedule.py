@@ -11,11 +11,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.check import properties as props
-from models.check.config import CheckConfig
-from models.check.explorer import Counterexample
-from models.check.world import Event, Violation, advance, choices, initial_world, is_final
-from models.errors import FlashCopyError
+from flashsim.models.check import properties as props
+from flashsim.models.check.config import CheckConfig
+from flashsim.models.check.explorer import Counterexample
+from flashsim.models.check.world import Event, Violation, advance, choices, initial_world, is_final
+from flashsim.models.errors import FlashCopyError
 
 SCHEDULE_FORMAT = "flashsim-schedule-1"
 

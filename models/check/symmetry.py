@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from models.ops import Write
+from flashsim.models.ops import Write
 
 if TYPE_CHECKING:
-    from models.check.world import Setting, World
+    from flashsim.models.check.world import Setting, World
 
 #: Renaming never touches zero: a hole, and a never-written track, reads as zeros.
 _FIXED = 0

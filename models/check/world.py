@@ -5,7 +5,7 @@ oracle fed with every operation at its linearisation point (LOCK). `choices(worl
 processes whose next step is `enabled`, in process order; `advance(world, i)` returns a new
 world (the old one is never changed) with the step's event, the violations it caused and the
 sometimes-properties it witnessed. The explorer, the replay and the Hypothesis machine all
-drive these two functions, which drive `models.steps`: the very steps the simulator runs.
+drive these two functions, which drive `flashsim.models.steps`: the very steps the simulator runs.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import operator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from models import ops as opsmod
-from models.actions import (
+from flashsim.models import ops as opsmod
+from flashsim.models.actions import (
     ApplyData,
     ClearBits,
     FailRelationship,
@@ -26,13 +26,13 @@ from models.actions import (
     RecordChanges,
     WriteTracks,
 )
-from models.check import properties as props
-from models.check.config import CheckConfig, Process
-from models.check.memo import NO_OP, Memo, Step
-from models.errors import FlashCopyError
-from models.ops import Read, Write
-from models.oracle import Oracle
-from models.steps import (
+from flashsim.models.check import properties as props
+from flashsim.models.check.config import CheckConfig, Process
+from flashsim.models.check.memo import NO_OP, Memo, Step
+from flashsim.models.errors import FlashCopyError
+from flashsim.models.ops import Read, Write
+from flashsim.models.oracle import Oracle
+from flashsim.models.steps import (
     ACT,
     CONTROL,
     COPY,
@@ -45,9 +45,9 @@ from models.steps import (
     WRITE,
     InFlight,
 )
-from models.steps import enabled as step_enabled
-from models.steps import step as step_once
-from models.system import System
+from flashsim.models.steps import enabled as step_enabled
+from flashsim.models.steps import step as step_once
+from flashsim.models.system import System
 
 
 class ProcState(NamedTuple):
@@ -97,7 +97,7 @@ class World:
         self.ident_ = (system_id, oracle_id, *(p.id for p in procs)) if ident is None else ident
 
     def ident(self) -> tuple[int, ...]:
-        """The world's identity within its search: small ints (see `models.check.memo`)."""
+        """The world's identity within its search: small ints (see `flashsim.models.check.memo`)."""
         return self.ident_
 
     def key(self) -> tuple[object, ...]:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from models.check import load_config
+from flashsim.models.check import load_config
 
 REFERENCE = Path(__file__).resolve().parents[2] / "scenarios" / "check"
 

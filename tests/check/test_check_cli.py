@@ -2,8 +2,9 @@
 
 import json
 
-from models.check import MUTANTS, explore, load_config
-from sim.check_cli import main, reference_configs
+from flashsim.commands.check import reference_configs
+from flashsim.main import main
+from flashsim.models.check import MUTANTS, explore, load_config
 
 A = str(reference_configs()[0])
 
@@ -122,7 +123,7 @@ def test_graph_draws_the_explored_state_graph(capsys, tmp_path):
 def test_graph_refuses_a_reduced_search_or_a_graph_too_big_to_read(capsys, tmp_path, monkeypatch):
     picture = tmp_path / "g.png"
     assert main(["check", A, "--reduce", "--graph", str(picture)]) == 2
-    monkeypatch.setattr("sim.check_plots.MAX_DRAWN_STATES", 100)
+    monkeypatch.setattr("flashsim.commands.check_plots.MAX_DRAWN_STATES", 100)
     assert main(["check", A, "--graph", str(picture)]) == 2
     assert capsys.readouterr().err.splitlines() == [
         "--graph: draws the unreduced graph; drop --reduce and --symmetry",

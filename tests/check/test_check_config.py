@@ -2,9 +2,9 @@
 
 import pytest
 
-from models.check import CheckConfigError, load_config
-from models.check.config import Process
-from models.ops import Establish, Read, Write
+from flashsim.models.check import CheckConfigError, load_config
+from flashsim.models.check.config import Process
+from flashsim.models.ops import Establish, Read, Write
 
 MINIMAL = """
 [[volumes]]

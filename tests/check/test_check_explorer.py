@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from models.check import explore, load_config
-from models.check.explorer import _find_cycle, state_graph
-from models.check.schedule import replay_schedule
-from models.check.world import advance, choices, initial_world, is_final
+from flashsim.models.check import explore, load_config
+from flashsim.models.check.explorer import _find_cycle, state_graph
+from flashsim.models.check.schedule import replay_schedule
+from flashsim.models.check.world import advance, choices, initial_world, is_final
 
 EXHAUSTIVE = {
     "a_pair": "properties hold (exhaustive: 2149 states, 4976 edges, depth 33)",

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from models.check import MUTANTS, explore, load_config
-from models.check.hunt import format_table, hunt
-from models.check.schedule import format_counterexample
+from flashsim.models.check import MUTANTS, explore, load_config
+from flashsim.models.check.hunt import format_table, hunt
+from flashsim.models.check.schedule import format_counterexample
 
 KILLERS = {
     "skip_lock": ("a_pair", "image_agreement", 1),

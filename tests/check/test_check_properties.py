@@ -6,12 +6,12 @@ import dataclasses
 
 import pytest
 
-from models import ops
-from models.check import explore
-from models.check import properties as props
-from models.ops import Establish, EstablishGroup, Refresh, Reverse, Withdraw, Write
-from models.oracle import Oracle
-from models.system import System
+from flashsim.models import ops
+from flashsim.models.check import explore
+from flashsim.models.check import properties as props
+from flashsim.models.ops import Establish, EstablishGroup, Refresh, Reverse, Withdraw, Write
+from flashsim.models.oracle import Oracle
+from flashsim.models.system import System
 
 NEW = ("group_consistency", "restore", "isolation")
 

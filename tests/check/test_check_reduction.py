@@ -4,9 +4,9 @@ and the benchmark prints its figures."""
 
 import pytest
 
-from models.check import explore
-from models.check.bench import bench
-from models.check.symmetry import canonical, renaming
+from flashsim.bench.checker import bench
+from flashsim.models.check import explore
+from flashsim.models.check.symmetry import canonical, renaming
 
 #: name -> (the partial order leaves fewer states, symmetry leaves fewer states)
 REDUCED = {

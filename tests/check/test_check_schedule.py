@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from models.check import explore
-from models.check.schedule import (
+from flashsim.models.check import explore
+from flashsim.models.check.schedule import (
     ScheduleError,
     read_schedule,
     replay_schedule,

@@ -15,9 +15,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from models.check import MUTANTS, explore, load_config
-from models.check import properties as props
-from models.check.world import advance, choices, initial_world, is_final
+from flashsim.models.check import MUTANTS, explore, load_config
+from flashsim.models.check import properties as props
+from flashsim.models.check.world import advance, choices, initial_world, is_final
 
 REFERENCE = Path(__file__).resolve().parents[2] / "scenarios" / "check"
 CONFIGS = {path.stem: load_config(path) for path in sorted(REFERENCE.glob("*.toml"))}

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from models.errors import OpLogError
-from models.oplog import parse_line
-from sim.cli import main
+from flashsim.main import main
+from flashsim.models.errors import OpLogError
+from flashsim.models.oplog import parse_line
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT.parent / "shared" / "examples" / "oplogs"
@@ -277,9 +277,9 @@ def test_dump_of_a_large_mostly_unwritten_volume_is_a_sparse_file(capsys, tmp_pa
 
 
 def run_flashsim(*args: str) -> subprocess.CompletedProcess[str]:
-    """The installed `flashsim` script if there is one, else `python -m sim.cli`."""
+    """The installed `flashsim` script if there is one, else `python -m flashsim.main`."""
     installed = shutil.which("flashsim")
-    command = [installed] if installed else [sys.executable, "-m", "sim.cli"]
+    command = [installed] if installed else [sys.executable, "-m", "flashsim.main"]
     paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     return subprocess.run(

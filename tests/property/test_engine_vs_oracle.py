@@ -15,11 +15,11 @@ from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from models import System
-from models.backend import file_backend_in, memory_backend
-from models.errors import FlashCopyError
-from models.ops import Establish
-from models.oracle import Oracle
+from flashsim.models import System
+from flashsim.models.backend import file_backend_in, memory_backend
+from flashsim.models.errors import FlashCopyError
+from flashsim.models.ops import Establish
+from flashsim.models.oracle import Oracle
 
 VOLUMES = ("A", "B", "C", "D", "E")
 IDS = ("r1", "r2", "r3", "r4", "r5", "r6")
@@ -55,7 +55,7 @@ class EngineMatchesOracle(RuleBasedStateMachine):
         limit=st.sampled_from((1, 2, 12)),
     )
     def create_volumes(self, track_size, tracks, limit):
-        from models.relationship import Profile
+        from flashsim.models.relationship import Profile
 
         self.engine = System(profile=Profile("test", limit), backend_factory=self.backends())
         self.oracle = Oracle(max_targets_per_source=limit)

@@ -1,18 +1,18 @@
 """Concurrent operations advanced step by step in any order are linearisable: every read and
 the final state equal a serial run of the naive oracle in the order the operations took their
 locks (each holds its locks from LOCK to UNLOCK, so that order is the serialisation order).
-This is what the per-track locks of `models.steps` must guarantee."""
+This is what the per-track locks of `flashsim.models.steps` must guarantee."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models import System
-from models.errors import FlashCopyError
-from models.ops import Establish, Withdraw
-from models.oracle import Oracle
-from models.steps import CONTROL, COPY, DONE, LOCK, READ, WRITE, enabled, step
+from flashsim.models import System
+from flashsim.models.errors import FlashCopyError
+from flashsim.models.ops import Establish, Withdraw
+from flashsim.models.oracle import Oracle
+from flashsim.models.steps import CONTROL, COPY, DONE, LOCK, READ, WRITE, enabled, step
 
 TRACKS, TRACK_SIZE = 4, 2
 SIZE = TRACKS * TRACK_SIZE

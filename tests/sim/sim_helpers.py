@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.scenario import Scenario, loads
+from flashsim.sim.scenario import Scenario, loads
 
 ARRAY = """
 [[array]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.bench_sim import bare_simpy_cycles_per_s, bench_simulator
+from flashsim.bench.simulator import bare_simpy_cycles_per_s, bench_simulator
 
 
 def test_bench_prints_simulated_ios_per_second_against_bare_simpy(
@@ -21,8 +21,8 @@ def test_bench_prints_simulated_ios_per_second_against_bare_simpy(
 
 
 def test_bench_traces_prints_parse_and_replay_rates(capsys: pytest.CaptureFixture[str]) -> None:
-    from sim.bench_traces import bench_traces
-    from sim.traces import FORMATS
+    from flashsim.bench.traces import bench_traces
+    from flashsim.sim.traces import FORMATS
 
     figures = bench_traces(parse_records=2_000, replay_s=0.2, rate_iops=2000, repeat=1)
     assert sorted(figures) == sorted(
@@ -35,7 +35,7 @@ def test_bench_traces_prints_parse_and_replay_rates(capsys: pytest.CaptureFixtur
 def test_bench_checker_prints_states_per_second_and_the_reduction(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from sim.bench import bench_checker
+    from flashsim.bench.core import bench_checker
 
     lines = bench_checker(repeat=1)
     assert [line["name"] for line in lines] == [

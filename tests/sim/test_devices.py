@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import simpy
 
-from sim.devices import BACKGROUND_PRIORITY, HOST_PRIORITY, Array
-from sim.scenario import ArraySpec
+from flashsim.sim.devices import BACKGROUND_PRIORITY, HOST_PRIORITY, Array
+from flashsim.sim.scenario import ArraySpec
 
 
 def _serve(parallelism: int, preemptive: bool = False) -> list[tuple[str, float]]:

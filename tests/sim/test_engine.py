@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from sim_helpers import array, flashcopy, scenario, volume
 
-from sim.engine import simulate
-from sim.metrics import summary
-from sim.run_cli import main
-from sim.scenario import MIB, loads
-from sim.workloads import Workload
+from flashsim.main import main
+from flashsim.sim.engine import simulate
+from flashsim.sim.metrics import summary
+from flashsim.sim.scenario import MIB, loads
+from flashsim.sim.workloads import Workload
 
 ROOT = Path(__file__).resolve().parents[2]
 PAIR = array() + volume("A", 64) + volume("B", 64)
@@ -307,7 +307,7 @@ def test_ios_csv_is_written_a_block_at_a_time_with_the_same_bytes(
     path = ROOT / "scenarios" / "nocopy_backup_job.toml"
     args = ["run", str(path), "--quiet", "--set", "run.duration_s=8", "--set", "run.plots=false"]
     assert main([*args, "--out", str(tmp_path / "whole")]) == 0
-    monkeypatch.setattr("sim.metrics.RECORD_BLOCK", 7)  # many blocks, a ragged last one
+    monkeypatch.setattr("flashsim.sim.metrics.RECORD_BLOCK", 7)  # many blocks, a ragged last one
     assert main([*args, "--out", str(tmp_path / "blocks")]) == 0
     whole = (tmp_path / "whole" / "ios.csv").read_bytes()
     assert whole == (tmp_path / "blocks" / "ios.csv").read_bytes()

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from sim_helpers import array, scenario, volume
 
-from sim.engine import simulate
-from sim.run_cli import main
-from sim.scenario import ScenarioError, WorkloadSpec, load
-from sim.workloads import Workload
+from flashsim.main import main
+from flashsim.sim.engine import simulate
+from flashsim.sim.scenario import ScenarioError, WorkloadSpec, load
+from flashsim.sim.workloads import Workload
 
 BASE = """
 [run]

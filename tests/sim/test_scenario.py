@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import ScenarioError, load, loads, svc_copy_rate_bytes_s
+from flashsim.sim.scenario import ScenarioError, load, loads, svc_copy_rate_bytes_s
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = """

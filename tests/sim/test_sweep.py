@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.run_cli import main
-from sim.sweep import grid, parse_param
+from flashsim.main import main
+from flashsim.sim.sweep import grid, parse_param
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from sim_helpers import array, flashcopy, scenario, volume
 
-from sim.engine import simulate
-from sim.metrics import summary, windows
+from flashsim.sim.engine import simulate
+from flashsim.sim.metrics import summary, windows
 
 MIB = 1 << 20
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.engine import Result, simulate
-from sim.metrics import summary
-from sim.scenario import ScenarioError, load
+from flashsim.sim.engine import Result, simulate
+from flashsim.sim.metrics import summary
+from flashsim.sim.scenario import ScenarioError, load
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = """
@@ -221,7 +221,7 @@ def test_the_bundled_cloudphysics_scenario_pays_one_cow_per_track_first_written_
 def test_the_run_flag_skip_bad_lines_applies_to_every_trace_workload(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from sim.cli import main
+    from flashsim.main import main
 
     path = scenario_at(tmp_path, CLOUDPHYSICS + "garbage\n", 'format = "cloudphysics"\n')
     assert main(["run", str(path), "--out", str(tmp_path / "bad"), "--quiet"]) == 2

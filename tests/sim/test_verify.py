@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sim_helpers import scenario
 
-from sim.engine import Simulation
-from sim.run_cli import main
-from sim.scenario import ScenarioError
-from sim.verify import check, simulate_and_verify
+from flashsim.main import main
+from flashsim.sim.engine import Simulation
+from flashsim.sim.scenario import ScenarioError
+from flashsim.sim.verify import check, simulate_and_verify
 
 SMALL = (
     """

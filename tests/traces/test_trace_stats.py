@@ -7,9 +7,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.cli import main
-from sim.trace_stats import trace_stats
-from sim.traces import RECORD, Trace
+from flashsim.main import main
+from flashsim.sim.trace_stats import trace_stats
+from flashsim.sim.traces import RECORD, Trace
 
 ios = st.lists(
     st.tuples(st.booleans(), st.integers(0, 5000), st.integers(1, 3000)), min_size=1, max_size=60

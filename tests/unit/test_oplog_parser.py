@@ -1,4 +1,4 @@
-"""The op-log parser (`models.oplog`): exact ops, exact error messages, fuzzing, round trip."""
+"""The op-log parser (`flashsim.models.oplog`): exact ops, exact error messages, fuzzing, round trip."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.errors import OpLogError
-from models.oplog import MAX_FILL_LENGTH_BYTES, parse_line, parse_lines
-from models.ops import (
+from flashsim.models.errors import OpLogError
+from flashsim.models.oplog import MAX_FILL_LENGTH_BYTES, parse_line, parse_lines
+from flashsim.models.ops import (
     OUT_OF_SPACE_POLICIES,
     BackgroundCopy,
     Create,

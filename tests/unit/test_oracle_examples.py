@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from models.errors import (
+from flashsim.models.errors import (
     EstablishError,
     FlashCopyError,
     OutOfSpaceError,
     RelationshipFailedError,
 )
-from models.oplog import parse_line
-from models.ops import Establish, apply
-from models.oracle import Oracle
+from flashsim.models.oplog import parse_line
+from flashsim.models.ops import Establish, apply
+from flashsim.models.oracle import Oracle
 
 OPLOGS = Path(__file__).resolve().parents[2].parent / "shared" / "examples" / "oplogs"
 NAMES = sorted(p.stem for p in OPLOGS.glob("*.jsonl")) if OPLOGS.is_dir() else []

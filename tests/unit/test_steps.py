@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from models import System
-from models.actions import ApplyData, ClearBits, ReadTracks, RecordChanges, WriteTracks
-from models.ops import Establish, Withdraw
-from models.steps import ACT, DONE, LOCK, PHASES, PLAN, UNLOCK, enabled, run, step
+from flashsim.models import System
+from flashsim.models.actions import ApplyData, ClearBits, ReadTracks, RecordChanges, WriteTracks
+from flashsim.models.ops import Establish, Withdraw
+from flashsim.models.steps import ACT, DONE, LOCK, PHASES, PLAN, UNLOCK, enabled, run, step
 
 
 def pair(background_copy=True, incremental=False):

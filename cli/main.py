@@ -8,17 +8,22 @@ import json
 import sys
 from collections.abc import Sequence
 
-from models.errors import OpLogError
-from models.replay import dump_images, replay
-from models.system import System
-from sim import check_cli, run_cli, trace_stats
+from flashsim import __version__
+from flashsim.bundled import locate
+from flashsim.commands import check as check_cli
+from flashsim.commands import run as run_cli
+from flashsim.commands import sweep as sweep_cli
+from flashsim.models.errors import OpLogError
+from flashsim.models.replay import dump_images, replay
+from flashsim.models.system import System
+from flashsim.sim import trace_stats
 
 
 def _replay(args: argparse.Namespace) -> int:
     """Exit 0 if every line ran, 1 if a line was rejected (with --keep-going: any line),
     2 if the op log cannot be read or the images cannot be dumped."""
     try:
-        handle = open(args.oplog, "rb")  # noqa: SIM115 - closed below
+        handle = open(locate(args.oplog), "rb")  # noqa: SIM115 - closed below
     except OSError as error:
         print(f"{args.oplog}: cannot open: {error.strerror}", file=sys.stderr)
         return 2
@@ -45,7 +50,7 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from sim.bench import main as bench_main
+    from flashsim.bench.core import main as bench_main
 
     return bench_main(args)
 
@@ -54,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flashsim", description="FlashCopy (point-in-time copy) simulator and checker"
     )
+    parser.add_argument("--version", action="version", version=f"flashsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("replay", help="run a JSON-lines op log; print each read")
     rep.add_argument("oplog", help="the op log (DESIGN section 6)")
@@ -65,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--only", action="append", help="run only this benchmark (repeatable)")
     bench.set_defaults(func=_bench)
     run_cli.add_parser(sub)
+    sweep_cli.add_parser(sub)
     check_cli.add_parser(sub)
     trace_stats.add_parser(sub)
     return parser

@@ -18,12 +18,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from models.check.config import CheckConfig, CheckConfigError, load_config
-from models.check.explorer import CheckResult, explore
-from models.check.hunt import format_table, hunt
-from models.check.mutants import MUTANTS
-from models.check.properties import PROGRESS, SAFETY
-from models.check.schedule import (
+from flashsim.bundled import check_configs, locate
+from flashsim.bundled import root as bundled_root
+from flashsim.commands.check_plots import draw_state_graph, plot_counterexample
+from flashsim.models.check.config import CheckConfig, CheckConfigError, load_config
+from flashsim.models.check.explorer import CheckResult, explore
+from flashsim.models.check.hunt import format_table, hunt
+from flashsim.models.check.mutants import MUTANTS
+from flashsim.models.check.properties import PROGRESS, SAFETY
+from flashsim.models.check.schedule import (
     ScheduleError,
     format_counterexample,
     format_timeline,
@@ -31,14 +34,11 @@ from models.check.schedule import (
     replay_schedule,
     write_schedule,
 )
-from sim.check_plots import draw_state_graph, plot_counterexample
-
-#: The bundled reference configurations (a)-(e).
-REFERENCE_DIR = Path(__file__).resolve().parent.parent / "scenarios" / "check"
 
 
 def reference_configs() -> list[Path]:
-    return sorted(REFERENCE_DIR.glob("*.toml"))
+    """The bundled reference configurations (a)-(f)."""
+    return check_configs()
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
@@ -85,7 +85,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def _load(path: str) -> CheckConfig:
-    return load_config(path)
+    return load_config(locate(path))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -110,6 +110,13 @@ def _run(args: argparse.Namespace) -> int:
         return _replay(args)
     if args.all_mutants:
         paths = [args.config] if args.config else [str(p) for p in reference_configs()]
+        if not paths:
+            print(
+                f"flashsim check --all-mutants: no bundled check configurations in "
+                f"{bundled_root() / 'check'} (the installation is incomplete); give a CONFIG.toml",
+                file=sys.stderr,
+            )
+            return 2
         return _all_mutants(paths)
     if not args.config:
         print(
@@ -192,16 +199,3 @@ def _all_mutants(paths: list[str]) -> int:
         print(f"alive: {', '.join(alive)}")
         status = 1
     return status
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run `check` alone (the lead wires `add_parser` into `flashsim`)."""
-    parser = argparse.ArgumentParser(prog="flashsim")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_parser(sub)
-    args = parser.parse_args(argv)
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from models.check.config import CheckConfig
-    from models.check.explorer import CheckResult, Counterexample
+    from flashsim.models.check.config import CheckConfig
+    from flashsim.models.check.explorer import CheckResult, Counterexample
 
 #: Above this many states a drawing of the graph is a blot: `draw_state_graph` refuses.
 MAX_DRAWN_STATES = 3000

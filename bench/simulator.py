@@ -12,8 +12,8 @@ import time
 
 import simpy
 
-from sim.engine import simulate
-from sim.scenario import loads
+from flashsim.sim.engine import simulate
+from flashsim.sim.scenario import loads
 
 #: Two 64 GiB volumes on one array with a NOCOPY pair established at 0 (a `{duration_s}` slot).
 PAIR_SCENARIO = """

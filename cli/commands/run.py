@@ -6,97 +6,26 @@ and `.svg` (unless `run.plots = false`), `scenario.json` (the inputs, overrides 
 with `--verify`, `verify.json` (exit status 1 if a volume differs from the oracle's).
 Equal scenario, overrides and seed give byte-identical files.
 
-The lead wires it into `sim.cli` with `run_cli.add_parser(sub)`.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import shutil
 import sys
-import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim import metrics
-from sim.engine import Result, simulate
-from sim.scenario import Scenario, ScenarioError, apply_override, load, parse_size, validate
-from sim.verify import Verification, simulate_and_verify
-
-
-def write_outputs(result: Result, folder: Path) -> list[Path]:
-    """Write every output file of `result` into `folder` (which exists)."""
-    files = []
-
-    def put(name: str, text: str) -> None:
-        path = folder / name
-        path.write_text(text, encoding="utf-8", newline="\n")
-        files.append(path)
-
-    put("summary.json", metrics.summary_json(result))
-    put("windows.csv", metrics.windows_csv(result))
-    put(
-        "scenario.json",
-        json.dumps(result.scenario.raw, indent=2, sort_keys=True, default=str) + "\n",
-    )
-    if result.scenario.run.records:
-        path = folder / "ios.csv"
-        with path.open("w", encoding="utf-8", newline="\n") as out:
-            metrics.write_records_csv(result, out)
-        files.append(path)
-    if result.scenario.run.plots:
-        from sim.plots import copy_impact
-
-        files += copy_impact(result, folder / "copy_impact")
-    return files
-
-
-def replace_folder(out: Path, build: Path) -> None:
-    """Move the finished `build` folder to `out`, replacing what was there."""
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        os.replace(out, old / out.name)
-        os.replace(build, out)
-        shutil.rmtree(old)
-    else:
-        os.replace(build, out)
-
-
-def run_to(
-    scenario: Scenario, out: str | os.PathLike[str], progress: bool = False, verify: bool = False
-) -> tuple[Result, Verification | None]:
-    """Simulate `scenario` and write its outputs atomically into `out`; with `verify`, also
-    check every image against the oracle and write `verify.json`."""
-    verification = None
-    if verify:
-        result, verification = simulate_and_verify(scenario, progress=progress)
-    else:
-        result = simulate(scenario, progress=progress)
-    out_path = Path(out)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(prefix=f".{out_path.name}.tmp-", dir=out_path.parent))
-    try:
-        write_outputs(result, build)
-        if verification is not None:
-            report = {
-                "ok": verification.ok,
-                "operations": verification.operations,
-                "problems": list(verification.problems),
-            }
-            (build / "verify.json").write_text(
-                json.dumps(report, indent=2) + "\n", encoding="utf-8"
-            )
-        replace_folder(out_path, build)
-    except BaseException:
-        shutil.rmtree(build, ignore_errors=True)
-        raise
-    finally:
-        result.system.close()
-    return result, verification
-
+from flashsim.bundled import locate
+from flashsim.sim import metrics
+from flashsim.sim.outputs import run_to
+from flashsim.sim.scenario import (
+    Scenario,
+    ScenarioError,
+    apply_override,
+    load,
+    parse_size,
+    validate,
+)
 
 #: The minimal scenario of `flashsim run --fio JOB --volume-size SIZE` (see its --help).
 FIO_ARRAY = {
@@ -115,7 +44,7 @@ def fio_scenario(
     """The raw scenario of a quick what-if: one array (`FIO_ARRAY`), one volume "vol" of
     `volume_size`, the job file's jobs on it; the run lasts `duration_s`, else as long as the
     longest job's startdelay + runtime, else `FIO_DURATION_S`."""
-    from sim.fio_jobs import FioJobError, read_job_file, workload_tables
+    from flashsim.sim.fio_jobs import FioJobError, read_job_file, workload_tables
 
     try:
         size = parse_size(volume_size)
@@ -149,7 +78,7 @@ def _load(args: argparse.Namespace) -> Scenario:
             raise ScenarioError("--out DIR is required with a scenario file")
         if args.volume_size is not None or args.duration is not None:
             raise ScenarioError("--volume-size and --duration go with --fio")
-        return load(args.scenario, args.set or (), args.seed, args.skip_bad_lines)
+        return load(locate(args.scenario), args.set or (), args.seed, args.skip_bad_lines)
     if args.scenario is not None:
         raise ScenarioError("give a scenario file or --fio, not both")
     if args.volume_size is None:
@@ -207,7 +136,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    """Add `run` (and `sweep`, see `sim.sweep`) to the `flashsim` command line."""
+    """Add `run` to the `flashsim` command line."""
     run = subparsers.add_parser(
         "run",
         help="simulate a scenario file in time; write results",
@@ -257,20 +186,4 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     run.add_argument("--quiet", action="store_true", help="print nothing on success")
     run.set_defaults(func=_run)
-    from sim.sweep import add_parser as add_sweep
-
-    add_sweep(subparsers)
     return run
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Stand-alone entry (`python -m sim.run_cli run ...`) until `sim.cli` wires it in."""
-    parser = argparse.ArgumentParser(prog="flashsim")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_parser(sub)
-    args = parser.parse_args(argv)
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

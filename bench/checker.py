@@ -3,7 +3,7 @@ reduction, the states each reduction leaves (partial order, symmetry on data val
 and a plain-dict BFS of a toy model as the same-run baseline. Prints figures; asserts nothing
 about time. Each search runs `repeat` times (5); the fastest run counts (the machine is shared).
 
-    python -m models.check.bench [CONFIG.toml]
+    python -m flashsim.bench.checker [CONFIG.toml]
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ import time
 from collections import deque
 from pathlib import Path
 
-from models.check.config import load_config
-from models.check.explorer import CheckResult, explore
+from flashsim.bundled import root
+from flashsim.models.check.config import load_config
+from flashsim.models.check.explorer import CheckResult, explore
 
-REFERENCE_A = Path(__file__).resolve().parents[2] / "scenarios" / "check" / "a_pair.toml"
+REFERENCE_A = root() / "check" / "a_pair.toml"
 
 MODES: dict[str, dict[str, bool]] = {
     "no reduction": {},

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from models.backend import file_backend_in, memory_backend
-from models.ops import Establish
-from models.replay import replay
-from models.system import System
+from flashsim.models.backend import file_backend_in, memory_backend
+from flashsim.models.ops import Establish
+from flashsim.models.replay import replay
+from flashsim.models.system import System
 
 KIB, MIB, GIB, TIB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
 TRACK = 64 * KIB
@@ -123,15 +123,13 @@ def _child_case(volume_bytes: int, count: int, backend: str) -> dict[str, float]
     """Run one write case in a fresh process; return its time and peak RSS."""
     code = (
         "import json, tempfile\n"
-        "from sim.bench import _write_run, _offsets\n"
+        "from flashsim.bench.core import _write_run, _offsets\n"
         "with tempfile.TemporaryDirectory() as d:\n"
         f"    t = _write_run({volume_bytes}, _offsets({count}, {GIB}), True, {backend!r}, d)\n"
-        "from sim.bench import peak_rss_mib\n"
+        "from flashsim.bench.core import peak_rss_mib\n"
         "print(json.dumps({'seconds': t, 'peak_rss_mib': peak_rss_mib()}))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=_root()
-    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -142,10 +140,6 @@ def peak_rss_mib() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _root() -> str:
-    return str(Path(__file__).resolve().parents[1])
 
 
 def bench_volume_size(count: int) -> list[dict[str, object]]:
@@ -256,7 +250,7 @@ BENCHES = (
 def bench_checker(repeat: int) -> list[dict[str, object]]:
     """The model checker on reference configuration (a): distinct states per second against a
     plain-dict BFS of a toy model, and the states the reductions leave."""
-    from models.check.bench import bench
+    from flashsim.bench.checker import bench
 
     figures = bench(repeat=repeat)
     rate, toy = figures["states_per_s"], figures["toy_bfs_states_per_s"]
@@ -300,11 +294,11 @@ def main(args: argparse.Namespace) -> int:
     if "replay" in only:
         bench_replay(2_000 if quick else 100_000, repeat)
     if "simulator" in only:
-        from sim.bench_sim import bench_simulator
+        from flashsim.bench.simulator import bench_simulator
 
         bench_simulator(duration_s=0.5 if quick else 4.0)
     if "traces" in only:
-        from sim.bench_traces import bench_traces
+        from flashsim.bench.traces import bench_traces
 
         bench_traces(20_000 if quick else 500_000, 0.5 if quick else 4.0, repeat=repeat)
     if "checker" in only:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.bench_sim import PAIR_SCENARIO
-from sim.engine import simulate
-from sim.scenario import loads
-from sim.traces import FORMATS, read_trace
+from flashsim.bench.simulator import PAIR_SCENARIO
+from flashsim.sim.engine import simulate
+from flashsim.sim.scenario import loads
+from flashsim.sim.traces import FORMATS, read_trace
 
 _SCENARIO = (
     PAIR_SCENARIO

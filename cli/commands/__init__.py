@@ -1,0 +1,1 @@
+"""The `flashsim` subcommands, one module each; `flashsim.main` builds the parser from them."""
