@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from flashsim.models.backend import file_backend_in, memory_backend
 from flashsim.models.ops import Establish
 from flashsim.models.replay import replay
+from flashsim.models.state.backend import file_backend_in, memory_backend
 from flashsim.models.system import System
 
 KIB, MIB, GIB, TIB = 1 << 10, 1 << 20, 1 << 30, 1 << 40

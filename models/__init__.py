@@ -9,12 +9,10 @@ Glossary (names used everywhere, chosen once):
 - **background copy**: copies set tracks lowest first, below host I/O (NOCOPY: none).
 - **withdraw** ends a relationship; **refresh** takes a new point in time of an incremental one;
   **reverse** restores the source from the target and flips the direction.
-- **step**: one atomic action of an in-flight operation (`flashsim.models.steps`); the simulator and
-the model checker drive the same steps the sequential executor runs.
+- **step**: one atomic action of an in-flight operation (`flashsim.models.rules.steps`); the
+  simulator and the model checker drive the same steps the sequential executor runs.
 """
 
-from flashsim.models.backend import Backend, MemoryBackend, SparseFileBackend, file_backend_in
-from flashsim.models.bitmap import Bitmap
 from flashsim.models.errors import (
     AddressError,
     EstablishError,
@@ -27,11 +25,15 @@ from flashsim.models.errors import (
     WriteInhibitedError,
 )
 from flashsim.models.ops import Establish, apply
-from flashsim.models.relationship import DS8000, Profile, Relationship
+from flashsim.models.rules.steps import DS8000_RULES, Rules
+from flashsim.models.state.backend import Backend, MemoryBackend, SparseFileBackend, file_backend_in
+from flashsim.models.state.bitmap import Bitmap
+from flashsim.models.state.relationship import DS8000, Profile, Relationship
 from flashsim.models.system import System
 
 __all__ = [
     "DS8000",
+    "DS8000_RULES",
     "AddressError",
     "Backend",
     "Bitmap",
@@ -45,6 +47,7 @@ __all__ = [
     "Relationship",
     "RelationshipError",
     "RelationshipFailedError",
+    "Rules",
     "SparseFileBackend",
     "System",
     "VolumeError",

@@ -7,10 +7,10 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from flashsim.models.backend import safe_file_name
 from flashsim.models.errors import FlashCopyError, OpLogError
 from flashsim.models.oplog import parse_lines
 from flashsim.models.ops import FlashCopyAPI, apply
+from flashsim.models.state.backend import safe_file_name
 from flashsim.models.system import System
 
 

@@ -1,9 +1,9 @@
 """The simulation: SimPy processes that drive the core's atomic steps in simulated time.
 
 Nothing here decides what FlashCopy copies: every host I/O and background-copy extent is a
-`flashsim.models.steps.InFlight` advanced by `enabled`/`step`, and each ACT step is charged device
-time
-according to its micro-action (`flashsim.models.actions`):
+`flashsim.models.rules.steps.InFlight` advanced by `enabled`/`step`, and each ACT step is charged
+device time
+according to its micro-action (`flashsim.models.rules.actions`):
 
 - ReadTracks / ReadBytes: a read on the array of each physical volume in its runs/segments;
 - WriteTracks / ApplyData: a write on the array of the volume written;
@@ -35,7 +35,9 @@ from typing import Any
 import numpy as np
 import simpy
 
-from flashsim.models.actions import (
+from flashsim.models.errors import FlashCopyError
+from flashsim.models.ops import Establish, EstablishGroup, Op, Refresh, Reverse, Withdraw
+from flashsim.models.rules.actions import (
     COPY_BEFORE_WRITE,
     REDIRECTED,
     Action,
@@ -45,10 +47,8 @@ from flashsim.models.actions import (
     ReadTracks,
     WriteTracks,
 )
-from flashsim.models.backend import file_backend_in
-from flashsim.models.errors import FlashCopyError
-from flashsim.models.ops import Establish, EstablishGroup, Op, Refresh, Reverse, Withdraw
-from flashsim.models.steps import ACT, DONE, UNLOCK, InFlight, enabled, step, wanted_locks
+from flashsim.models.rules.inflight import ACT, DONE, UNLOCK, InFlight
+from flashsim.models.state.backend import file_backend_in
 from flashsim.models.system import System
 from flashsim.sim.devices import BACKGROUND_PRIORITY, HOST_PRIORITY, KINDS, Array
 from flashsim.sim.scenario import EventSpec, FlashCopySpec, GroupSpec, Scenario, WorkloadSpec
@@ -147,7 +147,8 @@ class Simulation:
         release."""
         if op.kind in ("read", "write"):
             try:
-                wanted = wanted_locks(self.system, op)
+                request = self.system.rules.lock_request(self.system, op)
+                wanted = None if request is None else request[2]
             except FlashCopyError:
                 wanted = None
             locks = self.system.locks
@@ -195,7 +196,7 @@ class Simulation:
         """Advance `op` to DONE, charging device time for each ACT step."""
         system = self.system
         env = self.env
-        while not enabled(system, op):
+        while not system.enabled(op):
             yield self._wait_for(op)
         if self.oplog is not None:
             self.inflight[op.id] = op
@@ -229,7 +230,7 @@ class Simulation:
                     touched = touched or []
                     touched.append(action.relationship)
             held = op.locks if phase == UNLOCK else ()
-            step(system, op)
+            system.step(op)
             if phase == UNLOCK:
                 if self.oplog is not None:
                     self._log(op)
@@ -286,7 +287,7 @@ class Simulation:
             op = self.inflight.pop(op_id)
             while op.phase != DONE:
                 phase = op.phase
-                step(self.system, op)
+                self.system.step(op)
                 if phase == UNLOCK:
                     self._log(op)
 
@@ -297,9 +298,9 @@ class Simulation:
         scope = system.control_scope(op)
         self._close(self._gates, scope)
         inflight = system.start_control(op)
-        while not enabled(system, inflight):
+        while not system.enabled(inflight):
             yield self._released
-        step(system, inflight)
+        system.step(inflight)
         if inflight.error is None and inflight.plan:
             yield from self._rule0_copies(inflight.plan)
         self._open(self._gates, scope)

@@ -1,12 +1,13 @@
-"""The model checker: every interleaving of the steps of `flashsim.models.steps` on tiny
+"""The model checker: every interleaving of the steps of `flashsim.models.rules.steps` on tiny
 configurations.
 
-The only part of `models` that may import networkx. Modules: `config` (TOML configurations),
-`world` (the transition system over the same steps the simulator runs), `properties`,
-`explorer` (breadth-first search, partial-order reduction, cycle analysis), `mutants` (seeded
-bugs, hooked into the core by `System.mutant`), `hunt` (every mutant against the reference
-configurations), `schedule` (timelines, schedule files, replay), `bench` (states per second).
-See docs/checker.md.
+The only part of `models` that may import networkx. Modules, bottom-up: `config` (TOML
+configurations), `properties`, `records` (process states, events, violations), `timeline`
+(a step as the timeline shows it), `memo` (what a search remembers), `mutants` (seeded bugs:
+subclasses of the rules that replace what they break), `world` (the transition system over the
+same steps the simulator runs), `symmetry`, `explorer` (breadth-first search, partial-order
+reduction, cycle analysis), `hunt` (every mutant against the reference configurations),
+`schedule` (timelines, schedule files, replay). See docs/checker.md.
 """
 
 from flashsim.models.check.config import CheckConfig, CheckConfigError, load_config

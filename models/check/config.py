@@ -46,7 +46,7 @@ from flashsim.models.ops import (
     Withdraw,
     Write,
 )
-from flashsim.models.relationship import DS8000, Profile
+from flashsim.models.state.relationship import DS8000, Profile
 
 DEFAULT_MAX_STATES = 200_000
 DEFAULT_MAX_DEPTH = 500

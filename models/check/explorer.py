@@ -21,18 +21,16 @@ from typing import TYPE_CHECKING
 
 from flashsim.models.check import properties as props
 from flashsim.models.check.config import CheckConfig
+from flashsim.models.check.independence import independent, may_go_alone
 from flashsim.models.check.memo import Step
+from flashsim.models.check.records import Event, Violation
 from flashsim.models.check.symmetry import class_id
 from flashsim.models.check.world import (
-    Event,
-    Violation,
     World,
     advance,
     choices,
-    independent,
     initial_world,
     is_final,
-    may_go_alone,
     state_checks,
     transition,
 )
@@ -136,8 +134,9 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
 
     Returns a `CheckResult` with the first (shortest) counterexample found, if any. With
     `progress`, the explored graph is kept and checked for cycles. With `reduce`, the
-    partial-order reduction: an ample set of one local step (`world.may_go_alone`) where there
-    is one, and sleep sets over the declared independence of steps (`world.independent`).
+    partial-order reduction: an ample set of one local step (`independence.may_go_alone`)
+    where there is one, and sleep sets over the declared independence of steps
+    (`independence.independent`).
     With `symmetry`, worlds equal up to a renaming of data values are one state
     (`flashsim.models.check.symmetry`). Either reduction skips the cycle analysis (it runs on the
     full graph only). `depth_first` explores in DFS order instead (same states when

@@ -13,17 +13,15 @@ step found in the memo costs a few dict look-ups instead of a clone, a step and 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from flashsim.models.check.properties import Expected
-    from flashsim.models.check.world import Event, ProcState, Violation
-    from flashsim.models.oracle import Oracle
-    from flashsim.models.steps import InFlight
-    from flashsim.models.system import System
+from flashsim.models.check.properties import Expected
+from flashsim.models.check.records import NO_OP, Event, ProcState, Violation
+from flashsim.models.check.timeline import step_event
+from flashsim.models.oracle import Oracle
+from flashsim.models.rules.inflight import InFlight
+from flashsim.models.system import System
 
-#: The op id of a process with no operation in flight.
-NO_OP = -1
+__all__ = ["NO_OP", "Interned", "Memo", "Step"]
 
 
 class Step:
@@ -54,9 +52,7 @@ class Step:
     def event(self) -> Event:
         """Its line of the timeline, drawn up on first use (the explorer rarely needs one)."""
         if self._event is None:
-            from flashsim.models.check.world import step_event
-
-            self._event = step_event(self)
+            self._event = step_event(self.process, self.before, self.op, self.action)
         return self._event
 
 

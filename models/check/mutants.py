@@ -1,66 +1,234 @@
-"""Seeded bugs: variants of the same step and plan code, switched on by `System.mutant`.
+"""Seeded bugs: each a subclass of the correct rules (`Rules`) that replaces the one or two
+methods it breaks, its docstring the bug it seeds. The rules themselves know nothing of them.
 
-Each hook is a line or two in `flashsim.models.steps`, `flashsim.models.plans`,
-`flashsim.models.control` or
-`flashsim.models.system`, commented `mutant`; the correct model is `mutant = None`. A checker that
-cannot kill every one of them on the reference configurations is not checking anything.
+A checker that cannot kill every one of them on the reference configurations is not checking
+anything: `flashsim check --all-mutants` runs them all.
 """
 
 from __future__ import annotations
 
-#: name -> the bug it seeds (where the hook lives).
+from collections.abc import Callable
+
+from flashsim.models.ops import EstablishGroup, Op
+from flashsim.models.rules.actions import (
+    TARGET_PRECOPY,
+    Action,
+    ApplyData,
+    ClearBits,
+    FailRelationship,
+    ReadTracks,
+    RecordChanges,
+    WriteTracks,
+)
+from flashsim.models.rules.inflight import COPY, InFlight
+from flashsim.models.rules.locks import Keys
+from flashsim.models.rules.steps import DS8000_RULES, Rules
+from flashsim.models.state.bitmap import Bitmap
+from flashsim.models.state.relationship import Relationship
+from flashsim.models.state.store import State
+
+_REGISTRY: dict[str, Rules] = {}
+
+
+def _mutant(name: str) -> Callable[[type[Rules]], type[Rules]]:
+    def register(cls: type[Rules]) -> type[Rules]:
+        assert cls.__doc__, f"mutant {name} needs a docstring: the bug it seeds"
+        _REGISTRY[name] = cls()
+        return cls
+
+    return register
+
+
+def rules_of(mutant: str | None) -> Rules:
+    """The rules with the seeded bug `mutant`; the correct rules for None."""
+    return DS8000_RULES if mutant is None else _REGISTRY[mutant]
+
+
+@_mutant("skip_lock")
+class SkipLock(Rules):
+    """LOCK takes no locks at all (Locking.lock_keys)."""
+
+    def lock_keys(self, state: State, kind: str, volume: str, first: int, end: int) -> Keys:
+        return ()
+
+
+@_mutant("lock_written_volume_only")
+class LockWrittenVolumeOnly(Rules):
+    """An operation locks its own volume's tracks, not its family's (Locking.lock_members)."""
+
+    def lock_members(self, state: State, volume: str) -> tuple[str, ...]:
+        return (volume,)
+
+
+@_mutant("clear_before_copy")
+class ClearBeforeCopy(Rules):
+    """Background copy clears the bit and unlocks before the copied data lands
+    (Plans.copy_actions, Plans.perform)."""
+
+    def copy_actions(self, state: State, rel: Relationship, lo: int, hi: int) -> list[Action]:
+        read, write, clear = super().copy_actions(state, rel, lo, hi)
+        return [read, clear, write]
+
+    def perform(self, state: State, op: InFlight, action: Action) -> None:
+        super().perform(state, op, action)
+        if op.kind == COPY and type(action) is ClearBits:
+            state.release(op.locks)
+            op.locks = ()
+
+
+@_mutant("copy_after_write")
+class CopyAfterWrite(Rules):
+    """A host write applies its data before copy-before-write reads the old track
+    (Plans.plan_write)."""
+
+    def plan_write(self, state: State, volume: str, offset: int, data: bytes) -> tuple[Action, ...]:
+        plan = super().plan_write(state, volume, offset, data)
+        apply = [a for a in plan if type(a) is ApplyData]
+        return (*apply, *(a for a in plan if type(a) is not ApplyData))
+
+
+@_mutant("no_target_precopy")
+class NoTargetPrecopy(Rules):
+    """A partial target write clears the bit without pulling the rest of the track
+    (Plans.plan_write)."""
+
+    def plan_write(self, state: State, volume: str, offset: int, data: bytes) -> tuple[Action, ...]:
+        plan = super().plan_write(state, volume, offset, data)
+        return tuple(
+            a
+            for a in plan
+            if not (isinstance(a, ReadTracks | WriteTracks) and a.purpose == TARGET_PRECOPY)
+        )
+
+
+@_mutant("refresh_ignores_target_changes")
+class RefreshIgnoresTargetChanges(Rules):
+    """Refresh recopies the tracks changed on the source only (Control.refresh_tracks)."""
+
+    def refresh_tracks(self, rel: Relationship) -> Bitmap:
+        assert rel.source_changes is not None
+        return rel.source_changes.copy()
+
+
+@_mutant("cascade_read_one_level")
+class CascadeReadOneLevel(Rules):
+    """A read through a cascade resolves one level up only: the wrong volume
+    (Plans.resolve)."""
+
+    def resolve(
+        self, state: State, volume: str, first: int, end: int
+    ) -> list[tuple[str, int, int]]:
+        rel = state.incoming_relationship(volume)
+        if rel is None:
+            return [(volume, first, end)]
+        out, pos = [], first
+        for lo, hi in rel.bitmap.runs(first, end):
+            out += [(volume, pos, lo)] if pos < lo else []
+            out.append((rel.source, lo, hi))
+            pos = hi
+        return out + ([(volume, pos, end)] if pos < end else [])
+
+
+@_mutant("copy_no_recheck")
+class CopyNoRecheck(Rules):
+    """Background copy chooses its track before locking, as a step of its own, and does not
+    recheck the bit under the lock: it overwrites a newer target write
+    (Locking.lock_request, lock_batch, Plans.copy_runs)."""
+
+    def lock_request(self, state: State, op: InFlight) -> tuple[int, int, Keys] | None:
+        if op.kind != COPY or not op.end:
+            return super().lock_request(state, op)
+        rel = state.relationships.get(op.relationship or "")
+        if rel is None or not rel.options.background_copy:
+            return None
+        return op.first, op.end, self.lock_keys(state, COPY, rel.source, op.first, op.end)
+
+    def lock_batch(self, op: InFlight, wanted: Keys) -> Keys:
+        return () if op.kind == COPY and not op.end else wanted
+
+    def copy_runs(
+        self, state: State, rel: Relationship, first: int, end: int
+    ) -> list[tuple[int, int]]:
+        return [(first, end)]
+
+
+@_mutant("withdraw_skips_rule0")
+class WithdrawSkipsRule0(Rules):
+    """Withdraw does not first copy to the target's own targets (Control.withdraw_handoff)."""
+
+    def withdraw_handoff(
+        self, state: State, rel: Relationship, runs: list[tuple[int, int]]
+    ) -> list[Action]:
+        return []
+
+
+@_mutant("space_limit_ignored")
+class SpaceLimitIgnored(Rules):
+    """A space-efficient target's capacity is never checked (Plans.out_of_space)."""
+
+    def out_of_space(self, rel: Relationship, tracks_needed: int, changing: str) -> bool:
+        return False
+
+
+@_mutant("lock_volume_by_volume")
+class LockVolumeByVolume(Rules):
+    """LOCK takes one volume's locks per step, its own volume first: two writers in one
+    family deadlock (Locking.lock_members, lock_batch)."""
+
+    def lock_members(self, state: State, volume: str) -> tuple[str, ...]:
+        return (volume, *(m for m in state.family(volume) if m != volume))
+
+    def lock_batch(self, op: InFlight, wanted: Keys) -> Keys:
+        rest = [key for key in wanted if key not in op.locks]
+        return tuple(key for key in rest if key[0] == rest[0][0]) if rest else ()
+
+
+@_mutant("copy_never_clears")
+class CopyNeverClears(Rules):
+    """Background copy copies but never clears the bit: the copy never completes
+    (Plans.copy_actions)."""
+
+    def copy_actions(self, state: State, rel: Relationship, lo: int, hi: int) -> list[Action]:
+        return [a for a in super().copy_actions(state, rel, lo, hi) if type(a) is not ClearBits]
+
+
+@_mutant("group_waits_for_first_member")
+class GroupWaitsForFirstMember(Rules):
+    """establish_group waits for in-flight I/O on its first member only: a write already
+    ordered before the group copies its old data to the other member's target
+    (Locking.control_scope)."""
+
+    def control_scope(self, state: State, op: Op | None) -> tuple[str, ...]:
+        if isinstance(op, EstablishGroup):
+            op = EstablishGroup(op.relationships[:1])
+        return super().control_scope(state, op)
+
+
+@_mutant("reverse_ignores_source_changes")
+class ReverseIgnoresSourceChanges(Rules):
+    """Reverse restores only the tracks changed on the target since the last instant: the
+    source keeps its newer writes (Control.reverse_tracks)."""
+
+    def reverse_tracks(self, rel: Relationship) -> Bitmap:
+        assert rel.target_changes is not None
+        return rel.target_changes.copy()
+
+
+@_mutant("failing_write_drops_data")
+class FailingWriteDropsData(Rules):
+    """A source write that fails a full space-efficient relationship is acknowledged but
+    never lands on the source (Plans.plan_write)."""
+
+    def plan_write(self, state: State, volume: str, offset: int, data: bytes) -> tuple[Action, ...]:
+        plan = super().plan_write(state, volume, offset, data)
+        if not any(type(a) is FailRelationship for a in plan):
+            return plan
+        return tuple(a for a in plan if not isinstance(a, ApplyData | RecordChanges))
+
+
+#: name -> the bug it seeds (the class's docstring, on one line).
 MUTANTS: dict[str, str] = {
-    "skip_lock": "LOCK takes no locks at all (steps.wanted_locks)",
-    "lock_written_volume_only": (
-        "an operation locks its own volume's tracks, not its family's (steps.wanted_locks)"
-    ),
-    "clear_before_copy": (
-        "background copy clears the bit and unlocks before the copied data lands "
-        "(plans.plan_copy, steps.step)"
-    ),
-    "copy_after_write": (
-        "a host write applies its data before copy-before-write reads the old track "
-        "(plans.plan_write)"
-    ),
-    "no_target_precopy": (
-        "a partial target write clears the bit without pulling the rest of the track "
-        "(plans.plan_write)"
-    ),
-    "refresh_ignores_target_changes": (
-        "refresh recopies the tracks changed on the source only (control.refresh)"
-    ),
-    "cascade_read_one_level": (
-        "a read through a cascade resolves one level up only: the wrong volume (System.resolve)"
-    ),
-    "copy_no_recheck": (
-        "background copy chooses its track before locking and does not recheck the bit "
-        "under the lock: it overwrites a newer target write (steps, plans.plan_copy)"
-    ),
-    "withdraw_skips_rule0": (
-        "withdraw does not first copy to the target's own targets (control.withdraw)"
-    ),
-    "space_limit_ignored": (
-        "a space-efficient target's capacity is never checked (plans.plan_write, plan_receive)"
-    ),
-    "lock_volume_by_volume": (
-        "LOCK takes one volume's locks per step, its own volume first: two writers in one "
-        "family deadlock (steps.wanted_locks, enabled, step)"
-    ),
-    "copy_never_clears": (
-        "background copy copies but never clears the bit: the copy never completes "
-        "(plans.plan_copy)"
-    ),
-    "group_waits_for_first_member": (
-        "establish_group waits for in-flight I/O on its first member only: a write already "
-        "ordered before the group copies its old data to the other member's target "
-        "(System.control_scope)"
-    ),
-    "reverse_ignores_source_changes": (
-        "reverse restores only the tracks changed on the target since the last instant: the "
-        "source keeps its newer writes (control.reverse)"
-    ),
-    "failing_write_drops_data": (
-        "a source write that fails a full space-efficient relationship is acknowledged but "
-        "never lands on the source (plans.plan_write)"
-    ),
+    name: " ".join((type(rules).__doc__ or "").split()) for name, rules in _REGISTRY.items()
 }
+
+__all__ = ["MUTANTS", "rules_of"]

@@ -32,13 +32,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
-from flashsim.models.actions import COPY_BEFORE_WRITE, TARGET_PRECOPY, FailRelationship, ReadTracks
-from flashsim.models.steps import COPY, READ, WRITE
+from flashsim.models.rules.actions import (
+    COPY_BEFORE_WRITE,
+    TARGET_PRECOPY,
+    FailRelationship,
+    ReadTracks,
+)
+from flashsim.models.rules.inflight import COPY, READ, WRITE
 
 if TYPE_CHECKING:
     from flashsim.models.oracle import Oracle
-    from flashsim.models.relationship import Relationship
-    from flashsim.models.steps import InFlight
+    from flashsim.models.rules.inflight import InFlight
+    from flashsim.models.state.relationship import Relationship
     from flashsim.models.system import System
 
 SAFETY = (

@@ -14,7 +14,8 @@ from pathlib import Path
 from flashsim.models.check import properties as props
 from flashsim.models.check.config import CheckConfig
 from flashsim.models.check.explorer import Counterexample
-from flashsim.models.check.world import Event, Violation, advance, choices, initial_world, is_final
+from flashsim.models.check.records import Event, Violation
+from flashsim.models.check.world import advance, choices, initial_world, is_final
 from flashsim.models.errors import FlashCopyError
 
 SCHEDULE_FORMAT = "flashsim-schedule-1"

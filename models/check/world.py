@@ -5,7 +5,8 @@ oracle fed with every operation at its linearisation point (LOCK). `choices(worl
 processes whose next step is `enabled`, in process order; `advance(world, i)` returns a new
 world (the old one is never changed) with the step's event, the violations it caused and the
 sometimes-properties it witnessed. The explorer, the replay and the Hypothesis machine all
-drive these two functions, which drive `flashsim.models.steps`: the very steps the simulator runs.
+drive these two functions, which drive `flashsim.models.rules.steps`: the very steps the
+simulator runs.
 """
 
 from __future__ import annotations
@@ -13,63 +14,34 @@ from __future__ import annotations
 import copy
 import operator
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from flashsim.models import ops as opsmod
-from flashsim.models.actions import (
-    ApplyData,
-    ClearBits,
-    FailRelationship,
-    RaiseError,
-    ReadBytes,
-    ReadTracks,
-    RecordChanges,
-    WriteTracks,
-)
 from flashsim.models.check import properties as props
 from flashsim.models.check.config import CheckConfig, Process
 from flashsim.models.check.memo import NO_OP, Memo, Step
+from flashsim.models.check.mutants import rules_of
+from flashsim.models.check.records import Event, ProcState, Violation
 from flashsim.models.errors import FlashCopyError
 from flashsim.models.ops import Read, Write
 from flashsim.models.oracle import Oracle
-from flashsim.models.steps import (
+from flashsim.models.rules.actions import (
+    RaiseError,
+    ReadBytes,
+    ReadTracks,
+)
+from flashsim.models.rules.inflight import (
     ACT,
     CONTROL,
     COPY,
     DONE,
     LOCK,
-    PHASES,
     PLAN,
     READ,
     UNLOCK,
     WRITE,
     InFlight,
 )
-from flashsim.models.steps import enabled as step_enabled
-from flashsim.models.steps import step as step_once
 from flashsim.models.system import System
-
-
-class ProcState(NamedTuple):
-    pc: int  # index of the next op to start (host processes)
-    op: InFlight | None  # the operation in flight; never mutated once stored
-    expected: props.Expected | None  # its serial outcome, once it took its locks
-    op_id: int = NO_OP  # the op's number in the memo
-    id: int = 0  # the record's number in the memo: (pc, op_id, expected)
-
-
-class Event(NamedTuple):
-    """One step, as the timeline shows it."""
-
-    process: str
-    operation: str
-    phase: str
-    detail: str
-
-
-class Violation(NamedTuple):
-    property: str
-    message: str
 
 
 class World:
@@ -129,7 +101,7 @@ def initial_world(config: CheckConfig, mutant: str | None = None) -> tuple[Setti
     for op in config.setup:
         opsmod.apply(system, op)
         opsmod.apply(oracle, op)
-    system.mutant = mutant  # the setup runs correct; the seeded bug acts in the search only
+    system.rules = rules_of(mutant)  # the setup runs correct; the seeded bug acts in the search
     setting = Setting(
         config,
         mutant,
@@ -156,7 +128,7 @@ def initial_world(config: CheckConfig, mutant: str | None = None) -> tuple[Setti
     return setting, world
 
 
-def _start(system: System, process: Process, index: int, pc: int) -> InFlight | None:
+def start_op(system: System, process: Process, index: int, pc: int) -> InFlight | None:
     """A fresh operation for the process's next op (None: nothing left to do now)."""
     if process.copier is not None:
         rel = system.relationships.get(process.copier)
@@ -185,11 +157,11 @@ def copy_op(op: InFlight) -> InFlight:
     return InFlight(*_FIELDS(op))
 
 
-def _next_op(world: World, setting: Setting, index: int) -> InFlight | None:
+def next_op(world: World, setting: Setting, index: int) -> InFlight | None:
     proc = world.procs[index]
     if proc.op is not None:
         return copy_op(proc.op)  # step() changes the op: never touch a stored one
-    return _start(world.system, setting.config.processes[index], index, proc.pc)
+    return start_op(world.system, setting.config.processes[index], index, proc.pc)
 
 
 def choices(world: World, setting: Setting) -> list[int]:
@@ -214,169 +186,18 @@ def choices(world: World, setting: Setting) -> list[int]:
 def _enabled(system: System, setting: Setting, index: int, proc: ProcState) -> bool:
     op = proc.op
     if op is None:
-        op = _start(system, setting.config.processes[index], index, proc.pc)
+        op = start_op(system, setting.config.processes[index], index, proc.pc)
         if op is None:
             return False
     elif op.phase == LOCK:
         op = copy_op(op)  # enabled() may fix first/end of an op waiting for its locks
-    return step_enabled(system, op)
-
-
-def _tracks(volume: str, first: int, end: int) -> list[tuple[str, int]]:
-    return [(volume, t) for t in range(first, end)]
-
-
-def is_local(world: World, index: int) -> bool:
-    """See `_is_local`; memoised per engine and process state."""
-    proc = world.procs[index]
-    key = (world.system_id, index, proc.pc, proc.op_id)
-    memo = world.memo.local
-    found = memo.get(key)
-    if found is None:
-        found = memo[key] = _is_local(world, index)
-    return found
-
-
-def _is_local(world: World, index: int) -> bool:
-    """True if process `index`'s next step is independent of every other process's steps and
-    invisible to the properties, so the partial-order reduction may take it alone (an ample
-    set of one).
-
-    Local steps: PLAN, and the ACT actions that only read or change tracks the operation holds
-    locked (ReadTracks, WriteTracks, ApplyData, ReadBytes, RecordChanges). They leave the
-    locks, the bitmaps, the relationships and the oracle as they are, so they commute with
-    any step of another operation that keeps the lock discipline (the correct model: every
-    action touches only tracks its operation holds), they are never a completion and never
-    reach a quiescent state (invisible), and each advances a finite plan (no cycle of local
-    steps: the cycle proviso holds). Space-efficient targets share an allocation count, so
-    with one in the system nothing is local.
-    """
-    op = world.procs[index].op
-    if op is None or not op.locks or op.phase == LOCK:
-        return False
-    system = world.system
-    if any(rel.allocated is not None for rel in system.relationships.values()):
-        return False
-    held = set(op.locks)
-    if op.phase == UNLOCK:
-        return True
-    if op.phase == PLAN:  # it reads the bits of its tracks on every volume of its family
-        volume = op.volume
-        if op.kind == COPY:
-            rel = system.relationships.get(op.relationship or "")
-            if rel is None:
-                return False
-            volume = rel.source
-        return _family_keys(system, volume, op.first, op.end) <= held
-    action = op.plan[op.pc]
-    if isinstance(action, ReadTracks):
-        keys = [k for v, f, e in action.runs for k in _tracks(v, f, e)]
-    elif isinstance(action, WriteTracks):
-        keys = _tracks(action.volume, action.first, action.first + len(op.buffer or ()))
-    elif isinstance(action, ApplyData):
-        keys = _tracks(
-            action.volume,
-            *system.volumes[action.volume].track_range(action.offset, len(action.data)),
-        )
-    elif isinstance(action, ReadBytes):
-        keys = [
-            k
-            for v, o, n in action.segments
-            for k in _tracks(v, *system.volumes[v].track_range(o, n))
-        ]
-    elif isinstance(action, RecordChanges):
-        keys = _tracks(action.volume, action.first, action.end)
-    else:
-        return False
-    return all(key in held for key in keys)
-
-
-def footprint(world: World, setting: Setting, index: int) -> frozenset[tuple[str, int]] | None:
-    """See `_footprint`; memoised per engine and process state."""
-    proc = world.procs[index]
-    key = (world.system_id, index, proc.pc, proc.op_id)
-    memo = setting.memo.footprints
-    if key in memo:
-        return memo[key]
-    found = memo[key] = _footprint(world, setting, index)
-    return found
-
-
-def _footprint(world: World, setting: Setting, index: int) -> frozenset[tuple[str, int]] | None:
-    """The (volume, track) keys process `index`'s next step reads or changes, for the declared
-    independence of steps; None: it may depend on any step.
-
-    A local step (`is_local`) has none. A host or copier LOCK has its tracks on every volume of
-    its family (what a correct model locks, whatever the model under check locks), and the
-    oracle, which linearises it there, treats tracks one by one too; a copier's choice of its
-    lowest set bit cannot change by a step on another track while both are enabled. A
-    ClearBits has the tracks its operation holds. Everything else depends on every step: a
-    whole-volume operation, and any step in a system with a space-efficient target (a shared
-    allocation count).
-    """
-    if is_local(world, index):
-        return frozenset()
-    system = world.system
-    if any(rel.allocated is not None for rel in system.relationships.values()):
-        return None
-    proc = world.procs[index]
-    op = proc.op
-    if op is None:
-        op = _start(system, setting.config.processes[index], index, proc.pc)
-    if op is None or op.kind == CONTROL:
-        return None
-    if op.phase == ACT and isinstance(op.plan[op.pc], ClearBits):
-        return frozenset(op.locks)
-    if op.phase != LOCK:
-        return None
-    try:  # what the step means, not what the (perhaps seeded-bug) model locks
-        if op.kind == COPY:
-            rel = system.relationships.get(op.relationship or "")
-            if rel is None or not rel.bitmap.count or not rel.options.background_copy:
-                return None
-            first, end = (op.first, op.end) if op.end else rel.bitmap.lowest_runs(op.limit)[0]
-            volume = rel.source
-        else:
-            volume = op.volume
-            first, end = system.volume(volume).track_range(op.offset, op.length)
-    except FlashCopyError:
-        return None
-    return _family_keys(system, volume, first, end)
-
-
-def _family_keys(system: System, volume: str, first: int, end: int) -> frozenset[tuple[str, int]]:
-    """Tracks [first, end) on every volume of `volume`'s family: what an operation there
-    touches (and what a correct model locks)."""
-    return frozenset((member, t) for member in system.family(volume) for t in range(first, end))
-
-
-def may_go_alone(world: World, setting: Setting, index: int) -> bool:
-    """True if process `index`'s next step is local (`is_local`) and no other process has a
-    whole-volume operation in flight or still to come. A correct model runs such an
-    operation only when the volumes it changes hold no lock, so it cannot come between the
-    steps of an operation holding locks; a seeded bug may let it, and the reduction must not
-    assume what the model under check may get wrong."""
-    if not is_local(world, index):
-        return False
-    pending = setting.controls_from
-    return not any(pending[j][proc.pc] for j, proc in enumerate(world.procs) if j != index)
-
-
-def independent(world: World, setting: Setting, first: int, second: int) -> bool:
-    """The declared independence of two processes' next steps in `world`: each touches
-    tracks the other does not (different tracks, or different volumes), so running them in
-    either order gives the same world and neither enables or disables the other."""
-    a = footprint(world, setting, first)
-    if a is None:
-        return False
-    b = footprint(world, setting, second)
-    return b is not None and a.isdisjoint(b)
+    return system.rules.enabled(system, op)
 
 
 def is_final(world: World, setting: Setting) -> bool:
     """Every host process ran all its ops and no copier has work left."""
     return all(
-        _start(world.system, proc, i, world.procs[i].pc) is None and world.procs[i].op is None
+        start_op(world.system, proc, i, world.procs[i].pc) is None and world.procs[i].op is None
         for i, proc in enumerate(setting.config.processes)
     )
 
@@ -409,75 +230,6 @@ def _linearise(oracle: Oracle, op: InFlight) -> props.Expected:
         return props.Expected(None, None, None, None)
     except FlashCopyError as error:
         return props.Expected(None, type(error).__name__, target_of, source_image)
-
-
-def _span(first: int, end: int) -> str:
-    return f"t{first}" + (f"-{end - 1}" if end - first > 1 else "")
-
-
-def _act_detail(op: InFlight, action: object) -> str:
-    """What one micro-action did, with the volumes, tracks and values (hex) it touched."""
-    if isinstance(action, ReadTracks):
-        where = " ".join(f"{v} {_span(f, e)}" for v, f, e in action.runs)
-        return f"read {where} = {_show_images(op.buffer or ())} ({action.purpose})"
-    if isinstance(action, WriteTracks):
-        span = _span(action.first, action.first + len(op.buffer or ()))
-        return f"write {action.volume} {span} = {_show_images(op.buffer or ())} ({action.purpose})"
-    if isinstance(action, ClearBits):
-        return f"clear {action.relationship} {_span(action.first, action.end)}"
-    if isinstance(action, ApplyData):
-        end = action.offset + len(action.data)
-        return f"apply {action.volume}[{action.offset}:{end}] = {action.data.hex()}"
-    if isinstance(action, RecordChanges):
-        return f"record {action.volume} {_span(action.first, action.end)}"
-    if isinstance(action, ReadBytes):
-        src = ",".join(f"{v}[{o}:{o + n}]" for v, o, n in action.segments)
-        return f"read {src} = {(op.result or b'').hex()}"
-    if isinstance(action, FailRelationship):
-        return f"fail {action.relationship}"
-    if isinstance(action, RaiseError):
-        return f"error {type(action.error).__name__}"
-    return repr(action)
-
-
-def _show_images(images: list[bytes | None] | tuple[()]) -> str:
-    return ",".join("--" if image is None else bytes(image).hex() for image in images)
-
-
-def step_event(step: Step) -> Event:
-    """A step's line of the timeline: process, operation, phase and detail."""
-    phase, detail = _step_detail(step.before, step.op, step.action)
-    return Event(step.process, props.describe(step.op), phase, detail)
-
-
-def _step_detail(before: int, op: InFlight, action: object) -> tuple[str, str]:
-    """The timeline's phase and detail of the step `op` just took from phase `before`."""
-    if before == LOCK:
-        span = _span(op.first, op.end)
-        if op.phase == LOCK and op.locks:  # (mutant lock_volume_by_volume) part of its locks
-            detail = f"lock {','.join(sorted({v for v, _ in op.locks}))} {span}, waits for more"
-        elif op.phase == LOCK:  # (mutant copy_no_recheck) the track chosen, nothing locked
-            detail = f"choose {span}"
-        elif op.kind == "control":
-            detail = f"error {type(op.error).__name__}" if op.error else "done"
-        elif op.phase == DONE:
-            detail = f"error {type(op.error).__name__}" if op.error else "nothing to do"
-        else:
-            vols = sorted({v for v, _ in op.locks})
-            detail = f"lock {','.join(vols) or 'nothing'} {span}"
-        phase = "control" if op.kind == "control" else "lock"
-    elif before == PLAN:
-        phase = "plan"
-        detail = f"error {type(op.error).__name__}" if op.error else f"{len(op.plan)} actions"
-    elif before == ACT:
-        phase = "act"
-        detail = _act_detail(op, action)
-    else:
-        phase = PHASES[before]
-        detail = f"-> {op.result.hex()}" if before == UNLOCK and op.result is not None else ""
-        if before == UNLOCK and op.error is not None:
-            detail = f"-> error {type(op.error).__name__}"
-    return phase, detail
 
 
 def advance(
@@ -582,21 +334,21 @@ def _run_step(world: World, setting: Setting, index: int) -> Step:
     all), LOCK and UNLOCK change only the locks (a copy sharing the data); everything else
     runs on a full clone."""
     memo = setting.memo
-    op = _next_op(world, setting, index)
+    op = next_op(world, setting, index)
     assert op is not None, f"process {setting.config.processes[index].name} has no next step"
     before = op.phase
     action = op.plan[op.pc] if before == ACT else None
     if before == PLAN or isinstance(action, _READ_ONLY_ACTIONS):
         system, system_id = world.system, world.system_id
-        step_once(system, op)
+        system.rules.step(system, op)
     elif before == UNLOCK or (before == LOCK and op.kind != CONTROL):
         system = world.system.with_own_locks()
-        step_once(system, op)
+        system.rules.step(system, op)
         data = memo.systems.values[world.system_id][0]  # type: ignore[index]
         system_id = memo.systems.id((data, system.locks_fingerprint()))
     else:
         system = world.system.clone()
-        step_once(system, op)
+        system.rules.step(system, op)
         system_id = memo.systems.id(system.fingerprint())
     system = memo.system_objects.setdefault(system_id, system)  # one object per state
     op_id = NO_OP if op.phase == DONE else memo.ops.id(op.fingerprint())
@@ -621,18 +373,13 @@ def state_checks(world: World) -> tuple[list[Violation], list[str]]:
 
 
 __all__ = [
-    "Event",
-    "ProcState",
     "Setting",
-    "Violation",
     "World",
     "advance",
     "choices",
-    "footprint",
-    "independent",
     "initial_world",
     "is_final",
-    "is_local",
-    "may_go_alone",
+    "next_op",
+    "start_op",
     "state_checks",
 ]

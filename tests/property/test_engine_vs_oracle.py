@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from flashsim.models import System
-from flashsim.models.backend import file_backend_in, memory_backend
 from flashsim.models.errors import FlashCopyError
 from flashsim.models.ops import Establish
 from flashsim.models.oracle import Oracle
+from flashsim.models.state.backend import file_backend_in, memory_backend
 
 VOLUMES = ("A", "B", "C", "D", "E")
 IDS = ("r1", "r2", "r3", "r4", "r5", "r6")
@@ -55,7 +55,7 @@ class EngineMatchesOracle(RuleBasedStateMachine):
         limit=st.sampled_from((1, 2, 12)),
     )
     def create_volumes(self, track_size, tracks, limit):
-        from flashsim.models.relationship import Profile
+        from flashsim.models.state.relationship import Profile
 
         self.engine = System(profile=Profile("test", limit), backend_factory=self.backends())
         self.oracle = Oracle(max_targets_per_source=limit)

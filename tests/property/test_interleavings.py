@@ -1,7 +1,7 @@
 """Concurrent operations advanced step by step in any order are linearisable: every read and
 the final state equal a serial run of the naive oracle in the order the operations took their
 locks (each holds its locks from LOCK to UNLOCK, so that order is the serialisation order).
-This is what the per-track locks of `flashsim.models.steps` must guarantee."""
+This is what the per-track locks of `flashsim.models.rules.steps` must guarantee."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from flashsim.models import System
 from flashsim.models.errors import FlashCopyError
 from flashsim.models.ops import Establish, Withdraw
 from flashsim.models.oracle import Oracle
-from flashsim.models.steps import CONTROL, COPY, DONE, LOCK, READ, WRITE, enabled, step
+from flashsim.models.rules.inflight import CONTROL, COPY, DONE, LOCK, READ, WRITE
 
 TRACKS, TRACK_SIZE = 4, 2
 SIZE = TRACKS * TRACK_SIZE
@@ -89,12 +89,12 @@ def test_any_interleaving_equals_the_serial_run_in_lock_order(setup, specs, choi
     order = []
     choice = iter(choices)
     while any(op.phase != DONE for op in ops):
-        ready = [op for op in ops if op.phase != DONE and enabled(system, op)]
+        ready = [op for op in ops if op.phase != DONE and system.enabled(op)]
         assert ready, "deadlock: no operation can take a step"
         op = ready[next(choice, 0) % len(ready)]
         if op.phase == LOCK:
             order.append(op)
-        step(system, op)
+        system.step(op)
     for op in order:
         expected = serial(oracle, op)
         if op.kind == READ and op.error is None:

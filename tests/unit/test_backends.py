@@ -1,4 +1,4 @@
-"""Physical storage (`flashsim.models.backend`): both backends read and write real bytes at any offset,
+"""Physical storage (`flashsim.models.state.backend`): both backends read and write real bytes at any offset,
 keep holes as holes, and cost only what is written, even for a 1 TiB volume."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flashsim.models.backend import Backend, MemoryBackend, SparseFileBackend
+from flashsim.models.state.backend import Backend, MemoryBackend, SparseFileBackend
 
 KIB = 1024
 MIB = 1024 * KIB

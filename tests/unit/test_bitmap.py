@@ -1,11 +1,11 @@
-"""Track bitmaps (`flashsim.models.bitmap.Bitmap`): runs, counts, searches, equality, 16 M tracks."""
+"""Track bitmaps (`flashsim.models.state.bitmap.Bitmap`): runs, counts, searches, equality, 16 M tracks."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flashsim.models.bitmap import Bitmap
+from flashsim.models.state.bitmap import Bitmap
 
 TIB_TRACKS_64K = 16 * 1024 * 1024  # 1 TiB of 64 KiB tracks
 

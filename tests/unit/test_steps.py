@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from flashsim.models import System
-from flashsim.models.actions import ApplyData, ClearBits, ReadTracks, RecordChanges, WriteTracks
 from flashsim.models.ops import Establish, Withdraw
-from flashsim.models.steps import ACT, DONE, LOCK, PHASES, PLAN, UNLOCK, enabled, run, step
+from flashsim.models.rules.actions import (
+    ApplyData,
+    ClearBits,
+    ReadTracks,
+    RecordChanges,
+    WriteTracks,
+)
+from flashsim.models.rules.inflight import ACT, DONE, LOCK, PHASES, PLAN, UNLOCK
 
 
 def pair(background_copy=True, incremental=False):
@@ -21,17 +27,17 @@ def phases_of(system, op):
     seen = []
     while op.phase != DONE:
         seen.append(PHASES[op.phase])
-        step(system, op)
+        system.step(op)
     return seen
 
 
 def test_a_source_write_plans_copy_before_write_then_applies_and_records():
     system = pair(background_copy=False, incremental=True)
     op = system.start_write("A", 5, b"XY")
-    step(system, op)  # LOCK
+    system.step(op)  # LOCK
     assert op.phase == PLAN
     assert op.locks == (("A", 1), ("B", 1))
-    step(system, op)  # PLAN
+    system.step(op)  # PLAN
     assert op.plan == (
         ReadTracks((("A", 1, 2),), "copy_before_write"),
         WriteTracks("B", 1, "copy_before_write"),
@@ -48,29 +54,29 @@ def test_a_partial_target_write_first_pulls_the_track_through_the_chain():
     system = pair(background_copy=False)
     system.establish(Establish("r2", "B", "C", background_copy=False))
     op = system.start_write("C", 9, b"Q")
-    step(system, op)
-    step(system, op)
+    system.step(op)
+    system.step(op)
     assert op.plan == (
         ReadTracks((("A", 2, 3),), "target_precopy"),
         WriteTracks("C", 2, "target_precopy"),
         ClearBits("r2", 2, 3),
         ApplyData("C", 9, b"Q"),
     )
-    run(system, op)
+    system.run(op)
     assert system.read("C", 8, 4) == b"cQcc"
 
 
 def test_a_write_waits_while_a_background_copy_holds_the_track():
     system = pair()
     copy = system.start_copy("r1", 1)
-    step(system, copy)  # LOCK track 0 of A and B
+    system.step(copy)  # LOCK track 0 of A and B
     write = system.start_write("A", 0, b"NEW!")
     other = system.start_write("A", 4, b"ok")
-    assert not enabled(system, write)
-    assert enabled(system, other)
-    run(system, copy)
-    assert enabled(system, write)
-    run(system, write)
+    assert not system.enabled(write)
+    assert system.enabled(other)
+    system.run(copy)
+    assert system.enabled(write)
+    system.run(write)
     assert system.read("B", 0, 4) == b"aaaa"
     assert copy.copied == 1
 
@@ -78,11 +84,11 @@ def test_a_write_waits_while_a_background_copy_holds_the_track():
 def test_a_whole_volume_step_waits_until_its_volumes_have_no_locked_track():
     system = pair()
     read = system.start_read("B", 0, 4)
-    step(system, read)
+    system.step(read)
     withdraw = system.start_control(Withdraw("r1"))
-    assert not enabled(system, withdraw)
-    run(system, read)
-    assert enabled(system, withdraw)
+    assert not system.enabled(withdraw)
+    system.run(read)
+    assert system.enabled(withdraw)
     assert phases_of(system, withdraw) == ["lock"]
     assert "r1" not in system.relationships
 
@@ -102,7 +108,7 @@ def test_an_error_found_when_planning_releases_the_locks_and_changes_nothing():
 def test_an_io_past_the_end_ends_at_the_lock_step_with_an_address_error():
     system = pair()
     op = system.start_read("A", 15, 2)
-    assert enabled(system, op)
+    assert system.enabled(op)
     assert phases_of(system, op) == ["lock"]
     assert str(op.error) == "volume A: bytes 15..16 pass the end of the volume (16 bytes)"
 
@@ -111,7 +117,7 @@ def test_a_copy_of_a_relationship_that_has_ended_does_nothing():
     system = pair()
     system.background_copy("r1", 4)
     assert "r1" not in system.relationships
-    op = run(system, system.start_copy("r1", 1))
+    op = system.run(system.start_copy("r1", 1))
     assert (op.copied, op.error, op.plan) == (0, None, ())
 
 
@@ -132,19 +138,19 @@ def test_an_in_flight_operation_is_data_that_fingerprints_its_progress():
     first = system.start_write("A", 0, b"x")
     second = system.start_write("A", 0, b"x")
     assert first.fingerprint() == second.fingerprint()
-    step(system, first)
+    system.step(first)
     assert first.fingerprint() != second.fingerprint()
     assert (first.phase, second.phase) == (PLAN, LOCK)
-    step(system, first)
+    system.step(first)
     assert first.phase == ACT
     while first.phase == ACT:
-        step(system, first)
+        system.step(first)
     assert first.phase == UNLOCK
 
 
 def test_a_background_copier_on_a_nocopy_relationship_copies_nothing():
     system = pair(background_copy=False)
-    op = run(system, system.start_copy("r1", 4))
+    op = system.run(system.start_copy("r1", 4))
     assert (op.copied, op.error, op.plan) == (0, None, ())
     assert system.relationships["r1"].bitmap.count == 4
 
@@ -158,11 +164,11 @@ def test_writes_sharing_a_space_efficient_target_take_its_space_pool_in_turn():
                   out_of_space="inhibit_source_writes")
     )  # fmt: skip
     first, second = system.start_write("A", 0, b"1111"), system.start_write("A", 4, b"2222")
-    step(system, first)
+    system.step(first)
     assert ("B", -1) in first.locks
-    assert not enabled(system, second)  # the capacity check must not race the allocation
-    run(system, first)
-    run(system, second)
+    assert not system.enabled(second)  # the capacity check must not race the allocation
+    system.run(first)
+    system.run(second)
     assert "has 0 of 1 tracks left" in str(second.error)
     assert system.relationships["se"].allocated.count == 1
     assert system.read("A", 0, 8) == b"1111\x00\x00\x00\x00"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flashsim.models.bitmap import Bitmap
 from flashsim.models.ops import Establish
+from flashsim.models.state.bitmap import Bitmap
 
 
 @dataclass(frozen=True, slots=True)

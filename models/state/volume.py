@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flashsim.models.backend import Backend
 from flashsim.models.errors import AddressError
+from flashsim.models.state.backend import Backend
 
 
 @dataclass(slots=True, eq=False)

@@ -1,20 +1,18 @@
 """Micro-actions: the atomic effects a step applies to the state.
 
-A plan (see `flashsim.models.plans`) is a tuple of these; `perform` applies one. Every action reads
-or writes explicit state only, so a checker can interleave the actions of several operations and
-a simulator can charge device time for each (its `purpose` says what kind of back-end I/O it
-is). Nothing here decides *what* to copy: that is the rules' job, in `flashsim.models.plans`.
+A plan (see `flashsim.models.rules.plans`) is a tuple of these; `perform` applies one. Every action
+reads or writes explicit state only, so a checker can interleave the actions of several operations
+and a simulator can charge device time for each (its `purpose` says what kind of back-end I/O it
+is). Nothing here decides *what* to copy: that is the rules' job, in `flashsim.models.rules.plans`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple, Protocol
 
 from flashsim.models.errors import FlashCopyError
-
-if TYPE_CHECKING:
-    from flashsim.models.steps import InFlight
-    from flashsim.models.system import System
+from flashsim.models.state.backend import TrackImages
+from flashsim.models.state.store import State
 
 # Purposes: what kind of back-end I/O an action is (the simulator charges and counts by it).
 HOST = "host"
@@ -95,7 +93,15 @@ Action = (
 )
 
 
-def perform(system: System, op: InFlight, action: Action) -> None:
+class Scratch(Protocol):
+    """What an action may use of the operation performing it (an `InFlight` has these)."""
+
+    buffer: TrackImages | None
+    result: bytes | None
+    error: FlashCopyError | None
+
+
+def perform(system: State, op: Scratch, action: Action) -> None:
     """Apply one action atomically to `system`, using `op`'s buffer and result."""
     kind = type(action)
     if kind is ReadTracks:

@@ -1,0 +1,92 @@
+"""What an operation must lock before it plans, and what a whole-volume operation waits for.
+
+A host read or write, or the background copy of one extent, takes every lock it needs in one
+atomic step (all or none, so the correct model cannot deadlock): its tracks on every volume
+of its family (the tree of relationships it belongs to), because a copy into a target races
+with writes to it and a read resolves through several volumes. A whole-volume operation is
+enabled only while no track of the volumes it touches is locked.
+"""
+
+from __future__ import annotations
+
+from flashsim.models.ops import Establish, EstablishGroup, Op, Refresh, Reverse, Withdraw
+from flashsim.models.rules.inflight import COPY, WRITE, InFlight
+from flashsim.models.rules.plans import Plans
+from flashsim.models.state.relationship import Relationship
+from flashsim.models.state.store import State
+
+#: The lock key (volume, SPACE_POOL) guards a space-efficient target's allocation count.
+SPACE_POOL = -1
+
+Keys = tuple[tuple[str, int], ...]
+
+
+class Locking(Plans):
+    """The lock discipline: which locks, in which order, taken how."""
+
+    def lock_members(self, state: State, volume: str) -> tuple[str, ...]:
+        """The volumes whose tracks an I/O on `volume` locks: its whole family, sorted (the
+        global lock order)."""
+        return state.family(volume)
+
+    def lock_keys(self, state: State, kind: str, volume: str, first: int, end: int) -> Keys:
+        """The locks of an operation of `kind` on tracks [first, end) of `volume`."""
+        members = self.lock_members(state, volume)
+        keys = tuple((member, t) for member in members for t in range(first, end))
+        if kind == WRITE:
+            keys += space_pools(state, members)
+        return keys
+
+    def copy_extent(self, state: State, rel: Relationship, op: InFlight) -> tuple[int, int] | None:
+        """The extent a background copy locks: the lowest run of set bits, at most
+        `op.limit` tracks long; None when nothing is left to copy."""
+        if not rel.bitmap.count:
+            return None
+        return rel.bitmap.lowest_runs(op.limit)[0]
+
+    def lock_request(self, state: State, op: InFlight) -> tuple[int, int, Keys] | None:
+        """(first, end, locks) that `op`'s LOCK must take, or None if it ends at once (a copy
+        with nothing to copy, or of a NOCOPY relationship: rule 4). Raises FlashCopyError if
+        the operation is invalid. Changes nothing."""
+        if op.kind == COPY:
+            rel = state.relationships.get(op.relationship or "")
+            if rel is None or not rel.options.background_copy:
+                return None
+            extent = self.copy_extent(state, rel, op)
+            if extent is None:
+                return None
+            first, end = extent
+            volume = rel.source
+        else:
+            volume = op.volume
+            first, end = state.volume(volume).track_range(op.offset, op.length)
+        return first, end, self.lock_keys(state, op.kind, volume, first, end)
+
+    def lock_batch(self, op: InFlight, wanted: Keys) -> Keys:
+        """The locks LOCK takes in this step, of the `wanted` ones: all of them at once."""
+        return wanted
+
+    def control_scope(self, state: State, op: Op | None) -> tuple[str, ...]:
+        """Volumes whose tracks must be unlocked before a whole-volume operation runs."""
+        if isinstance(op, Establish):
+            names = [op.source, op.target]
+        elif isinstance(op, EstablishGroup):
+            names = [v for s in op.relationships for v in (s.source, s.target)]
+        elif isinstance(op, Withdraw | Refresh | Reverse) and op.id in state.relationships:
+            rel = state.relationships[op.id]
+            names = [rel.source, rel.target]
+        else:
+            return ()
+        return tuple(sorted({m for n in names if n in state.volumes for m in state.family(n)}))
+
+
+def space_pools(state: State, members: tuple[str, ...]) -> Keys:
+    """A write may allocate on any space-efficient target of its family (a copy-before-write
+    or the write itself), and two writes to different tracks must not both pass the capacity
+    check before either allocates: the target's space pool is a lock of its own, SPACE_POOL."""
+    pools = []
+    for member in members:
+        rel = state.incoming_relationship(member)
+        if rel is not None and rel.allocated is not None:
+            pools.append((member, SPACE_POOL))
+    return tuple(pools)

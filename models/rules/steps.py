@@ -1,0 +1,135 @@
+"""In-flight operations advanced one atomic step at a time: the one executor of the rules.
+
+A host read or write, or the background copy of one extent of tracks, goes through the phases
+LOCK -> PLAN -> ACT (one micro-action per step) -> UNLOCK -> DONE. LOCK takes the locks of
+`Locking.lock_request`; PLAN tests the bits under those locks and fixes the micro-actions
+(`Plans`); ACT performs them one by one. A whole-volume operation (establish, withdraw,
+refresh, reverse) is one atomic step, enabled only while no track of the volumes it touches is
+locked (`Locking.control_scope`).
+
+`Rules.enabled(state, op)` says whether `op`'s next step can run now, `Rules.step(state, op)`
+runs it and `Rules.run(state, op)` is the sequential executor. The op-log replayer, the
+simulator and the model checker all drive these same steps.
+"""
+
+from __future__ import annotations
+
+from flashsim.models.errors import FlashCopyError, RelationshipError
+from flashsim.models.rules.actions import Action, ClearBits
+from flashsim.models.rules.control import Control
+from flashsim.models.rules.inflight import (
+    ACT,
+    CONTROL,
+    DONE,
+    LOCK,
+    PLAN,
+    READ,
+    UNLOCK,
+    WRITE,
+    InFlight,
+)
+from flashsim.models.state.store import State
+
+
+class Rules(Control):
+    """The DS8000 FlashCopy rules as steps. A variant, or a seeded bug of the checker
+    (`flashsim.models.check.mutants`), is a subclass that replaces the methods it changes."""
+
+    def enabled(self, state: State, op: InFlight) -> bool:
+        """True if `op`'s next step can run now (LOCK waits for its locks to be free)."""
+        if op.phase != LOCK:
+            return op.phase != DONE
+        if op.kind == CONTROL:
+            scope = self.control_scope(state, op.control)
+            return not any(state.locked_volumes.get(v) for v in scope)
+        try:
+            request = self.lock_request(state, op)
+        except FlashCopyError:
+            return True  # the step will end the operation with the error
+        if request is None:
+            return True
+        locks = state.locks
+        return not any(key in locks for key in self.lock_batch(op, request[2]))
+
+    def step(self, state: State, op: InFlight) -> None:
+        """Run `op`'s next atomic step (the caller checked `enabled`)."""
+        phase = op.phase
+        if phase == ACT:
+            self.perform(state, op, op.plan[op.pc])
+            op.pc += 1
+            if op.pc == len(op.plan) or op.error is not None:
+                op.phase = UNLOCK
+        elif phase == LOCK:
+            if op.kind == CONTROL:
+                try:  # the plan of a whole-volume operation: the rule-0 copies it made, at once
+                    op.plan = tuple(self.perform_control(state, op.control))
+                except FlashCopyError as error:
+                    op.error = error
+                op.phase = DONE
+                return
+            try:
+                request = self.lock_request(state, op)
+            except FlashCopyError as error:
+                op.error = error
+                op.phase = DONE
+                return
+            if request is None:
+                op.phase = DONE
+                return
+            first, end, wanted = request
+            part = self.lock_batch(op, wanted)
+            op.first, op.end = first, end
+            if part:
+                state.acquire(op.id, part)
+                op.locks = op.locks + part if op.locks else part
+            if len(op.locks) == len(wanted):
+                op.phase = PLAN
+        elif phase == PLAN:
+            try:
+                op.plan = self.plan(state, op)
+            except FlashCopyError as error:
+                op.error = error
+                op.plan = ()
+            op.phase = ACT if op.plan else UNLOCK
+        elif phase == UNLOCK:
+            state.release(op.locks)
+            op.locks = ()
+            op.buffer = None
+            op.phase = DONE
+        else:
+            raise AssertionError(f"operation {op.id} is done; it has no next step")
+
+    def plan(self, state: State, op: InFlight) -> tuple[Action, ...]:
+        """The micro-actions of a read, write or copy, under its locks."""
+        if op.kind == WRITE:
+            assert op.data is not None
+            return self.plan_write(state, op.volume, op.offset, op.data)
+        if op.kind == READ:
+            return self.plan_read(state, op.volume, op.offset, op.length)
+        rel = state.relationships.get(op.relationship or "")
+        if rel is None:
+            return ()
+        plan = self.plan_copy(state, rel, op.first, op.end)
+        op.copied = sum(a.end - a.first for a in plan if isinstance(a, ClearBits))
+        return plan
+
+    def run(self, state: State, op: InFlight) -> InFlight:
+        """The sequential executor: run `op` to completion, alone."""
+        while op.phase != DONE:
+            self.step(state, op)
+        return op
+
+
+#: The rules of the correct model.
+DS8000_RULES = Rules()
+
+
+def require_background_copy(state: State, rel_id: str, tracks: int) -> None:
+    """Errors of an op-log `background_copy` request (rule 4), raised before any step."""
+    rel = state.relationship(rel_id)
+    if not rel.options.background_copy:
+        raise RelationshipError(
+            f"relationship {rel_id} is NOCOPY: it was established without background copy"
+        )
+    if tracks < 1:
+        raise RelationshipError(f"background_copy of {rel_id}: tracks must be >= 1, got {tracks}")

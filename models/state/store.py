@@ -1,0 +1,212 @@
+"""The state every driver shares: volumes, relationships and locks, as explicit data.
+
+`State` holds what is, with the bookkeeping that keeps it consistent (the relationship
+tables, the families, the lock table); it decides nothing. What an operation does to it is
+the rules' business (`flashsim.models.rules`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Self
+
+from flashsim.models.errors import RelationshipError, VolumeError
+from flashsim.models.state.backend import BackendFactory, MemoryBackend, memory_backend
+from flashsim.models.state.relationship import DS8000, Profile, Relationship
+from flashsim.models.state.volume import Volume
+
+
+class State:
+    """Volumes of real bytes, the relationships between them and the track locks held."""
+
+    def __init__(
+        self, profile: Profile = DS8000, backend_factory: BackendFactory = memory_backend
+    ) -> None:
+        self.profile = profile
+        self.backend_factory = backend_factory
+        self.volumes: dict[str, Volume] = {}
+        self.relationships: dict[str, Relationship] = {}
+        self.incoming: dict[str, str] = {}  # target volume -> relationship id
+        self.outgoing: dict[str, list[str]] = {}  # source volume -> ids, establish order
+        self.locks: dict[tuple[str, int], int] = {}  # (volume, track) -> operation id
+        self.locked_volumes: dict[str, int] = {}  # volume -> number of locked tracks
+        self._families: dict[str, tuple[str, ...]] = {}
+        self._next_op = 0
+
+    # -- lookups ---------------------------------------------------------------------------
+    def volume(self, name: str) -> Volume:
+        try:
+            return self.volumes[name]
+        except KeyError:
+            raise VolumeError(f"unknown volume {name}") from None
+
+    def relationship(self, rel_id: str) -> Relationship:
+        try:
+            return self.relationships[rel_id]
+        except KeyError:
+            raise RelationshipError(f"unknown relationship {rel_id}") from None
+
+    def incoming_relationship(self, volume: str) -> Relationship | None:
+        rel_id = self.incoming.get(volume)
+        return None if rel_id is None else self.relationships[rel_id]
+
+    def family(self, volume: str) -> tuple[str, ...]:
+        """Every volume of `volume`'s relationship tree, sorted (the global lock order)."""
+        cached = self._families.get(volume)
+        if cached is not None:
+            return cached
+        root = volume
+        while root in self.incoming:
+            root = self.relationships[self.incoming[root]].source
+        members, todo = [], [root]
+        while todo:
+            v = todo.pop()
+            members.append(v)
+            todo.extend(self.relationships[r].target for r in self.outgoing.get(v, ()))
+        family = tuple(sorted(members))
+        for member in family:
+            self._families[member] = family
+        return family
+
+    def records_changes(self, volume: str) -> bool:
+        """True if some incremental relationship records changes of `volume`."""
+        rel_in = self.incoming_relationship(volume)
+        if rel_in is not None and rel_in.options.incremental:
+            return True
+        return any(self.relationships[r].options.incremental for r in self.outgoing.get(volume, ()))
+
+    def next_op_id(self) -> int:
+        """A new operation number (the lock table names holders by it)."""
+        self._next_op += 1
+        return self._next_op
+
+    # -- changes ---------------------------------------------------------------------------
+    def add_volume(self, name: str, tracks: int, track_size: int) -> None:
+        self.volumes[name] = Volume(
+            name, tracks, track_size, self.backend_factory(name, tracks, track_size)
+        )
+
+    def add_relationship(self, rel: Relationship) -> None:
+        self.relationships[rel.id] = rel
+        self.incoming[rel.target] = rel.id
+        self.outgoing.setdefault(rel.source, []).append(rel.id)
+        self._families.clear()
+
+    def remove_relationship(self, rel: Relationship) -> None:
+        del self.relationships[rel.id]
+        del self.incoming[rel.target]
+        self.outgoing[rel.source].remove(rel.id)
+        if not self.outgoing[rel.source]:
+            del self.outgoing[rel.source]
+        self._families.clear()
+
+    def flip_relationship(self, rel: Relationship) -> None:
+        self.remove_relationship(rel)
+        rel.source, rel.target = rel.target, rel.source
+        self.add_relationship(rel)
+
+    def clear_bits(self, rel_id: str, first: int, end: int) -> None:
+        rel = self.relationships.get(rel_id)
+        if rel is None:
+            return
+        rel.bitmap.clear_range(first, end)
+        if not rel.bitmap.count and rel.ends_when_copied:
+            self.remove_relationship(rel)  # rule 5: the copy is complete
+
+    def record_changes(
+        self, volume: str, runs: Iterable[tuple[int, int]], exclude: str | None = None
+    ) -> None:
+        """Rule 7: every incremental relationship on `volume` (either side) marks `runs`."""
+        runs = tuple(runs)
+        if not runs:
+            return
+        ids = list(self.outgoing.get(volume, ()))
+        if volume in self.incoming:
+            ids.append(self.incoming[volume])
+        for rel_id in ids:
+            rel = self.relationships[rel_id]
+            if rel_id == exclude or not rel.options.incremental:
+                continue
+            marks = rel.source_changes if rel.source == volume else rel.target_changes
+            assert marks is not None
+            for first, end in runs:
+                marks.set_range(first, end)
+
+    def note_allocation(self, volume: str, first: int, end: int) -> None:
+        """A space-efficient target now holds tracks [first, end)."""
+        rel = self.incoming_relationship(volume)
+        if rel is not None and rel.allocated is not None:
+            rel.allocated.set_range(first, end)
+
+    def acquire(self, op_id: int, keys: Sequence[tuple[str, int]]) -> None:
+        locks = self.locks
+        counts = self.locked_volumes
+        for key in keys:
+            assert key not in locks, f"{key} is locked by operation {locks[key]}"
+            locks[key] = op_id
+            counts[key[0]] = counts.get(key[0], 0) + 1
+
+    def release(self, keys: Sequence[tuple[str, int]]) -> None:
+        locks = self.locks
+        counts = self.locked_volumes
+        for key in keys:
+            del locks[key]
+            left = counts[key[0]] - 1
+            if left:
+                counts[key[0]] = left
+            else:
+                del counts[key[0]]
+
+    # -- state as data -----------------------------------------------------------------------
+    def fingerprint(self) -> tuple[object, ...]:
+        """A hashable image of the whole state (physical bytes included): tiny volumes only.
+        Two parts: the data (volumes, relationships) and the locks."""
+        return (
+            (
+                tuple(
+                    (v.name, v.tracks, v.track_size, v.consistent, v.backend.snapshot())
+                    for v in self.volumes.values()
+                ),
+                tuple(self.relationships[r].fingerprint() for r in sorted(self.relationships)),
+                tuple(sorted((v, tuple(ids)) for v, ids in self.outgoing.items())),
+            ),
+            self.locks_fingerprint(),
+        )
+
+    def locks_fingerprint(self) -> tuple[tuple[tuple[str, int], int], ...]:
+        return tuple(sorted(self.locks.items()))
+
+    def clone(self) -> Self:
+        """An independent copy of the same class (memory backends only): for explorers that
+        branch. Attributes a subclass adds are shared, so they must not change."""
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin.volumes = {}
+        for name, vol in self.volumes.items():
+            backend = vol.backend
+            if not isinstance(backend, MemoryBackend):
+                raise TypeError(f"volume {name}: only memory backends can be cloned")
+            twin.volumes[name] = Volume(
+                name, vol.tracks, vol.track_size, backend.clone(), vol.consistent
+            )
+        twin.relationships = {r: rel.clone() for r, rel in self.relationships.items()}
+        twin.incoming = dict(self.incoming)
+        twin.outgoing = {v: list(ids) for v, ids in self.outgoing.items()}
+        twin.locks = dict(self.locks)
+        twin.locked_volumes = dict(self.locked_volumes)
+        twin._families = dict(self._families)  # a cache of the relationships, copied alike
+        return twin
+
+    def with_own_locks(self) -> Self:
+        """A copy that shares this state's volumes and relationships and owns only its locks:
+        for an explorer branching on a step that changes nothing but locks. Neither copy may
+        change the shared parts afterwards (clone() one first)."""
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin.locks = dict(self.locks)
+        twin.locked_volumes = dict(self.locked_volumes)
+        return twin
+
+    def close(self) -> None:
+        for vol in self.volumes.values():
+            vol.backend.close()
