@@ -1,4 +1,4 @@
-"""`flashsim replay` end to end (DESIGN section 6): the worked op logs, stopping at the first
+"""`flashsim replay` end to end (docs/oplog.md): the worked op logs, stopping at the first
 bad line, the parser's messages, line numbers, `--dump` images, and the real process."""
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ from flashsim.models.oplog import parse_line
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT.parent / "shared" / "examples" / "oplogs"
 NAMES = sorted(p.stem for p in EXAMPLES.glob("*.jsonl")) if EXAMPLES.is_dir() else []
-needs_examples = pytest.mark.skipif(not NAMES, reason=f"no worked op logs in {EXAMPLES}")
+needs_examples = pytest.mark.skipif(
+    not NAMES,
+    reason=f"the shared worked op logs (not part of this repository) are absent: {EXAMPLES}",
+)
 example_names = pytest.mark.parametrize("name", NAMES or ["(none)"])
 
 MIB = 1024 * 1024

@@ -201,10 +201,16 @@ def distinct_tracks_written_after(path: Path, at_s: float, time_scale: float, tr
     return len(np.unique(tracks))
 
 
-@pytest.mark.skipif(not SAMPLE.exists(), reason=f"the shared trace sample is absent: {SAMPLE}")
+@pytest.mark.skipif(
+    not SAMPLE.exists(),
+    reason=f"the CloudPhysics sample (not part of this repository) is absent: {SAMPLE}",
+)
 def test_the_bundled_cloudphysics_scenario_pays_one_cow_per_track_first_written_after_establish(
 ) -> None:  # fmt: skip
-    scenario = load(BUNDLED, ["run.records=false", "run.plots=false"])
+    # The scenario's first comment: the trace is not bundled, --set points the workload at it.
+    scenario = load(
+        BUNDLED, ["run.records=false", "run.plots=false", f"workload.vm.trace='{SAMPLE}'"]
+    )
     (fc,) = scenario.flashcopies
     vm = scenario.workloads[0]
     assert vm.trace is not None

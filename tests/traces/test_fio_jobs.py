@@ -117,7 +117,8 @@ def test_option_errors_name_file_section_and_option(tmp_path, options, message):
 
 
 @pytest.mark.skipif(
-    not SAMPLES.is_dir(), reason="../shared/data/traces is not beside this checkout"
+    not SAMPLES.is_dir(),
+    reason=f"the shared trace samples (not part of this repository) are absent: {SAMPLES}",
 )
 def test_the_shared_zipf_example_translates():
     (job,) = read_job_file(SAMPLES / "fio_example_zipf.fio")

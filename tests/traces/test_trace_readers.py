@@ -174,7 +174,8 @@ def test_records_written_in_any_format_read_back_the_same(tmp_path_factory, rows
 
 
 @pytest.mark.skipif(
-    not SAMPLES.is_dir(), reason="../shared/data/traces is not beside this checkout"
+    not SAMPLES.is_dir(),
+    reason=f"the shared trace samples (not part of this repository) are absent: {SAMPLES}",
 )
 def test_the_shared_real_samples_read_whole():
     cloud = read_trace(SAMPLES / "cloudphysics_vscsi_part1.csv", "cloudphysics")

@@ -28,6 +28,9 @@ from flashsim.models.ops import (
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "examples" / "oplogs"
 EXAMPLE_FILES = sorted(EXAMPLES_DIR.glob("*.jsonl")) if EXAMPLES_DIR.is_dir() else []
+EXAMPLES_ABSENT = (
+    f"the shared worked op logs (not part of this repository) are absent: {EXAMPLES_DIR}"
+)
 
 OP_NAMES = (
     "background_copy",
@@ -60,7 +63,7 @@ def error_of(text: str, line: int = 1) -> str:
 @pytest.mark.parametrize(
     "path",
     [pytest.param(path, id=path.stem) for path in EXAMPLE_FILES]
-    or [pytest.param(None, marks=pytest.mark.skip(reason=f"no op logs in {EXAMPLES_DIR}"))],
+    or [pytest.param(None, marks=pytest.mark.skip(reason=EXAMPLES_ABSENT))],
 )
 def test_every_line_of_every_worked_example_parses(path: Path) -> None:
     lines = path.read_text().splitlines()
@@ -463,7 +466,7 @@ def establish_fields(spec: Establish, omit_defaults: bool) -> dict[str, Any]:
 
 
 def as_json(op: Op, omit_defaults: bool = False) -> dict[str, Any]:
-    """The op-log object of `op`, as DESIGN section 6 spells it."""
+    """The op-log object of `op`, as docs/oplog.md spells it."""
     obj: dict[str, Any] = {"op": OP_NAME[type(op)]}
     match op:
         case Write(volume, offset, data):
@@ -481,7 +484,7 @@ def as_json(op: Op, omit_defaults: bool = False) -> dict[str, Any]:
     return obj
 
 
-def test_the_serialiser_of_these_tests_spells_ops_as_design_shows() -> None:
+def test_the_serialiser_of_these_tests_spells_ops_as_the_op_log_reference_shows() -> None:
     assert as_json(Write("A", 0, b"ab")) == {
         "op": "write",
         "volume": "A",

@@ -38,7 +38,10 @@ def replay_keep_going(text: str) -> list[dict[str, object]]:
     return out
 
 
-@pytest.mark.skipif(not NAMES, reason=f"no worked op logs in {OPLOGS}")
+@pytest.mark.skipif(
+    not NAMES,
+    reason=f"the shared worked op logs (not part of this repository) are absent: {OPLOGS}",
+)
 @pytest.mark.parametrize("name", NAMES)
 def test_oracle_replays_the_worked_example_exactly(name: str) -> None:
     expected_text = (OPLOGS / f"{name}.expected").read_text()
