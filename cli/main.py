@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"flashsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("replay", help="run a JSON-lines op log; print each read")
-    rep.add_argument("oplog", help="the op log (DESIGN section 6)")
+    rep.add_argument("oplog", help="the op log: JSON lines, one operation each (docs/oplog.md)")
     rep.add_argument("--keep-going", action="store_true", help="report bad lines as JSON and go on")
     rep.add_argument("--dump", metavar="DIR", help="write each volume's final image to DIR")
     rep.set_defaults(func=_replay)

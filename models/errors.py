@@ -1,8 +1,9 @@
 """The one error hierarchy of flashsim: every rejected operation raises a child of
 `FlashCopyError` whose message names the volume, relationship, offset or key at fault.
 
-A rejected operation changes nothing (DESIGN rule 13); the only documented exception is a
-space-efficient relationship with the `fail_relationship` policy, which fails as it must.
+A rejected operation changes nothing (docs/semantics.md, rule 13); the only documented
+exception is a space-efficient relationship with the `fail_relationship` policy, which fails
+as it must (rule 12). The errors of each operation: docs/oplog.md, "Errors".
 """
 
 

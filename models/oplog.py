@@ -1,4 +1,4 @@
-"""Parse the JSON-lines op log (DESIGN section 6) into the typed operations of
+"""Parse the JSON-lines op log (docs/oplog.md) into the typed operations of
 `flashsim.models.ops`.
 
 The parser checks each line on its own: syntax, field names, types and ranges. Checks that

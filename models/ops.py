@@ -1,4 +1,4 @@
-"""Typed operations: what one op-log line (DESIGN section 6) asks of a FlashCopy system.
+"""Typed operations: what one op-log line (docs/oplog.md, "Operations") asks of a FlashCopy system.
 
 `apply(system, op)` runs one operation against anything with the `FlashCopyAPI` methods:
 the engine (`flashsim.models.system.System`) and the naive oracle (`flashsim.models.oracle.Oracle`)

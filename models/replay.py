@@ -1,4 +1,4 @@
-"""Op-log replay (DESIGN section 6): run the operations of a JSON-lines log, in order, with
+"""Op-log replay (docs/oplog.md): run the operations of a JSON-lines log, in order, with
 no time and no concurrency, and report each read and each error by line number."""
 
 from __future__ import annotations

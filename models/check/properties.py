@@ -1,5 +1,5 @@
-"""The properties of DESIGN section 5 as named functions, shared by the explorer, the replay
-and the Hypothesis machine.
+"""The properties of docs/checker.md ("Properties") as named functions, shared by the
+explorer, the replay and the Hypothesis machine.
 
 The reference is the naive `Oracle`, fed each operation at its linearisation point (when it
 takes its locks: every operation holds them to the end, so the lock order is a serial order).

@@ -1,5 +1,5 @@
-"""Illegal operations through the public `System` API (DESIGN rule 13, docs/semantics.md
-"Errors"): each raises its specific error, names what is at fault, and changes nothing.
+"""Illegal operations through the public `System` API (docs/semantics.md, rule 13 and
+"Errors and their order of checks"): each raises its specific error, names what is at fault, and changes nothing.
 
 Every example runs on 4-track volumes of 4-byte tracks; volume V starts out physically
 holding "v0v0v1v1v2v2v3v3" (track t reads "vtvt"), so any stray copy would show.
