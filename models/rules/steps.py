@@ -33,7 +33,7 @@ from flashsim.models.state.store import State
 
 class Rules(Control):
     """The DS8000 FlashCopy rules as steps. A variant, or a seeded bug of the checker
-    (`flashsim.models.check.mutants`), is a subclass that replaces the methods it changes."""
+    (`flashsim.models.check`), is a subclass that replaces the methods it changes."""
 
     def enabled(self, state: State, op: InFlight) -> bool:
         """True if `op`'s next step can run now (LOCK waits for its locks to be free)."""
