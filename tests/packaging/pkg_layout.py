@@ -99,13 +99,16 @@ class Import:
     line: int
 
 
-@dataclass
+@dataclass(repr=False)
 class ImportGraph:
     """Modules of one namespace and what each imports (inside and outside the namespace)."""
 
     namespace: str
     modules: dict[str, Path]
     imports: dict[str, list[Import]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # short in a failing test's traceback
+        return f"<import graph of {len(self.modules)} {self.namespace} modules>"
 
     def inside(self, name: str) -> bool:
         return name == self.namespace or name.startswith(self.namespace + ".")
