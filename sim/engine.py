@@ -51,8 +51,8 @@ from flashsim.models.ops import Establish, EstablishGroup, Op, Refresh, Reverse,
 from flashsim.models.steps import ACT, DONE, UNLOCK, InFlight, enabled, step, wanted_locks
 from flashsim.models.system import System
 from flashsim.sim.devices import BACKGROUND_PRIORITY, HOST_PRIORITY, KINDS, Array
+from flashsim.sim.inputs.synthetic import BATCH, Workload
 from flashsim.sim.scenario import EventSpec, FlashCopySpec, GroupSpec, Scenario, WorkloadSpec
-from flashsim.sim.workloads import BATCH, Workload
 
 Proc = Generator[simpy.Event, Any, Any]
 

@@ -19,8 +19,8 @@ The format (see `scenarios/` for commented examples)::
     [[workload]] name, volume, rw, rwmixread, bs | bssplit, iodepth | rate_iops,
                  random_distribution, percentage_random, offset, size, start_s, stop_s,
                  time_based (default true; false: end after one pass of `size` bytes)
-    [[workload]] fio = "job.fio", volume, name: the job file's jobs (`flashsim.sim.fio_jobs`), each
-                 expanded into a table of the form above and validated as one
+    [[workload]] fio = "job.fio", volume, name: the job file's jobs (`flashsim.sim.inputs.fio`),
+                 each expanded into a table of the form above and validated as one
     [[workload]] trace = "file", format (fio-iolog | blkparse | msr | cloudphysics), volume,
                  name, time_scale, mapping (as-is | modulo | scaled), loop (open | closed),
                  iodepth (closed loop), first_record, records, blkparse_event (Q | C),
@@ -136,7 +136,7 @@ class EventSpec:
 @dataclass(frozen=True, slots=True)
 class TraceSpec:
     """A trace replayed as a workload: its records already read, ranged and fitted onto the
-    volume (`flashsim.sim.trace_replay.fit_to_volume`): times in seconds from the workload's
+    volume (`flashsim.sim.inputs.fitting.fit_to_volume`): times in seconds from the workload's
     start."""
 
     path: str
@@ -810,9 +810,9 @@ def _relative(file: str, path: str) -> Path:
 
 def _expand_fio(tables: list[_Table], file: str) -> list[_Table]:
     """Replace each `fio = "job.fio"` table by one table per job (and per numjobs), written by
-    `flashsim.sim.fio_jobs.workload_tables`; each keeps the scenario file and names its origin, e.g.
-    ``workload[0] (job.fio [randread]).bs``."""
-    from flashsim.sim.fio_jobs import FioJobError, read_job_file, workload_tables
+    `flashsim.sim.inputs.fio.workload_tables`; each keeps the scenario file and names its
+    origin, e.g. ``workload[0] (job.fio [randread]).bs``."""
+    from flashsim.sim.inputs.fio import FioJobError, read_job_file, workload_tables
 
     out: list[_Table] = []
     for t in tables:
@@ -845,8 +845,8 @@ def _trace_workload(
 ) -> WorkloadSpec:
     """A `trace = "file"` workload: read, range and fit the trace now, so that every problem
     (a malformed line, an address past the volume) is reported before the run starts."""
-    from flashsim.sim.trace_replay import MAPPINGS, fit_to_volume
-    from flashsim.sim.traces import FORMATS, TraceError, read_trace
+    from flashsim.sim.inputs.fitting import MAPPINGS, fit_to_volume
+    from flashsim.sim.inputs.traces import FORMATS, TraceError, read_trace
 
     path = t.get("trace", str, check=_name)
     fmt = t.get(
