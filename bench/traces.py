@@ -14,8 +14,8 @@ import numpy as np
 
 from flashsim.bench.simulator import PAIR_SCENARIO
 from flashsim.sim.engine import simulate
+from flashsim.sim.inputs.traces import FORMATS, read_trace
 from flashsim.sim.scenario import loads
-from flashsim.sim.traces import FORMATS, read_trace
 
 _SCENARIO = (
     PAIR_SCENARIO

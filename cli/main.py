@@ -13,10 +13,10 @@ from flashsim.bundled import locate
 from flashsim.commands import check as check_cli
 from flashsim.commands import run as run_cli
 from flashsim.commands import sweep as sweep_cli
+from flashsim.commands import trace_stats as trace_stats_cli
 from flashsim.models.errors import OpLogError
 from flashsim.models.replay import dump_images, replay
 from flashsim.models.system import System
-from flashsim.sim import trace_stats
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_cli.add_parser(sub)
     sweep_cli.add_parser(sub)
     check_cli.add_parser(sub)
-    trace_stats.add_parser(sub)
+    trace_stats_cli.add_parser(sub)
     return parser
 
 

@@ -44,7 +44,7 @@ def fio_scenario(
     """The raw scenario of a quick what-if: one array (`FIO_ARRAY`), one volume "vol" of
     `volume_size`, the job file's jobs on it; the run lasts `duration_s`, else as long as the
     longest job's startdelay + runtime, else `FIO_DURATION_S`."""
-    from flashsim.sim.fio_jobs import FioJobError, read_job_file, workload_tables
+    from flashsim.sim.inputs.fio import FioJobError, read_job_file, workload_tables
 
     try:
         size = parse_size(volume_size)

@@ -22,7 +22,7 @@ def test_bench_prints_simulated_ios_per_second_against_bare_simpy(
 
 def test_bench_traces_prints_parse_and_replay_rates(capsys: pytest.CaptureFixture[str]) -> None:
     from flashsim.bench.traces import bench_traces
-    from flashsim.sim.traces import FORMATS
+    from flashsim.sim.inputs.traces import FORMATS
 
     figures = bench_traces(parse_records=2_000, replay_s=0.2, rate_iops=2000, repeat=1)
     assert sorted(figures) == sorted(

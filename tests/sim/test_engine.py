@@ -12,9 +12,9 @@ from sim_helpers import array, flashcopy, scenario, volume
 
 from flashsim.main import main
 from flashsim.sim.engine import simulate
+from flashsim.sim.inputs.synthetic import Workload
 from flashsim.sim.metrics import summary
 from flashsim.sim.scenario import MIB, loads
-from flashsim.sim.workloads import Workload
 
 ROOT = Path(__file__).resolve().parents[2]
 PAIR = array() + volume("A", 64) + volume("B", 64)

@@ -11,8 +11,8 @@ from sim_helpers import array, scenario, volume
 
 from flashsim.main import main
 from flashsim.sim.engine import simulate
+from flashsim.sim.inputs.synthetic import Workload
 from flashsim.sim.scenario import ScenarioError, WorkloadSpec, load
-from flashsim.sim.workloads import Workload
 
 BASE = """
 [run]

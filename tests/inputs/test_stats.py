@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flashsim.main import main
-from flashsim.sim.trace_stats import trace_stats
-from flashsim.sim.traces import RECORD, Trace
+from flashsim.sim.inputs.stats import trace_stats
+from flashsim.sim.inputs.traces import RECORD, Trace
 
 ios = st.lists(
     st.tuples(st.booleans(), st.integers(0, 5000), st.integers(1, 3000)), min_size=1, max_size=60

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flashsim.sim.fio_jobs import FioJobError, read_job_file, workload_tables
+from flashsim.sim.inputs.fio import FioJobError, read_job_file, workload_tables
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "traces"
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flashsim.sim.traces import RECORD, TraceError, read_trace
+from flashsim.sim.inputs.traces import RECORD, TraceError, read_trace
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "traces"
 

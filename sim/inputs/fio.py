@@ -72,7 +72,8 @@ def read_job_file(path: str | Path) -> list[FioJob]:
             where = "global" if unknown[0] in defaults and unknown[0] not in items else section
             raise FioJobError(
                 f"{name}: [{where}] {unknown[0]}: not an option flashsim knows (I/O-shaping "
-                f"options: {', '.join(SHAPING)}; others ignored: see flashsim.sim.fio_jobs.IGNORED)"
+                f"options: {', '.join(SHAPING)}; others ignored: see "
+                "flashsim.sim.inputs.fio.IGNORED)"
             )
         ignored = tuple(sorted(k for k in options if k in IGNORED))
         jobs.append(FioJob(name, section, options, ignored))

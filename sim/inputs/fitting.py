@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from flashsim.sim.traces import RECORD, Trace, TraceError
+from flashsim.sim.inputs.traces import RECORD, Trace, TraceError
 
 MAPPINGS = ("as-is", "modulo", "scaled")
 

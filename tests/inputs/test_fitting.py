@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flashsim.sim.trace_replay import fit_to_volume
-from flashsim.sim.traces import RECORD, Trace, TraceError
+from flashsim.sim.inputs.fitting import fit_to_volume
+from flashsim.sim.inputs.traces import RECORD, Trace, TraceError
 
 
 def trace(rows):

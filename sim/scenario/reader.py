@@ -1,0 +1,134 @@
+"""Reading a scenario: the TOML file, its overrides, then validation table by table."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from flashsim.sim.scenario.overrides import apply_override
+from flashsim.sim.scenario.relationships import event_specs, flashcopy_specs, group_specs
+from flashsim.sim.scenario.specs import BACKENDS, ArraySpec, RunSpec, Scenario, VolumeSpec
+from flashsim.sim.scenario.tables import (
+    ScenarioError,
+    Table,
+    at_least_one,
+    non_negative,
+    not_empty,
+    positive,
+    tables_of,
+    unique,
+)
+from flashsim.sim.scenario.units import GIB, KIB, MIB
+from flashsim.sim.scenario.workloads import workload_specs
+
+
+def load(
+    path: str | Path,
+    overrides: Sequence[str] = (),
+    seed: int | None = None,
+    skip_bad_lines: bool = False,
+) -> Scenario:
+    """Read, override (`key.path=value` strings) and validate a scenario file;
+    `skip_bad_lines` makes every trace workload skip (and count) malformed lines."""
+    name = str(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = tomllib.load(handle)
+    except OSError as error:
+        raise ScenarioError(f"{name}: cannot read: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(f"{name}: not valid TOML: {error}") from None
+    for text in overrides:
+        apply_override(raw, text, name)
+    if seed is not None:
+        raw.setdefault("run", {})["seed"] = seed
+    if skip_bad_lines:
+        for table in raw.get("workload", []):
+            if isinstance(table, dict) and "trace" in table:
+                table["skip_bad_lines"] = True
+    return validate(raw, name)
+
+
+def loads(text: str, name: str = "<string>", overrides: Sequence[str] = ()) -> Scenario:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(f"{name}: not valid TOML: {error}") from None
+    for override in overrides:
+        apply_override(raw, override, name)
+    return validate(raw, name)
+
+
+def validate(raw: dict[str, Any], file: str) -> Scenario:
+    """Check a parsed scenario and build its typed records (see the module docstring)."""
+    top = Table(file, "", raw)
+    for kind in ("run", "array", "volume", "flashcopy", "group", "event", "workload"):
+        top.used.add(kind)
+    top.finish()
+    if "run" not in raw:
+        raise ScenarioError(f"{file}: run: the [run] table is required")
+    run_t = Table(file, "run", raw["run"])
+    run = RunSpec(
+        duration_s=run_t.number("duration_s", check=positive),
+        seed=run_t.get("seed", int, 1, non_negative),
+        window_s=run_t.number("window_s", 1.0, positive),
+        records=run_t.get("records", bool, True),
+        plots=run_t.get("plots", bool, True),
+        backend=run_t.get(
+            "backend", str, "memory", lambda v: None if v in BACKENDS else "must be memory or file"
+        ),
+    )
+    run_t.finish()
+    arrays = _arrays(raw, file)
+    volumes = _volumes(raw, file, {a.name for a in arrays})
+    flashcopies, fc_tables = flashcopy_specs(raw, file, {v.name: v for v in volumes}, run)
+    groups, flashcopies = group_specs(raw, file, flashcopies, fc_tables, run)
+    events = event_specs(raw, file, {f.id: f for f in flashcopies}, run)
+    workloads = workload_specs(raw, file, {v.name: v for v in volumes}, run)
+    return Scenario(file, run, arrays, volumes, flashcopies, groups, events, workloads, raw=raw)
+
+
+def _arrays(raw: dict[str, Any], file: str) -> tuple[ArraySpec, ...]:
+    tables = tables_of(raw, "array", file)
+    if not tables:
+        raise ScenarioError(f"{file}: array: at least one [[array]] is required")
+    unique(tables, "name", "array")
+    out = []
+    for t in tables:
+        out.append(
+            ArraySpec(
+                name=t.get("name", str, check=not_empty),
+                read_latency_ms=t.number("read_latency_ms", check=non_negative),
+                write_latency_ms=t.number("write_latency_ms", check=non_negative),
+                bandwidth_mib_s=t.number("bandwidth_mib_s", check=positive),
+                parallelism=t.get("parallelism", int, 1, at_least_one),
+                preemptive=t.get("preemptive", bool, False),
+            )
+        )
+        t.finish()
+    return tuple(out)
+
+
+def _volumes(raw: dict[str, Any], file: str, arrays: set[str]) -> tuple[VolumeSpec, ...]:
+    tables = tables_of(raw, "volume", file)
+    if not tables:
+        raise ScenarioError(f"{file}: volume: at least one [[volume]] is required")
+    unique(tables, "name", "volume")
+    out = []
+    for t in tables:
+        name = t.get("name", str, check=not_empty)
+        track_size = round(t.number("track_size_kib", 64, positive) * KIB)
+        if t.has("size_gib") == t.has("size_mib"):
+            raise t.error("size_gib", "give exactly one of size_gib and size_mib")
+        key = "size_gib" if t.has("size_gib") else "size_mib"
+        size = t.number(key, check=positive) * (GIB if key == "size_gib" else MIB)
+        if size != int(size) or int(size) % track_size:
+            raise t.error(key, f"must be a whole number of {track_size}-byte tracks")
+        array = t.get("array", str)
+        if array not in arrays:
+            raise t.error("array", f"no [[array]] is named {array!r}")
+        out.append(VolumeSpec(name, int(size) // track_size, track_size, array))
+        t.finish()
+    return tuple(out)
