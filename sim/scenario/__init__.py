@@ -24,7 +24,8 @@ The format (see `scenarios/` for commented examples)::
     [[workload]] trace = "file", format (fio-iolog | blkparse | msr | cloudphysics), volume,
                  name, time_scale, mapping (as-is | modulo | scaled), loop (open | closed),
                  iodepth (closed loop), first_record, records, blkparse_event (Q | C),
-                 skip_bad_lines, start_s, stop_s
+                 skip_bad_lines, start_s, stop_s, trace_source (where to get a trace that
+                 is not shipped: added to the error when the file is missing)
 
 Paths (`fio`, `trace`) are relative to the scenario file's folder.
 

@@ -216,6 +216,7 @@ def _trace_workload(
     """A `trace = "file"` workload: read, range and fit the trace now, so that every problem
     (a malformed line, an address past the volume) is reported before the run starts."""
     path = t.get("trace", str, check=not_empty)
+    source = t.get("trace_source", str, None, not_empty)
     fmt = t.get(
         "format", str, check=lambda v: None if v in FORMATS else "must be " + ", ".join(FORMATS)
     )
@@ -261,7 +262,8 @@ def _trace_workload(
             raise t.error("trace", f"{path}: no data I/O records (in the range chosen)")
         fitted = fit_to_volume(trace, vol_size, mapping, time_scale)
     except TraceError as error:
-        raise t.error("trace", str(error)) from None
+        missing = source is not None and not Path(_relative(file, path)).exists()
+        raise t.error("trace", f"{error}; {source}" if missing else str(error)) from None
     writes = fitted["write"]
     spec = TraceSpec(
         path, fmt, loop, time_scale, mapping, fitted, trace.skipped_lines, trace.ignored

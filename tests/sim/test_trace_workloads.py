@@ -236,3 +236,49 @@ def test_the_run_flag_skip_bad_lines_applies_to_every_trace_workload(
     assert main(["run", str(path), "--out", str(out), "--quiet", "--skip-bad-lines"]) == 0
     (work,) = json.loads((out / "summary.json").read_text())["workloads"]
     assert work["trace"]["skipped_lines"] == 1
+
+
+def test_the_bundled_cloudphysics_scenario_says_what_it_needs_and_where_to_get_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        BUNDLED.read_text()
+        .splitlines()[0]
+        .startswith("# NEEDS A TRACE THAT IS NOT IN THIS REPOSITORY")
+    )
+    from flashsim.main import main
+
+    absent = tmp_path / "absent.csv"
+    status = main(
+        [
+            "run",
+            str(BUNDLED),
+            "--out",
+            str(tmp_path / "out"),
+            "--set",
+            f"workload.vm.trace='{absent}'",
+        ]
+    )
+    message = capsys.readouterr().err
+    assert status == 2
+    assert "workload[0].trace" in message
+    assert f"{absent}: cannot read: No such file or directory" in message
+    assert "this trace is not part of flashsim: get cloudphysics_vscsi_part1.csv" in message
+    assert "https://github.com/1a1a11a/libCacheSim" in message
+    assert "--set workload.vm.trace=" in message
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_trace_source_note_is_added_only_when_the_file_is_missing(tmp_path: Path) -> None:
+    path = scenario_at(
+        tmp_path, "not,a,msr,line\n", 'format = "msr"\ntrace_source = "ask the lab"\n'
+    )
+    with pytest.raises(ScenarioError) as malformed:
+        load(path)
+    assert "ask the lab" not in str(malformed.value)
+    (tmp_path / "traces" / "t.trace").unlink()
+    with pytest.raises(ScenarioError) as missing:
+        load(path)
+    assert str(missing.value).endswith(
+        "t.trace: cannot read: No such file or directory; ask the lab"
+    )
