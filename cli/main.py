@@ -14,6 +14,7 @@ from flashsim.commands import check as check_cli
 from flashsim.commands import run as run_cli
 from flashsim.commands import sweep as sweep_cli
 from flashsim.models.errors import OpLogError
+from flashsim.models.output_folder import OutputFolderError
 from flashsim.models.replay import dump_images, replay
 from flashsim.models.system import System
 from flashsim.sim import trace_stats
@@ -41,8 +42,11 @@ def _replay(args: argparse.Namespace) -> int:
         return 1
     if args.dump:
         try:
-            dump_images(system, args.dump)
-        except (OSError, OverflowError) as error:
+            dump_images(system, args.dump, force=args.force)
+        except OutputFolderError as error:
+            print(error, file=sys.stderr)
+            return 2
+        except OverflowError as error:
             print(f"{args.dump}: cannot write the volume images: {error}", file=sys.stderr)
             return 2
     system.close()
@@ -65,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("oplog", help="the op log: JSON lines, one operation each (docs/oplog.md)")
     rep.add_argument("--keep-going", action="store_true", help="report bad lines as JSON and go on")
     rep.add_argument("--dump", metavar="DIR", help="write each volume's final image to DIR")
+    rep.add_argument(
+        "--force", action="store_true", help="replace --dump DIR even if not a flashsim output"
+    )
     rep.set_defaults(func=_replay)
     bench = sub.add_parser("bench", help="measure the core against same-run baselines")
     bench.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
