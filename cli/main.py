@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 from flashsim import __version__
@@ -15,6 +18,7 @@ from flashsim.commands import run as run_cli
 from flashsim.commands import sweep as sweep_cli
 from flashsim.commands import trace_stats as trace_stats_cli
 from flashsim.models.errors import OpLogError
+from flashsim.models.output_folder import OutputFolderError
 from flashsim.models.replay import dump_images, replay
 from flashsim.models.system import System
 
@@ -41,8 +45,11 @@ def _replay(args: argparse.Namespace) -> int:
         return 1
     if args.dump:
         try:
-            dump_images(system, args.dump)
-        except (OSError, OverflowError) as error:
+            dump_images(system, args.dump, force=args.force)
+        except OutputFolderError as error:
+            print(error, file=sys.stderr)
+            return 2
+        except OverflowError as error:
             print(f"{args.dump}: cannot write the volume images: {error}", file=sys.stderr)
             return 2
     system.close()
@@ -65,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("oplog", help="the op log: JSON lines, one operation each (docs/oplog.md)")
     rep.add_argument("--keep-going", action="store_true", help="report bad lines as JSON and go on")
     rep.add_argument("--dump", metavar="DIR", help="write each volume's final image to DIR")
+    rep.add_argument(
+        "--force", action="store_true", help="replace --dump DIR even if not a flashsim output"
+    )
     rep.set_defaults(func=_replay)
     bench = sub.add_parser("bench", help="measure the core against same-run baselines")
     bench.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
@@ -77,9 +87,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Set to 1 to print the traceback of an internal error (exit code 3).
+TRACEBACK_VARIABLE = "FLASHSIM_TRACEBACK"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    """Run the command line; the exit codes are README.md's table: 0 ok, 1 a negative result,
+    2 bad input or usage (argparse exits 2 itself), 3 an internal error, 130 interrupted."""
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("flashsim: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader of standard output went away (`| head`): not a failure of flashsim.
+        # Point stdout at /dev/null so that the flush at exit does not raise again.
+        with contextlib.suppress(OSError, ValueError):  # stdout may not be a file (captured)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except Exception as error:
+        # Anything else is a bug: exit 3, never 1, so that a script can tell it from a result.
+        if os.environ.get(TRACEBACK_VARIABLE) == "1":
+            traceback.print_exc()
+        what = " ".join(str(error).split())[:500]
+        print(
+            f"flashsim: internal error: {type(error).__name__}"
+            + (f": {what}" if what else "")
+            + f" (a bug: please report it with the command line; {TRACEBACK_VARIABLE}=1 "
+            "prints the traceback)",
+            file=sys.stderr,
+        )
+        return 3
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ no time and no concurrency, and report each read and each error by line number."
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from flashsim.models.errors import FlashCopyError, OpLogError
 from flashsim.models.oplog import parse_lines
 from flashsim.models.ops import FlashCopyAPI, apply
-from flashsim.models.state.backend import safe_file_name
+from flashsim.models.output_folder import output_folder
 from flashsim.models.system import System
 
 
@@ -43,26 +44,78 @@ def replay(
         yield {"line": line, "error": str(error)}
 
 
-def dump_images(system: System, directory: str | os.PathLike[str]) -> list[Path]:
-    """Write each volume's logical image to `directory/<volume>.img` (sparse: never-written
-    tracks stay holes; the cost follows what was written, not the volumes' size) and return
-    the paths. Raises OSError if the folder or a file cannot be written."""
-    root = Path(directory)
-    root.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, vol in system.volumes.items():
-        path = root / f"{safe_file_name(name)}.img"
-        step = max(1, (4 << 20) // vol.track_size)
-        with path.open("wb") as out:
-            out.truncate(vol.size_bytes)
-            for holder, lo, hi in system.resolve(name, 0, vol.tracks):
-                backend = system.volumes[holder].backend
-                for a, b in backend.data_runs(lo, hi):
-                    for first in range(a, b, step):
-                        end = min(b, first + step)
-                        for track, image in enumerate(backend.load(first, end), first):
-                            if image is not None:
-                                out.seek(track * vol.track_size)
-                                out.write(image)
-        written.append(path)
-    return written
+#: Bytes of a volume name kept as they are in its image's file name (docs/oplog.md).
+_KEPT = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+#: Longer encodings are cut and end in "~" and a hash of the whole name.
+NAME_LIMIT = 150
+
+
+def image_file_stem(volume: str) -> str:
+    """The file name (without `.img`) of `volume`'s image: a reversible encoding, so two
+    names never share a file. Each byte of the UTF-8 encoding (lone surrogates allowed, as in
+    JSON) in `[A-Za-z0-9_.-]` is kept, except a leading `.` or `-`; every other byte,
+    including `%`, is written `%XX`. An encoding over NAME_LIMIT characters is cut at an
+    escape's boundary to leave room for `~` and the first 32 hex digits of the name's SHA-256
+    (`~` appears in no uncut encoding).
+
+    >>> [image_file_stem(v) for v in ("A", "../escape", "x-2e2e2f657363617065", "caf\u00e9")]
+    ['A', '%2E.%2Fescape', 'x-2e2e2f657363617065', 'caf%C3%A9']
+    """
+    data = volume.encode("utf-8", "surrogatepass")
+    parts = [
+        chr(b) if b in _KEPT and not (i == 0 and b in b".-") else f"%{b:02X}"
+        for i, b in enumerate(data)
+    ]
+    if sum(map(len, parts)) <= NAME_LIMIT:
+        return "".join(parts)
+    kept, room = [], NAME_LIMIT - 33
+    for part in parts:
+        room -= len(part)
+        if room < 0:
+            break
+        kept.append(part)
+    return "".join(kept) + "~" + hashlib.sha256(data).hexdigest()[:32]
+
+
+def image_file_names(volumes: Iterable[str]) -> dict[str, str]:
+    """Each volume's image file name, distinct by construction: equal cut names (a hash
+    collision) get `~2`, `~3`, ... in the order given."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for volume in volumes:
+        stem = candidate = image_file_stem(volume)
+        again = 1
+        while candidate in taken:
+            again += 1
+            candidate = f"{stem}~{again}"
+        taken.add(candidate)
+        names[volume] = f"{candidate}.img"
+    return names
+
+
+def dump_images(
+    system: System, directory: str | os.PathLike[str], force: bool = False
+) -> list[Path]:
+    """Write each volume's logical image to `directory/<image_file_stem(volume)>.img`
+    (sparse: never-written tracks stay holes; the cost follows what was written, not the
+    volumes' size) and return the paths. All or nothing: the images are written into a fresh
+    folder beside `directory`, never through a link, then swapped in whole
+    (`flashsim.models.output_folder`; an existing `directory` that is not a flashsim output
+    is replaced only with `force`). Raises OutputFolderError, `directory` left as it was."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    files = image_file_names(system.volumes)
+    with output_folder(directory, "replay --dump", force) as build:
+        for name, vol in system.volumes.items():
+            step = max(1, (4 << 20) // vol.track_size)
+            with os.fdopen(os.open(build / files[name], flags, 0o666), "wb") as out:
+                out.truncate(vol.size_bytes)
+                for holder, lo, hi in system.resolve(name, 0, vol.tracks):
+                    backend = system.volumes[holder].backend
+                    for a, b in backend.data_runs(lo, hi):
+                        for first in range(a, b, step):
+                            end = min(b, first + step)
+                            for track, image in enumerate(backend.load(first, end), first):
+                                if image is not None:
+                                    out.seek(track * vol.track_size)
+                                    out.write(image)
+    return [Path(directory) / files[name] for name in system.volumes]

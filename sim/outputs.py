@@ -1,14 +1,13 @@
 """A run's output folder: every file of a result, written into a fresh folder beside the
-destination and moved into place at the end (`run_to`)."""
+destination and swapped into place at the end (`run_to`; `flashsim.models.output_folder`)."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
+from flashsim.models.output_folder import check_destination, output_folder
 from flashsim.sim import metrics
 from flashsim.sim.engine import Result, simulate
 from flashsim.sim.scenario import Scenario
@@ -42,45 +41,35 @@ def write_outputs(result: Result, folder: Path) -> list[Path]:
     return files
 
 
-def replace_folder(out: Path, build: Path) -> None:
-    """Move the finished `build` folder to `out`, replacing what was there."""
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        os.replace(out, old / out.name)
-        os.replace(build, out)
-        shutil.rmtree(old)
-    else:
-        os.replace(build, out)
-
-
 def run_to(
-    scenario: Scenario, out: str | os.PathLike[str], progress: bool = False, verify: bool = False
+    scenario: Scenario,
+    out: str | os.PathLike[str],
+    progress: bool = False,
+    verify: bool = False,
+    force: bool = False,
 ) -> tuple[Result, Verification | None]:
-    """Simulate `scenario` and write its outputs atomically into `out`; with `verify`, also
-    check every image against the oracle and write `verify.json`."""
+    """Simulate `scenario` and write its outputs into `out` (`flashsim.models.output_folder`:
+    built beside it, swapped in whole; a folder that is not a flashsim output is replaced only
+    with `force`); with `verify`, also check every image against the oracle and write
+    `verify.json`. Raises OutputFolderError, before simulating if `out` cannot be used."""
+    check_destination(out, force)
     verification = None
     if verify:
         result, verification = simulate_and_verify(scenario, progress=progress)
     else:
         result = simulate(scenario, progress=progress)
-    out_path = Path(out)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(prefix=f".{out_path.name}.tmp-", dir=out_path.parent))
     try:
-        write_outputs(result, build)
-        if verification is not None:
-            report = {
-                "ok": verification.ok,
-                "operations": verification.operations,
-                "problems": list(verification.problems),
-            }
-            (build / "verify.json").write_text(
-                json.dumps(report, indent=2) + "\n", encoding="utf-8"
-            )
-        replace_folder(out_path, build)
-    except BaseException:
-        shutil.rmtree(build, ignore_errors=True)
-        raise
+        with output_folder(out, "run", force) as build:
+            write_outputs(result, build)
+            if verification is not None:
+                report = {
+                    "ok": verification.ok,
+                    "operations": verification.operations,
+                    "problems": list(verification.problems),
+                }
+                (build / "verify.json").write_text(
+                    json.dumps(report, indent=2) + "\n", encoding="utf-8"
+                )
     finally:
         result.system.close()
     return result, verification

@@ -4,7 +4,8 @@ Runs the grid of every combination of the `--param` values (each a `--set` overr
 parallel processes, one output folder per point (`DIR/runs/NNN/`), then writes
 `DIR/sweep.csv` (one row per point: the parameters, each workload's latency percentiles and
 IOPS, each relationship's copy completion) and `DIR/sweep.png`/`.svg` (the first parameter
-against p99 latency and copy completion time). The whole of DIR is written atomically.
+against p99 latency and copy completion time). The whole of DIR is written atomically
+(`flashsim.models.output_folder`).
 """
 
 from __future__ import annotations
@@ -13,16 +14,15 @@ import io
 import itertools
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from flashsim.models.output_folder import output_folder
 from flashsim.sim import metrics
 from flashsim.sim.engine import simulate
-from flashsim.sim.outputs import replace_folder, write_outputs
+from flashsim.sim.outputs import write_outputs
 from flashsim.sim.scenario import ScenarioError, load
 
 
@@ -59,15 +59,16 @@ def run_sweep(
     jobs: int = 1,
     base: Sequence[str] = (),
     seed: int | None = None,
+    force: bool = False,
 ) -> list[dict[str, Any]]:
-    """Run the grid; return one summary per point (grid order)."""
+    """Run the grid into `out` (replaced whole, as `flashsim.sim.outputs.run_to` does: with
+    `force` only if it is not a flashsim output); return one summary per point (grid order).
+    Raises ScenarioError, or OutputFolderError if `out` cannot be used (checked before any
+    point runs) or written."""
     points = grid(params)
     for point in points:  # fail early, before any process starts
         load(path, [*base, *(f"{k}={v}" for k, v in point)], seed)
-    out_path = Path(out)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(prefix=f".{out_path.name}.tmp-", dir=out_path.parent))
-    try:
+    with output_folder(out, "sweep", force) as build:
         job_list = [
             (path, [*base, *(f"{k}={v}" for k, v in point)], seed, str(build / "runs" / f"{i:03d}"))
             for i, point in enumerate(points)
@@ -83,10 +84,6 @@ def run_sweep(
             json.dumps([dict(p) for p in points], indent=2) + "\n", encoding="utf-8"
         )
         plot(points, summaries, build / "sweep")
-        replace_folder(out_path, build)
-    except BaseException:
-        shutil.rmtree(build, ignore_errors=True)
-        raise
     return summaries
 
 

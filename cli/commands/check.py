@@ -9,7 +9,7 @@
 
 Exit codes: 0 the properties hold within the stated search (exhaustive or bounded, said so),
 1 a violation (the counterexample is printed) or a mutant left alive, 2 bad input (the message
-names the file and the key).
+names the file and the key), 3 an internal error (flashsim.main; README.md's table).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """`flashsim run SCENARIO.toml --out DIR [--seed N] [--set key.path=value ...]`.
 
-Writes, atomically (into a fresh folder beside DIR, renamed into place at the end):
+Writes, atomically (into a fresh folder beside DIR, swapped into place at the end; DIR is
+refused, exit 2, if it holds files and is not a flashsim output, unless --force):
 `summary.json`, `windows.csv`, `ios.csv` (unless `run.records = false`), `copy_impact.png`
 and `.svg` (unless `run.plots = false`), `scenario.json` (the inputs, overrides applied) and,
 with `--verify`, `verify.json` (exit status 1 if a volume differs from the oracle's).
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from flashsim.bundled import locate
+from flashsim.models.output_folder import OutputFolderError
 from flashsim.sim import metrics
 from flashsim.sim.outputs import run_to
 from flashsim.sim.scenario import (
@@ -99,8 +101,10 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     progress = not args.quiet and sys.stderr.isatty()
     try:
-        result, verification = run_to(scenario, args.out, progress=progress, verify=args.verify)
-    except ScenarioError as error:
+        result, verification = run_to(
+            scenario, args.out, progress=progress, verify=args.verify, force=args.force
+        )
+    except (ScenarioError, OutputFolderError) as error:
         print(f"flashsim run: {error}", file=sys.stderr)
         return 2
     status = 0
@@ -158,6 +162,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         metavar="DIR",
         help="folder for the results (required with a scenario; with --fio, default "
         "flashsim-out/JOB-NAME)",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="replace --out even if it is not a flashsim output (everything in it is deleted)",
     )
     run.add_argument("--fio", metavar="JOB", help="a fio job file instead of a scenario")
     run.add_argument(

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from flashsim.bundled import locate
+from flashsim.models.output_folder import OutputFolderError
 from flashsim.sim.scenario import ScenarioError
 from flashsim.sim.sweep import parse_param, run_sweep
 
@@ -22,8 +23,9 @@ def _sweep(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             base=args.set or (),
             seed=args.seed,
+            force=args.force,
         )
-    except ScenarioError as error:
+    except (ScenarioError, OutputFolderError) as error:
         print(f"flashsim sweep: {error}", file=sys.stderr)
         return 2
     if not args.quiet:
@@ -43,6 +45,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="a parameter and its values, e.g. flashcopy.fc1.copy_rate=30,50,70 (repeatable)",
     )
     sweep.add_argument("--out", required=True, metavar="DIR", help="folder for the results")
+    sweep.add_argument(
+        "--force",
+        action="store_true",
+        help="replace --out even if it is not a flashsim output (everything in it is deleted)",
+    )
     sweep.add_argument("--jobs", type=int, default=1, help="parallel processes (default 1)")
     sweep.add_argument("--seed", type=int, help="override run.seed for every point")
     sweep.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help="fixed override")

@@ -290,8 +290,8 @@ def test_same_seed_gives_byte_identical_outputs(tmp_path: Path) -> None:
     assert main([*args, "--out", str(tmp_path / "two")]) == 0
     names = sorted(p.name for p in (tmp_path / "one").iterdir())
     assert names == [
-        "copy_impact.png", "copy_impact.svg", "ios.csv", "scenario.json", "summary.json",
-        "windows.csv",
+        ".flashsim-output", "copy_impact.png", "copy_impact.svg", "ios.csv", "scenario.json",
+        "summary.json", "windows.csv",
     ]  # fmt: skip
     _, mismatch, errors = filecmp.cmpfiles(tmp_path / "one", tmp_path / "two", names, shallow=False)
     assert (mismatch, errors) == ([], [])
@@ -322,8 +322,10 @@ def test_run_replaces_the_output_folder_atomically_and_summary_has_the_contract(
     (out / "stale.txt").write_text("old")
     path = ROOT / "scenarios" / "oltp_nightly_backup.toml"
     sets = ["--set", "run.duration_s=12", "--set", "run.plots=false", "--set", "run.records=false"]
-    assert main(["run", str(path), "--out", str(out), "--quiet", *sets]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["scenario.json", "summary.json", "windows.csv"]
+    assert main(["run", str(path), "--out", str(out), "--quiet", "--force", *sets]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".flashsim-output", "scenario.json", "summary.json", "windows.csv",
+    ]  # fmt: skip
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary folder left
     info = json.loads((out / "summary.json").read_text())
     (w,) = info["workloads"]

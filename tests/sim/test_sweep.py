@@ -33,7 +33,7 @@ def test_sweep_of_copy_rate_runs_in_parallel_and_tabulates_copy_time(tmp_path: P
     assert rows[0]["nightly.copy_complete_at_s"] == ""  # 16 MiB/s: 128 MiB need 8 s: not yet
     assert 10 < float(rows[1]["nightly.copy_complete_at_s"]) < 12.1  # 64 MiB/s: 2 s
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
-        "points.json", "runs", "sweep.csv", "sweep.png", "sweep.svg",
+        ".flashsim-output", "points.json", "runs", "sweep.csv", "sweep.png", "sweep.svg",
     ]  # fmt: skip
 
 
