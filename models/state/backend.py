@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import ctypes
 import os
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
+
+from flashsim.models.state.file_names import image_file_stem
 
 TrackImages = list[bytes | None]
 
@@ -320,18 +321,12 @@ def memory_backend(_name: str, tracks: int, track_size: int) -> Backend:
 
 
 def file_backend_in(directory: str | os.PathLike[str]) -> BackendFactory:
-    """A factory that puts each volume in `directory/<name>.vol` as a sparse file."""
+    """A factory that puts each volume in `directory/<name>.vol` as a sparse file (the name
+    encoded by `image_file_stem`, so two volumes never share a file)."""
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
 
     def factory(name: str, tracks: int, track_size: int) -> Backend:
-        return SparseFileBackend(root / f"{safe_file_name(name)}.vol", tracks, track_size)
+        return SparseFileBackend(root / f"{image_file_stem(name)}.vol", tracks, track_size)
 
     return factory
-
-
-def safe_file_name(name: str) -> str:
-    """`name` if it is a plain file name, else a hex spelling that cannot escape a folder."""
-    if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}", name):
-        return name
-    return "x-" + name.encode().hex()[:200]

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flashsim.models.state.backend import Backend, MemoryBackend, SparseFileBackend
+from flashsim.models import System
+from flashsim.models.state.backend import Backend, MemoryBackend, SparseFileBackend, file_backend_in
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -261,3 +262,16 @@ def test_both_backends_read_exactly_like_a_bytearray_after_random_writes(
         assert memory.snapshot() == sparse.snapshot() == bytes(model)
     finally:
         sparse.close()
+
+
+def test_the_file_backend_gives_every_volume_its_own_file_inside_its_folder(tmp_path):
+    names = ["../escape", "x-2e2e2f657363617065", "a" * 120 + "1", "a" * 120 + "2", "\ud800"]
+    system = System(backend_factory=file_backend_in(tmp_path / "vols"))
+    for i, name in enumerate(names):
+        system.create(name, 2, 4)
+        system.write(name, 0, bytes([i]) * 8)
+    files = sorted((tmp_path / "vols").iterdir())
+    assert len(files) == len(names)
+    assert all(f.parent == tmp_path / "vols" for f in files)
+    assert [system.read(name, 0, 8) for name in names] == [bytes([i]) * 8 for i in range(5)]
+    system.close()
