@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from flashsim.models.errors import OpLogError
+from flashsim.models.limits import MAX_FILL_LENGTH_BYTES
 from flashsim.models.ops import (
     OUT_OF_SPACE_POLICIES,
     BackgroundCopy,
@@ -40,7 +41,6 @@ __all__ = ["MAX_FILL_LENGTH_BYTES", "parse_line", "parse_lines"]
 
 # A fill write is expanded to real bytes here, so its length needs a ceiling (no other field
 # has one: offsets and sizes are checked against the volume by the system).
-MAX_FILL_LENGTH_BYTES = 64 * 1024 * 1024
 
 _SHOWN_CHARS = 40  # values quoted in messages are cut to this length
 _NOT_HEX = re.compile(r"[^0-9a-fA-F]")

@@ -28,6 +28,7 @@ from flashsim.models.errors import (
     VolumeError,
     WriteInhibitedError,
 )
+from flashsim.models.limits import io_limit_problem
 from flashsim.models.ops import OUT_OF_SPACE_POLICIES, Establish
 
 # (source, target, space_efficient) of an existing or a hypothetical relationship.
@@ -271,6 +272,10 @@ class Oracle:
             raise AddressError(
                 f"volume {volume!r}: I/O at offset {offset} length {length} outside 0..{size}"
             )
+        tracks = (offset + length - 1) // vol.track_size - offset // vol.track_size + 1
+        problem = io_limit_problem(length, tracks)
+        if problem is not None:
+            raise AddressError(f"volume {volume!r}: I/O at offset {offset}: {problem}")
         return vol
 
     # -- FlashCopyAPI -----------------------------------------------------------------------

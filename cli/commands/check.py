@@ -34,6 +34,7 @@ from flashsim.models.check.schedule import (
     replay_schedule,
     write_schedule,
 )
+from flashsim.models.limits import MAX_CHECK_DEPTH, MAX_CHECK_STATES
 
 
 def reference_configs() -> list[Path]:
@@ -97,10 +98,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    for flag in ("max_states", "max_depth"):
+    for flag, most in (("max_states", MAX_CHECK_STATES), ("max_depth", MAX_CHECK_DEPTH)):
         value = getattr(args, flag)
-        if value is not None and value < 1:
-            print(f"--{flag.replace('_', '-')}: must be >= 1, got {value}", file=sys.stderr)
+        if value is not None and not 1 <= value <= most:
+            print(f"--{flag.replace('_', '-')}: must be 1..{most}, got {value}", file=sys.stderr)
             return 2
     if args.list_mutants:
         for name, what in MUTANTS.items():

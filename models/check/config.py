@@ -35,6 +35,17 @@ from pathlib import Path
 from typing import Any
 
 from flashsim.models.errors import FlashCopyError
+from flashsim.models.limits import (
+    MAX_CHECK_DEPTH,
+    MAX_CHECK_OPS,
+    MAX_CHECK_PROCESSES,
+    MAX_CHECK_SETUP_OPS,
+    MAX_CHECK_STATES,
+    MAX_CHECK_TRACK_SIZE,
+    MAX_CHECK_TRACKS,
+    MAX_CHECK_VOLUMES,
+    MAX_CONFIG_FILE_BYTES,
+)
 from flashsim.models.ops import (
     OUT_OF_SPACE_POLICIES,
     Establish,
@@ -45,8 +56,10 @@ from flashsim.models.ops import (
     Reverse,
     Withdraw,
     Write,
+    apply,
 )
 from flashsim.models.state.relationship import DS8000, Profile
+from flashsim.models.system import System
 
 DEFAULT_MAX_STATES = 200_000
 DEFAULT_MAX_DEPTH = 500
@@ -138,6 +151,10 @@ class _Reader:
                     raise self.fail(f"{key}.{name}", f"expected {kind.__name__}, got {item!r}")
         return value
 
+    def at_most(self, items: list[Any], key: str, most: int) -> None:
+        if len(items) > most:
+            raise self.fail(key, f"{len(items)} entries, over the limit of {most}")
+
     def required(self, value: dict[str, Any], key: str, names: tuple[str, ...]) -> None:
         for name in names:
             if name not in value:
@@ -155,7 +172,7 @@ class _Reader:
         if not isinstance(value, dict):
             raise self.fail(key, "expected a table with an 'op' key")
         kind = value.get("op")
-        if kind not in _OP_KEYS or (not host and kind == "read"):
+        if not isinstance(kind, str) or kind not in _OP_KEYS or (not host and kind == "read"):
             known = ", ".join(k for k in sorted(_OP_KEYS) if host or k != "read")
             raise self.fail(f"{key}.op", f"unknown operation {kind!r} (known: {known})")
         rest = {k: v for k, v in value.items() if k != "op"}
@@ -175,6 +192,7 @@ class _Reader:
             return Read(table["volume"], table["offset"], table["length"])
         if kind == "establish_group":
             members = table["relationships"]
+            self.at_most(members, f"{key}.relationships", MAX_CHECK_VOLUMES)
             return EstablishGroup(
                 tuple(self.establish(m, f"{key}.relationships[{i}]") for i, m in enumerate(members))
             )
@@ -185,16 +203,34 @@ class _Reader:
         return Reverse(table["id"], table.get("fast", False))
 
 
-def load_config(path: str | Path) -> CheckConfig:
-    """Read and validate a check configuration; raises CheckConfigError naming file and key."""
+def read_text(path: str | Path, error: type[FlashCopyError]) -> str:
+    """The UTF-8 text of a small input file (a configuration, a schedule), or `error` naming
+    the file and what is wrong: unreadable, over MAX_CONFIG_FILE_BYTES, not UTF-8."""
     name = str(path)
     try:
         with open(path, "rb") as handle:
-            raw = tomllib.load(handle)
-    except OSError as error:
-        raise CheckConfigError(f"{name}: cannot open: {error.strerror}") from None
+            data = handle.read(MAX_CONFIG_FILE_BYTES + 1)
+    except OSError as problem:
+        raise error(f"{name}: cannot open: {problem.strerror}") from None
+    if len(data) > MAX_CONFIG_FILE_BYTES:
+        raise error(f"{name}: larger than the limit of {MAX_CONFIG_FILE_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as problem:
+        line = data[: problem.start].count(b"\n") + 1
+        raise error(f"{name}:{line}: not UTF-8 (byte {problem.start})") from None
+
+
+def load_config(path: str | Path) -> CheckConfig:
+    """Read and validate a check configuration; raises CheckConfigError naming file and key."""
+    name = str(path)
+    text = read_text(path, CheckConfigError)
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise CheckConfigError(f"{name}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise CheckConfigError(f"{name}: not valid TOML: nested too deeply") from None
     return parse_config(raw, name)
 
 
@@ -217,22 +253,24 @@ def parse_config(raw: dict[str, Any], name: str = "<config>") -> CheckConfig:
             "mutants": list,
         },
     )
-    for key in ("max_states", "max_depth"):
-        if key in check and check[key] < 1:
-            raise reader.fail(f"check.{key}", f"must be >= 1, got {check[key]}")
+    for key, most in (("max_states", MAX_CHECK_STATES), ("max_depth", MAX_CHECK_DEPTH)):
+        if key in check and not 1 <= check[key] <= most:
+            raise reader.fail(f"check.{key}", f"must be 1..{most}, got {check[key]}")
+    if check.get("max_targets_per_source", 1) < 1:
+        raise reader.fail("check.max_targets_per_source", "must be >= 1")
     from flashsim.models.check.mutants import MUTANTS
     from flashsim.models.check.properties import SOMETIMES
 
     sometimes = check.get("sometimes", [])
     for i, item in enumerate(sometimes):
-        if item not in SOMETIMES:
+        if not isinstance(item, str) or item not in SOMETIMES:
             raise reader.fail(
                 f"check.sometimes[{i}]",
                 f"unknown property {item!r} (known: {', '.join(SOMETIMES)})",
             )
     mutants = check.get("mutants", [])
     for i, item in enumerate(mutants):
-        if item not in MUTANTS:
+        if not isinstance(item, str) or item not in MUTANTS:
             raise reader.fail(f"check.mutants[{i}]", f"unknown mutant {item!r}")
     profile = Profile(
         check.get("profile", DS8000.name),
@@ -244,13 +282,17 @@ def parse_config(raw: dict[str, Any], name: str = "<config>") -> CheckConfig:
     volumes: list[VolumeSpec] = []
     if not top.get("volumes"):
         raise reader.fail("volumes", "missing: at least one [[volumes]] table is needed")
+    reader.at_most(top["volumes"], "volumes", MAX_CHECK_VOLUMES)
     for i, value in enumerate(top["volumes"]):
         key = f"volumes[{i}]"
         table = reader.table(value, key, {"name": str, "tracks": int, "track_size_bytes": int})
         reader.required(table, key, ("name", "tracks", "track_size_bytes"))
-        for item in ("tracks", "track_size_bytes"):
-            if table[item] < 1:
-                raise reader.fail(f"{key}.{item}", f"must be >= 1, got {table[item]}")
+        for item, most in (
+            ("tracks", MAX_CHECK_TRACKS),
+            ("track_size_bytes", MAX_CHECK_TRACK_SIZE),
+        ):
+            if not 1 <= table[item] <= most:
+                raise reader.fail(f"{key}.{item}", f"must be 1..{most}, got {table[item]}")
         if any(v.name == table["name"] for v in volumes):
             raise reader.fail(f"{key}.name", f"volume {table['name']!r} defined twice")
         volumes.append(VolumeSpec(table["name"], table["tracks"], table["track_size_bytes"]))
@@ -270,12 +312,15 @@ def parse_config(raw: dict[str, Any], name: str = "<config>") -> CheckConfig:
                 raise reader.fail(f"{key}.{item}", f"unknown volume {volume!r}")
 
     setup = []
+    reader.at_most(top.get("setup", []), "setup", MAX_CHECK_SETUP_OPS)
     for i, value in enumerate(top.get("setup", [])):
         op = reader.op(value, f"setup[{i}]", host=False)
         check_volumes(op, f"setup[{i}]")
         setup.append(op)
+    _run_setup(reader, volumes, setup)
 
     processes: list[Process] = []
+    reader.at_most(top.get("processes", []), "processes", MAX_CHECK_PROCESSES)
     for i, value in enumerate(top.get("processes", [])):
         key = f"processes[{i}]"
         table = reader.table(value, key, {"name": str, "ops": list, "copier": str})
@@ -285,6 +330,7 @@ def parse_config(raw: dict[str, Any], name: str = "<config>") -> CheckConfig:
         if any(p.name == table["name"] for p in processes):
             raise reader.fail(f"{key}.name", f"process {table['name']!r} defined twice")
         ops = []
+        reader.at_most(table.get("ops", []), f"{key}.ops", MAX_CHECK_OPS)
         for j, item in enumerate(table.get("ops", [])):
             op = reader.op(item, f"{key}.ops[{j}]", host=True)
             check_volumes(op, f"{key}.ops[{j}]")
@@ -324,3 +370,16 @@ def parse_config(raw: dict[str, Any], name: str = "<config>") -> CheckConfig:
         check.get("description", ""),
         tuple(mutants),
     )
+
+
+def _run_setup(reader: _Reader, volumes: list[VolumeSpec], setup: list[Op]) -> None:
+    """The setup runs before every search: an operation it cannot run (a write past the end,
+    an id in use) is an error of the configuration, named by its key."""
+    system = System()
+    for volume in volumes:
+        system.create(volume.name, volume.tracks, volume.track_size)
+    for i, op in enumerate(setup):
+        try:
+            apply(system, op)
+        except FlashCopyError as error:
+            raise reader.fail(f"setup[{i}]", str(error)) from None

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flashsim.models.check import properties as props
-from flashsim.models.check.config import CheckConfig
+from flashsim.models.check.config import CheckConfig, read_text
 from flashsim.models.check.explorer import Counterexample
+from flashsim.models.check.mutants import MUTANTS
 from flashsim.models.check.records import Event, Violation
 from flashsim.models.check.world import advance, choices, initial_world, is_final
 from flashsim.models.errors import FlashCopyError
@@ -63,20 +64,26 @@ def write_schedule(
 def read_schedule(path: str | Path) -> dict[str, object]:
     """Load and validate a schedule file."""
     name = str(path)
+    text = read_text(path, ScheduleError)
     try:
-        record = json.loads(Path(path).read_text())
-    except OSError as error:
-        raise ScheduleError(f"{name}: cannot open: {error.strerror}") from None
+        record = json.loads(text)
     except json.JSONDecodeError as error:
         raise ScheduleError(f"{name}: not JSON: {error}") from None
+    except RecursionError:
+        raise ScheduleError(f"{name}: not JSON: nested too deeply") from None
     if not isinstance(record, dict) or record.get("format") != SCHEDULE_FORMAT:
         raise ScheduleError(f"{name}: format: expected {SCHEDULE_FORMAT!r}")
     for key, kind in (("config", str), ("schedule", list)):
         if not isinstance(record.get(key), kind):
             raise ScheduleError(f"{name}: {key}: missing or not a {kind.__name__}")
     mutant = record.get("mutant")
-    if mutant is not None and not isinstance(mutant, str):
-        raise ScheduleError(f"{name}: mutant: expected a name or null")
+    if mutant is not None and (not isinstance(mutant, str) or mutant not in MUTANTS):
+        raise ScheduleError(f"{name}: mutant: expected the name of a mutant or null")
+    steps = record["schedule"]
+    assert isinstance(steps, list)  # checked above
+    for i, step in enumerate(steps):
+        if not isinstance(step, str):
+            raise ScheduleError(f"{name}: schedule[{i}]: expected a process name")
     return record
 
 

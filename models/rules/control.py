@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from flashsim.models.errors import EstablishError, RelationshipError, VolumeError
+from flashsim.models.limits import MAX_TRACK_SIZE, MAX_TRACKS
 from flashsim.models.ops import (
     OUT_OF_SPACE_POLICIES,
     Establish,
@@ -25,11 +26,6 @@ from flashsim.models.rules.locks import Locking
 from flashsim.models.state.bitmap import Bitmap
 from flashsim.models.state.relationship import Relationship
 from flashsim.models.state.store import State
-
-#: 2**28 tracks: 16 TiB at 64 KiB, a 32 MiB bitmap per relationship.
-MAX_TRACKS = 1 << 28
-#: 64 MiB: larger than any controller's track or grain by far.
-MAX_TRACK_SIZE = 1 << 26
 
 
 def create(system: State, name: str, tracks: int, track_size: int) -> None:

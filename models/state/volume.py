@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flashsim.models.errors import AddressError
+from flashsim.models.limits import io_limit_problem
 from flashsim.models.state.backend import Backend
 
 
@@ -37,4 +38,8 @@ class Volume:
                 f"volume ({self.size_bytes} bytes)"
             )
         ts = self.track_size
-        return offset // ts, (offset + length - 1) // ts + 1
+        first, end = offset // ts, (offset + length - 1) // ts + 1
+        problem = io_limit_problem(length, end - first)
+        if problem is not None:
+            raise AddressError(f"volume {self.name}: I/O at offset {offset}: {problem}")
+        return first, end

@@ -5,6 +5,7 @@ import json
 from flashsim.commands.check import reference_configs
 from flashsim.main import main
 from flashsim.models.check import MUTANTS, explore, load_config
+from flashsim.models.limits import MAX_CHECK_DEPTH, MAX_CHECK_STATES
 
 A = str(reference_configs()[0])
 
@@ -83,10 +84,12 @@ def test_a_bad_configuration_exits_2_naming_file_and_key(capsys, tmp_path):
 
 def test_a_bad_bound_or_a_missing_config_exits_2(capsys):
     assert main(["check", A, "--max-states", "0"]) == 2
+    assert main(["check", A, "--max-depth", str(MAX_CHECK_DEPTH + 1)]) == 2
     assert main(["check"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert err == [
-        "--max-states: must be >= 1, got 0",
+        f"--max-states: must be 1..{MAX_CHECK_STATES}, got 0",
+        f"--max-depth: must be 1..{MAX_CHECK_DEPTH}, got {MAX_CHECK_DEPTH + 1}",
         "flashsim check: give a CONFIG.toml (or --list-mutants, --all-mutants)",
     ]
 

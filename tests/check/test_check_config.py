@@ -76,7 +76,31 @@ def test_a_minimal_configuration_takes_the_defaults(tmp_path):
             MINIMAL.replace('volume = "A"', 'volume = "Z"'),
             "processes[0].ops[0].volume: unknown volume 'Z'",
         ),
-        (MINIMAL.replace("tracks = 2", "tracks = 0"), "volumes[0].tracks: must be >= 1, got 0"),
+        (MINIMAL.replace("tracks = 2", "tracks = 0"), "volumes[0].tracks: must be 1..64, got 0"),
+        (
+            MINIMAL.replace("track_size_bytes = 1", "track_size_bytes = 65536"),
+            "volumes[0].track_size_bytes: must be 1..4096, got 65536",
+        ),
+        (MINIMAL + "\n[check]\nmax_states = 0\n", "check.max_states: must be 1..5000000, got 0"),
+        (MINIMAL + "\n[check]\nmutants = [{x = 1}]\n", "check.mutants[0]: unknown mutant {'x': 1}"),
+        (MINIMAL + "\n[check]\nsometimes = [[]]\n", "check.sometimes[0]: unknown property []"),
+        (
+            MINIMAL.replace('op = "write"', "op = []"),
+            "processes[0].ops[0].op: unknown operation []",
+        ),
+        (
+            MINIMAL + '\n[[setup]]\nop = "write"\nvolume = "A"\noffset = 1\ndata = "4142"\n',
+            "setup[0]: volume A: bytes 1..2 pass the end of the volume (2 bytes)",
+        ),
+        (
+            MINIMAL.replace(
+                "[[processes]]",
+                NOCOPY_SETUP
+                + NOCOPY_SETUP.split("[[setup]]")[1].join(["\n[[setup]]", ""])
+                + "\n[[processes]]",
+            ),
+            "setup[1]: relationship id r1 is in use (A -> B)",
+        ),
         (MINIMAL.replace("tracks = 2", 'tracks = "2"'), "volumes[0].tracks: expected int, got '2'"),
         (
             MINIMAL.replace('data = "41"', 'data = "4x"'),
@@ -119,3 +143,35 @@ def test_a_bad_configuration_names_the_file_and_the_key(tmp_path, text, message)
 def test_a_missing_file_is_a_configuration_error(tmp_path):
     with pytest.raises(CheckConfigError, match="cannot open"):
         load_config(tmp_path / "none.toml")
+
+
+def many_volumes(count: int) -> str:
+    return "".join(
+        f'[[volumes]]\nname = "V{i}"\ntracks = 1\ntrack_size_bytes = 1\n' for i in range(count)
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            MINIMAL.encode() + b"# caf\xe9\n",  # the bad byte: on the line after MINIMAL's last
+            f":{MINIMAL.count(chr(10)) + 1}: not UTF-8 (byte {len(MINIMAL) + len('# caf')})",
+        ),
+        (b"x = " + b"[" * 100_000 + b"]" * 100_000, "not valid TOML: nested too deeply"),
+        (b"# " + b"x" * (1 << 20) + b"\n", "larger than the limit of 1048576 bytes"),
+        (
+            (
+                many_volumes(17) + MINIMAL.split("[[processes]]")[1].join(["[[processes]]", ""])
+            ).encode(),
+            "volumes: 17 entries, over the limit of 16",
+        ),
+    ],
+)
+def test_a_malformed_file_is_a_configuration_error_not_a_traceback(tmp_path, data, message):
+    path = tmp_path / "bad.toml"
+    path.write_bytes(data)
+    with pytest.raises(CheckConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}")
+    assert message in str(caught.value)

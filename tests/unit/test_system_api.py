@@ -529,7 +529,7 @@ def test_fail_relationship_lets_an_establish_onto_the_source_go_on_and_fails_the
 
 
 def test_a_volume_over_the_size_limits_is_rejected_by_name():
-    from flashsim.models.rules.control import MAX_TRACK_SIZE, MAX_TRACKS
+    from flashsim.models.limits import MAX_TRACK_SIZE, MAX_TRACKS
 
     system = System()
     with pytest.raises(VolumeError, match=r"volume V: 268435457 tracks is over the limit"):

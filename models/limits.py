@@ -1,0 +1,41 @@
+"""The limits of the semantics and of its input files, stated once (docs/semantics.md,
+"Limits"). Each is enforced where the input is validated, before any work starts, with a
+message that names the key and the limit: a small input can never ask for unbounded work or
+memory.
+"""
+
+from __future__ import annotations
+
+#: Tracks of one volume: 2**28 (16 TiB at 64 KiB; a 32 MiB bitmap per relationship).
+MAX_TRACKS = 1 << 28
+#: Bytes of one track: 64 MiB, larger than any controller's track or grain by far.
+MAX_TRACK_SIZE = 1 << 26
+#: Bytes one host read or write may move: 64 MiB (the largest SCSI transfer of any array).
+MAX_IO_BYTES = 64 << 20
+#: Tracks one host read or write may touch: each costs a lock on every volume of its family.
+MAX_IO_TRACKS = 1 << 16
+#: Bytes of a `fill` of the op log (a write given by length instead of data).
+MAX_FILL_LENGTH_BYTES = MAX_IO_BYTES
+
+#: A model-checker configuration: tiny systems only (the search stores whole states).
+MAX_CHECK_VOLUMES = 16
+MAX_CHECK_TRACKS = 64
+MAX_CHECK_TRACK_SIZE = 4096
+MAX_CHECK_PROCESSES = 16
+MAX_CHECK_OPS = 64
+MAX_CHECK_SETUP_OPS = 256
+#: The state budget of one search (`check.max_states`, `--max-states`) and its depth.
+MAX_CHECK_STATES = 5_000_000
+MAX_CHECK_DEPTH = 100_000
+
+#: Bytes of a check configuration or a schedule file (they describe a few tiny volumes).
+MAX_CONFIG_FILE_BYTES = 1 << 20
+
+
+def io_limit_problem(length: int, tracks: int) -> str | None:
+    """Why a host I/O of `length` bytes touching `tracks` tracks is over the limits, or None."""
+    if length > MAX_IO_BYTES:
+        return f"length {length} is over the limit of {MAX_IO_BYTES} bytes per I/O"
+    if tracks > MAX_IO_TRACKS:
+        return f"it touches {tracks} tracks, over the limit of {MAX_IO_TRACKS} tracks per I/O"
+    return None
