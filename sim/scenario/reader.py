@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from flashsim.models.limits import MAX_TRACK_SIZE, MAX_TRACKS
 from flashsim.sim.scenario.overrides import apply_override
 from flashsim.sim.scenario.relationships import event_specs, flashcopy_specs, group_specs
 from flashsim.sim.scenario.specs import BACKENDS, ArraySpec, RunSpec, Scenario, VolumeSpec
@@ -119,11 +120,20 @@ def _volumes(raw: dict[str, Any], file: str, arrays: set[str]) -> tuple[VolumeSp
     out = []
     for t in tables:
         name = t.get("name", str, check=not_empty)
-        track_size = round(t.number("track_size_kib", 64, positive) * KIB)
+        track_size_kib = t.number("track_size_kib", 64, positive)
+        if not 1 <= track_size_kib * KIB <= MAX_TRACK_SIZE or track_size_kib * KIB % 1:
+            raise t.error(
+                "track_size_kib", f"must be a whole number of bytes, 1..{MAX_TRACK_SIZE // KIB} KiB"
+            )
+        track_size = round(track_size_kib * KIB)
         if t.has("size_gib") == t.has("size_mib"):
             raise t.error("size_gib", "give exactly one of size_gib and size_mib")
         key = "size_gib" if t.has("size_gib") else "size_mib"
         size = t.number(key, check=positive) * (GIB if key == "size_gib" else MIB)
+        if not size <= MAX_TRACKS * track_size:
+            raise t.error(
+                key, f"over the limit of {MAX_TRACKS} tracks of {track_size} bytes per volume"
+            )
         if size != int(size) or int(size) % track_size:
             raise t.error(key, f"must be a whole number of {track_size}-byte tracks")
         array = t.get("array", str)

@@ -170,3 +170,21 @@ def test_svc_scale_doubles_every_band_of_ten() -> None:
     assert svc_copy_rate_bytes_s(0) == 0
     assert svc_copy_rate_bytes_s(45) == 2 * 1024 * 1024
     assert svc_copy_rate_bytes_s(150) == 2 * 1024**3
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            "track_size_kib = 0.0001\nsize_mib = 1",
+            "volume[2].track_size_kib: must be a whole number of bytes, 1..65536 KiB",
+        ),
+        ("track_size_kib = 1e308\nsize_mib = 1", "volume[2].track_size_kib: must be a whole"),
+        ("size_gib = 1e308", "volume[2].size_gib: over the limit of 268435456 tracks of 65536"),
+        ("size_gib = 16385", "volume[2].size_gib: over the limit of 268435456 tracks"),
+    ],
+)
+def test_a_volume_over_the_engine_limits_is_rejected_while_validating(table: str, message: str):
+    # 2**28 tracks of 64 KiB are 16 TiB: one GiB more passes the engine's limit
+    text = f'[[volume]]\nname = "big"\narray = "a0"\n{table}\n'
+    assert message in error_of(text)
