@@ -5,12 +5,23 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from flashsim.models.limits import MAX_TRACK_SIZE
 from flashsim.sim.inputs.stats import plot_growth, report, trace_stats
 from flashsim.sim.inputs.traces import FORMATS, TraceError, read_trace
 
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+
 
 def _main(args: argparse.Namespace) -> int:
+    most = MAX_TRACK_SIZE // 1024
+    if not 1 <= args.track_size_kib <= most:
+        print(f"--track-size-kib: must be 1..{most}, got {args.track_size_kib}", file=sys.stderr)
+        return 2
+    if args.plot and Path(args.plot).suffix.lower() not in PLOT_FORMATS:
+        print(f"--plot: {args.plot}: must end in {', '.join(PLOT_FORMATS)}", file=sys.stderr)
+        return 2
     track_size = args.track_size_kib * 1024
     try:
         trace = read_trace(
@@ -19,13 +30,17 @@ def _main(args: argparse.Namespace) -> int:
             skip_bad_lines=args.skip_bad_lines,
             blkparse_event=args.blkparse_event,
         )
+        stats = trace_stats(trace, track_size)
     except TraceError as error:
         print(error, file=sys.stderr)
         return 2
-    stats = trace_stats(trace, track_size)
     print(report(trace, stats, track_size))
     if args.plot:
-        plot_growth(stats, track_size, args.plot)
+        try:
+            plot_growth(stats, track_size, args.plot)
+        except OSError as error:
+            print(f"--plot: {args.plot}: cannot write: {error.strerror}", file=sys.stderr)
+            return 2
     return 0
 
 

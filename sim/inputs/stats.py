@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flashsim.sim.inputs.traces import Trace
+from flashsim.sim.inputs.traces import Trace, TraceError
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,10 @@ class TraceStats:
     footprint_tracks: int  # distinct tracks touched
     written_tracks: int  # distinct tracks written
     growth: np.ndarray  # distinct tracks touched after each I/O
+
+
+#: Track touches (I/O, track) `trace_stats` expands at most: about 480 MB of work arrays.
+MAX_TRACK_TOUCHES = 20_000_000
 
 
 def tracks_touched(
@@ -44,9 +48,18 @@ def first_touches(owner: np.ndarray, tracks: np.ndarray, ios: int) -> np.ndarray
 
 
 def trace_stats(trace: Trace, track_size: int) -> TraceStats:
+    """The statistics of `trace` on tracks of `track_size` bytes; raises TraceError if its
+    I/Os touch more than MAX_TRACK_TOUCHES tracks in all (memory: 24 bytes each)."""
     rec = trace.records
     writes = rec["write"]
     lengths = rec["length"]
+    offsets = rec["offset"]
+    touches = int(((offsets + lengths - 1) // track_size - offsets // track_size + 1).sum())
+    if touches > MAX_TRACK_TOUCHES:
+        raise TraceError(
+            f"{trace.path}: its I/Os touch {touches:,} tracks of {track_size} bytes in all, over "
+            f"the limit of {MAX_TRACK_TOUCHES:,}: choose larger tracks"
+        )
     owner, tracks = tracks_touched(rec["offset"], lengths, track_size)
     growth = np.cumsum(first_touches(owner, tracks, len(rec)))
     written = np.unique(tracks[writes[owner]]) if len(rec) else np.empty(0)

@@ -9,7 +9,9 @@ per-line pass run, to name that line (or to skip and count bad lines on request)
 from __future__ import annotations
 
 import io
+import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +19,15 @@ from pathlib import Path
 import numpy as np
 
 from flashsim.models.errors import FlashCopyError
+from flashsim.models.limits import MAX_IO_BYTES, MAX_TRACK_SIZE, MAX_TRACKS
 
 FORMATS = ("fio-iolog", "blkparse", "msr", "cloudphysics")
 RECORD = np.dtype([("time_s", "f8"), ("write", "?"), ("offset", "i8"), ("length", "i8")])
 SECTOR = 512
+#: A trace is read whole into memory: 2 GiB is some 50 million records of any format.
+MAX_TRACE_FILE_BYTES = 2 << 30
+#: Byte offsets a record may address: the largest volume the engine takes.
+MAX_TRACE_OFFSET_BYTES = MAX_TRACKS * MAX_TRACK_SIZE
 # SCSI data opcodes: READ(6/10/12/16) and WRITE(6/10/12/16).
 _SCSI_READS = (0x08, 0x28, 0xA8, 0x88)
 _SCSI_WRITES = (0x0A, 0x2A, 0xAA, 0x8A)
@@ -68,7 +75,7 @@ def _show(line: bytes) -> str:
 
 
 # -- CloudPhysics vscsi CSV: version,time,op,size,lbn ----------------------------------------
-_CP_LINE = re.compile(rb"\d+,\d+,[0-9A-Fa-f]{1,2},\d+,\d+")
+_CP_LINE = re.compile(rb"\d{1,18},\d{1,18},[0-9A-Fa-f]{1,2},\d{1,18},\d{1,18}")
 _CP_SKIP = re.compile(rb"\s*|version,time,op,size,lbn")
 
 
@@ -84,7 +91,7 @@ def _cloudphysics(path: str, text: bytes, skip_bad: bool) -> tuple[np.ndarray, i
         rows = _csv(body, dtype)
         if not all(re.fullmatch(rb"[0-9A-Fa-f]{1,2}", o) for o in np.unique(rows["op"]).tolist()):
             raise ValueError("op")  # a handful of distinct opcodes, checked once each
-    except ValueError:
+    except (ValueError, OverflowError):  # a number past int64: the line parser names it
         body, bad = _lines_error(
             path, text, _CP_LINE, _CP_SKIP, explain=_explain_cloudphysics, skip_bad=skip_bad
         )
@@ -101,7 +108,7 @@ def _cloudphysics(path: str, text: bytes, skip_bad: bool) -> tuple[np.ndarray, i
     times = rows["time"][data]
     out["time_s"] = (times - (times[0] if len(times) else 0)) * 1e-6
     out["write"] = is_write[data]
-    out["offset"] = rows["lbn"][data] * SECTOR
+    out["offset"] = _sector_bytes(rows["lbn"][data])
     out["length"] = rows["size"][data]
     return out, bad, int((~data).sum())
 
@@ -115,6 +122,8 @@ def _explain_cloudphysics(line: bytes) -> str:
             return f'"op" must be a SCSI opcode in hex, got {_show(value)}'
         if name != "op" and not value.isdigit():
             return f'"{name}" must be a non-negative integer, got {_show(value)}'
+        if name != "op" and len(value) > 18:
+            return f'"{name}" is too large ({len(value)} digits; at most 18)'
     return f"cannot read {_show(line)}"
 
 
@@ -125,7 +134,7 @@ def _csv(body: bytes, dtype: list[tuple[str, str]]) -> np.ndarray:
 
 
 # -- SNIA MSR Cambridge: Timestamp,Hostname,DiskNumber,Type,Offset,Size,ResponseTime ------------
-_MSR_LINE = re.compile(rb"\d+,[^,]*,\d+,(?:Read|Write),\d+,\d+,\d+")
+_MSR_LINE = re.compile(rb"\d{1,18},[^,]*,\d{1,18},(?:Read|Write),\d{1,18},\d{1,18},\d{1,18}")
 _MSR_SKIP = re.compile(rb"\s*")
 
 
@@ -137,7 +146,7 @@ def _msr(path: str, text: bytes, skip_bad: bool) -> tuple[np.ndarray, int, int]:
         rows = _csv(text, dtype)
         if len(rows) and not np.isin(rows["type"], (b"Read", b"Write")).all():
             raise ValueError("type")
-    except ValueError:
+    except (ValueError, OverflowError):
         text, bad = _lines_error(
             path, text, _MSR_LINE, _MSR_SKIP, explain=_explain_msr, skip_bad=skip_bad
         )
@@ -161,6 +170,8 @@ def _explain_msr(line: bytes) -> str:
             return f'"Type" must be Read or Write, got {_show(value)}'
         if name not in ("Type", "Hostname") and not value.isdigit():
             return f'"{name}" must be a non-negative integer, got {_show(value)}'
+        if name not in ("Type", "Hostname") and len(value) > 18:
+            return f'"{name}" is too large ({len(value)} digits; at most 18)'
     return f"cannot read {_show(line)}"
 
 
@@ -181,7 +192,7 @@ def _blkparse_fast(text: bytes, action: bytes) -> tuple[np.ndarray, int, int] | 
              ("count", "i8")]  # fmt: skip
     try:
         rows = np.loadtxt(io.BytesIO(picked), dtype=dtype, usecols=(3, 5, 6, 7, 8, 9), ndmin=1)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     if not ((rows["action"] == action).all() and (rows["plus"] == b"+").all()):
         return None
@@ -193,8 +204,8 @@ def _blkparse_fast(text: bytes, action: bytes) -> tuple[np.ndarray, int, int] | 
     t = rows["time"][keep]
     out["time_s"] = t - (t[0] if len(t) else 0.0)
     out["write"] = is_write[keep]
-    out["offset"] = rows["sector"][keep] * SECTOR
-    out["length"] = rows["count"][keep] * SECTOR
+    out["offset"] = _sector_bytes(rows["sector"][keep])
+    out["length"] = _sector_bytes(rows["count"][keep])
     return out, 0, int((~keep).sum())
 
 
@@ -206,8 +217,8 @@ def _blkparse(path: str, text: bytes, skip_bad: bool, event: str) -> tuple[np.nd
     # every line of the chosen action, well formed or not: the count to check parsing against
     chosen_lines = re.compile(rb"^" + _BLK_PREFIX + rb"\S+\s+\d+\s+" + action + rb"\s", re.M)
     chosen = re.compile(
-        rb"^" + _BLK_PREFIX + rb"(\d+\.\d+)\s+\d+\s+" + action
-        + rb"\s+([A-Z]+)(?:\s+(\d+) \+ (\d+))?(?:\s+\[[^\n]*)?[ \t]*\r?$", re.M
+        rb"^" + _BLK_PREFIX + rb"(\d{1,18}\.\d{1,18})\s+\d+\s+" + action
+        + rb"\s+([A-Z]+)(?:\s+(\d{1,18}) \+ (\d{1,18}))?(?:\s+\[[^\n]*)?[ \t]*\r?$", re.M
     )  # fmt: skip
     matches = chosen.findall(text)
     bad = 0
@@ -230,15 +241,15 @@ def _blkparse(path: str, text: bytes, skip_bad: bool, event: str) -> tuple[np.nd
     t = times[keep].astype(np.float64)
     out["time_s"] = t - (t[0] if len(t) else 0.0)
     out["write"] = is_write[keep]
-    out["offset"] = np.where(keep, sectors, b"0")[keep].astype(np.int64) * SECTOR
-    out["length"] = np.where(keep, counts, b"0")[keep].astype(np.int64) * SECTOR
+    out["offset"] = _sector_bytes(np.where(keep, sectors, b"0")[keep].astype(np.int64))
+    out["length"] = _sector_bytes(np.where(keep, counts, b"0")[keep].astype(np.int64))
     return out, bad, int((~keep).sum())
 
 
 def _explain_blkparse(line: bytes) -> str:
     return (
-        "expected 'maj,min cpu seq seconds.nanoseconds pid action rwbs sector + sectors', got "
-        + _show(line)
+        "expected 'maj,min cpu seq seconds.nanoseconds pid action rwbs sector + sectors' "
+        "(numbers of at most 18 digits), got " + _show(line)
     )
 
 
@@ -258,8 +269,8 @@ def _fio_iolog(path: str, text: bytes, skip_bad: bool) -> tuple[np.ndarray, int,
     fast = _fio_fast(body, v3)
     if fast is not None:
         return (*fast, v3)
-    stamp = rb"(\d+)\s+" if v3 else rb"()"
-    fields = rb"(?:[ \t]+(\d+)(?:[ \t]+(\d+))?)?[ \t]*\r?$"
+    stamp = rb"(\d{1,18})\s+" if v3 else rb"()"
+    fields = rb"(?:[ \t]+(\d{1,18})(?:[ \t]+(\d{1,18}))?)?[ \t]*\r?$"
     line = re.compile(rb"^[ \t]*" + stamp + rb"\S+[ \t]+(" + _FIO_ACTIONS + rb")" + fields, re.M)
     matches = line.findall(body)
     nonblank = len(re.findall(rb"^[ \t]*\S", body, re.M))
@@ -309,7 +320,7 @@ def _fio_fast(body: bytes, v3: bool) -> tuple[np.ndarray, int, int] | None:
     dtype, cols = ([("time", "i8"), *names], (0, 2, 3, 4)) if v3 else (names, (1, 2, 3))
     try:
         rows = _table(data, dtype, cols)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     actions = rows["action"]
     if not np.isin(actions, (b"read", b"write", b"trim", b"wait")).all():
@@ -333,7 +344,8 @@ def _table(text: bytes, dtype: list[tuple[str, str]], usecols: tuple[int, ...]) 
 
 def _explain_fio(line: bytes) -> str:
     return f"expected '[timestamp] filename action [offset length]' with action one of " \
-        f"{_FIO_ACTIONS.decode().replace('|', ', ')}, got {_show(line)}"  # fmt: skip
+        f"{_FIO_ACTIONS.decode().replace('|', ', ')} (numbers of at most 18 digits), " \
+        f"got {_show(line)}"  # fmt: skip
 
 
 def read_trace(
@@ -355,10 +367,7 @@ def read_trace(
         raise TraceError(
             f"{name}: blkparse_event must be 'Q' (queue) or 'C' (complete), got {blkparse_event!r}"
         )
-    try:
-        text = Path(path).read_bytes()
-    except OSError as error:
-        raise TraceError(f"{name}: cannot read: {error.strerror}") from None
+    text = _read_file(name)
     timed = True
     if format == "cloudphysics":
         recs, bad, ignored = _cloudphysics(name, text, skip_bad_lines)
@@ -372,6 +381,49 @@ def read_trace(
         raise TraceError(f"{name}: the record range must not be negative")
     stop = None if records is None else first_record + records
     recs = recs[first_record:stop]
+    _check_bounds(name, recs)
     if len(recs):
         recs["time_s"] -= recs["time_s"][0]
     return Trace(name, format, recs, timed, bad, ignored)
+
+
+def _sector_bytes(sectors: np.ndarray) -> np.ndarray:
+    """Sectors as bytes; -1 where the byte count would pass MAX_TRACE_OFFSET_BYTES (instead
+    of wrapping round int64): `_check_bounds` then names the record."""
+    return np.where(sectors > MAX_TRACE_OFFSET_BYTES // SECTOR, -1, sectors * SECTOR)
+
+
+def _read_file(name: str) -> bytes:
+    """The bytes of a trace: a regular file (not a device or a pipe, which may never end) of
+    at most MAX_TRACE_FILE_BYTES."""
+    try:
+        info = os.stat(name)
+        if not stat.S_ISREG(info.st_mode):
+            raise TraceError(f"{name}: not a regular file (a device or a pipe cannot be a trace)")
+        if info.st_size > MAX_TRACE_FILE_BYTES:
+            raise TraceError(
+                f"{name}: {info.st_size} bytes, over the limit of {MAX_TRACE_FILE_BYTES} bytes "
+                "for a trace (keep a range of it with head, or first_record/records)"
+            )
+        with open(name, "rb") as handle:
+            return handle.read(MAX_TRACE_FILE_BYTES + 1)
+    except OSError as error:
+        raise TraceError(f"{name}: cannot read: {error.strerror}") from None
+
+
+def _check_bounds(name: str, recs: np.ndarray) -> None:
+    """Every record addresses what a volume can hold and moves at most MAX_IO_BYTES."""
+    offsets, lengths = recs["offset"], recs["length"]
+    bad = (
+        (offsets < 0)
+        | (lengths < 0)
+        | (lengths > MAX_IO_BYTES)
+        | (offsets > MAX_TRACE_OFFSET_BYTES - np.minimum(np.maximum(lengths, 0), MAX_IO_BYTES))
+    )
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise TraceError(
+            f"{name}: data record {i}: offset {int(offsets[i])} length {int(lengths[i])} is out "
+            f"of range (offsets up to {MAX_TRACE_OFFSET_BYTES} bytes, lengths up to "
+            f"{MAX_IO_BYTES} bytes)"
+        )
