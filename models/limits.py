@@ -31,6 +31,16 @@ MAX_CHECK_DEPTH = 100_000
 #: Bytes of a check configuration or a schedule file (they describe a few tiny volumes).
 MAX_CONFIG_FILE_BYTES = 1 << 20
 
+#: A simulation (scenario files): simulated seconds of a run (about 116 days), windows of a
+#: run (each holds a row of every metric), I/Os an open-loop workload may ask for (its rate
+#: times its active time), I/Os in flight of one closed-loop workload, and the magnitude of
+#: any number in a scenario (larger ones overflow the unit conversions).
+MAX_RUN_DURATION_S = 1e7
+MAX_RUN_WINDOWS = 1_000_000
+MAX_WORKLOAD_IOS = 1e9
+MAX_IODEPTH = 65_536
+MAX_SCENARIO_NUMBER = 1e15
+
 
 def io_limit_problem(length: int, tracks: int) -> str | None:
     """Why a host I/O of `length` bytes touching `tracks` tracks is over the limits, or None."""

@@ -99,6 +99,13 @@ def _run(args: argparse.Namespace) -> int:
     except ScenarioError as error:
         print(f"flashsim run: {error}", file=sys.stderr)
         return 2
+    for w in scenario.workloads:
+        if w.ignored_options and not args.quiet:
+            print(
+                f"flashsim run: workload {w.name}: fio options ignored (they change no I/O): "
+                + ", ".join(w.ignored_options),
+                file=sys.stderr,
+            )
     progress = not args.quiet and sys.stderr.isatty()
     try:
         result, verification = run_to(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flashsim.models.errors import FlashCopyError
+from flashsim.sim.inputs.files import read_regular_file
 
 #: The options that shape I/O, all translated.
 SHAPING = (
@@ -40,6 +41,10 @@ _RW = {
 _TIME = {"us": 1e-6, "usec": 1e-6, "ms": 1e-3, "msec": 1e-3, "s": 1.0, "sec": 1.0, "m": 60.0,
          "min": 60.0, "h": 3600.0, "d": 86400.0}  # fmt: skip
 _SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+
+
+#: A job file is a page of options.
+MAX_JOB_FILE_BYTES = 1 << 20
 
 
 class FioJobError(FlashCopyError):
@@ -85,12 +90,12 @@ def read_job_file(path: str | Path) -> list[FioJob]:
 def _sections(path: Path, name: str, depth: int) -> list[tuple[str, dict[str, str | None]]]:
     if depth > 8:
         raise FioJobError(f"{name}: include nested more than 8 deep")
+    data = read_regular_file(str(path), MAX_JOB_FILE_BYTES, FioJobError)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise FioJobError(
-            f"{name}: cannot read: {getattr(error, 'strerror', None) or error}"
-        ) from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise FioJobError(f"{name}:{line}: not UTF-8 (byte {error.start})") from None
     sections: list[tuple[str, dict[str, str | None]]] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -124,28 +129,34 @@ def _expand(value: str, name: str, number: int) -> str:
     return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", env, value)
 
 
+def _short(value: str | None) -> str:
+    """A value as an error message shows it: at most 40 characters of it."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}... ({len(value or '')} characters)"
+
+
 def _size(job: FioJob, key: str, value: str | None) -> int:
-    match = re.fullmatch(r"\s*(\d+)\s*([kmgtp]?)(?:i?b)?\s*", value or "", re.IGNORECASE)
+    match = re.fullmatch(r"\s*(\d{1,18})\s*([kmgtp]?)(?:i?b)?\s*", value or "", re.IGNORECASE)
     if not match:
-        raise _error(job, key, f"not a size: {value!r} (e.g. 4k, 64k, 1m)")
+        raise _error(job, key, f"not a size: {_short(value)} (e.g. 4k, 64k, 1m)")
     return int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
 
 
 def _seconds(job: FioJob, key: str, value: str | None) -> float:
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", value or "", re.IGNORECASE)
+    match = re.fullmatch(r"\s*(\d{1,18}(?:\.\d{1,18})?)\s*([a-z]*)\s*", value or "", re.IGNORECASE)
     if not match or match.group(2).lower() not in {**_TIME, "": 1.0}:
-        raise _error(job, key, f"not a time: {value!r} (e.g. 30, 500ms, 2m)")
+        raise _error(job, key, f"not a time: {_short(value)} (e.g. 30, 500ms, 2m)")
     return float(match.group(1)) * {**_TIME, "": 1.0}[match.group(2).lower()]
 
 
 def _int(job: FioJob, key: str, value: str | None, low: int, high: int | None = None) -> int:
     if (
         value is None
-        or not re.fullmatch(r"\s*\d+\s*", value)
+        or not re.fullmatch(r"\s*\d{1,18}\s*", value)
         or not (low <= int(value) <= (high if high is not None else int(value)))
     ):
         bound = f"{low}-{high}" if high is not None else f">= {low}"
-        raise _error(job, key, f"must be an integer {bound}, got {value!r}")
+        raise _error(job, key, f"must be an integer {bound}, got {_short(value)}")
     return int(value)
 
 

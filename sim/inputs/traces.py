@@ -9,9 +9,7 @@ per-line pass run, to name that line (or to skip and count bad lines on request)
 from __future__ import annotations
 
 import io
-import os
 import re
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ import numpy as np
 
 from flashsim.models.errors import FlashCopyError
 from flashsim.models.limits import MAX_IO_BYTES, MAX_TRACK_SIZE, MAX_TRACKS
+from flashsim.sim.inputs.files import read_regular_file
 
 FORMATS = ("fio-iolog", "blkparse", "msr", "cloudphysics")
 RECORD = np.dtype([("time_s", "f8"), ("write", "?"), ("offset", "i8"), ("length", "i8")])
@@ -196,6 +195,8 @@ def _blkparse_fast(text: bytes, action: bytes) -> tuple[np.ndarray, int, int] | 
         return None
     if not ((rows["action"] == action).all() and (rows["plus"] == b"+").all()):
         return None
+    if not np.isfinite(rows["time"]).all():  # "1e999" is a float to numpy, not a blkparse time
+        return None
     rwbs = rows["rwbs"]
     not_discard = np.char.find(rwbs, b"D") < 0
     is_write = (np.char.find(rwbs, b"W") >= 0) & not_discard
@@ -367,7 +368,12 @@ def read_trace(
         raise TraceError(
             f"{name}: blkparse_event must be 'Q' (queue) or 'C' (complete), got {blkparse_event!r}"
         )
-    text = _read_file(name)
+    text = read_regular_file(
+        name,
+        MAX_TRACE_FILE_BYTES,
+        TraceError,
+        " for a trace (keep a range of it with head, or first_record/records)",
+    )
     timed = True
     if format == "cloudphysics":
         recs, bad, ignored = _cloudphysics(name, text, skip_bad_lines)
@@ -391,24 +397,6 @@ def _sector_bytes(sectors: np.ndarray) -> np.ndarray:
     """Sectors as bytes; -1 where the byte count would pass MAX_TRACE_OFFSET_BYTES (instead
     of wrapping round int64): `_check_bounds` then names the record."""
     return np.where(sectors > MAX_TRACE_OFFSET_BYTES // SECTOR, -1, sectors * SECTOR)
-
-
-def _read_file(name: str) -> bytes:
-    """The bytes of a trace: a regular file (not a device or a pipe, which may never end) of
-    at most MAX_TRACE_FILE_BYTES."""
-    try:
-        info = os.stat(name)
-        if not stat.S_ISREG(info.st_mode):
-            raise TraceError(f"{name}: not a regular file (a device or a pipe cannot be a trace)")
-        if info.st_size > MAX_TRACE_FILE_BYTES:
-            raise TraceError(
-                f"{name}: {info.st_size} bytes, over the limit of {MAX_TRACE_FILE_BYTES} bytes "
-                "for a trace (keep a range of it with head, or first_record/records)"
-            )
-        with open(name, "rb") as handle:
-            return handle.read(MAX_TRACE_FILE_BYTES + 1)
-    except OSError as error:
-        raise TraceError(f"{name}: cannot read: {error.strerror}") from None
 
 
 def _check_bounds(name: str, recs: np.ndarray) -> None:

@@ -7,7 +7,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from flashsim.models.limits import MAX_TRACK_SIZE, MAX_TRACKS
+from flashsim.models.limits import (
+    MAX_RUN_DURATION_S,
+    MAX_RUN_WINDOWS,
+    MAX_TRACK_SIZE,
+    MAX_TRACKS,
+)
 from flashsim.sim.scenario.overrides import apply_override
 from flashsim.sim.scenario.relationships import event_specs, flashcopy_specs, group_specs
 from flashsim.sim.scenario.specs import BACKENDS, ArraySpec, RunSpec, Scenario, VolumeSpec
@@ -24,6 +29,9 @@ from flashsim.sim.scenario.tables import (
 from flashsim.sim.scenario.units import GIB, KIB, MIB
 from flashsim.sim.scenario.workloads import workload_specs
 
+#: A scenario file is a page of TOML: 4 MiB leaves room for long comments and group lists.
+MAX_SCENARIO_FILE_BYTES = 4 << 20
+
 
 def load(
     path: str | Path,
@@ -36,11 +44,17 @@ def load(
     name = str(path)
     try:
         with open(path, "rb") as handle:
-            raw = tomllib.load(handle)
+            data = handle.read(MAX_SCENARIO_FILE_BYTES + 1)
     except OSError as error:
         raise ScenarioError(f"{name}: cannot read: {error.strerror}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(f"{name}: not valid TOML: {error}") from None
+    if len(data) > MAX_SCENARIO_FILE_BYTES:
+        raise ScenarioError(f"{name}: larger than the limit of {MAX_SCENARIO_FILE_BYTES} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ScenarioError(f"{name}:{line}: not UTF-8 (byte {error.start})") from None
+    raw = _parse(text, name)
     for text in overrides:
         apply_override(raw, text, name)
     if seed is not None:
@@ -52,11 +66,17 @@ def load(
     return validate(raw, name)
 
 
-def loads(text: str, name: str = "<string>", overrides: Sequence[str] = ()) -> Scenario:
+def _parse(text: str, name: str) -> dict[str, Any]:
     try:
-        raw = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"{name}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise ScenarioError(f"{name}: not valid TOML: nested too deeply") from None
+
+
+def loads(text: str, name: str = "<string>", overrides: Sequence[str] = ()) -> Scenario:
+    raw = _parse(text, name)
     for override in overrides:
         apply_override(raw, override, name)
     return validate(raw, name)
@@ -71,10 +91,22 @@ def validate(raw: dict[str, Any], file: str) -> Scenario:
     if "run" not in raw:
         raise ScenarioError(f"{file}: run: the [run] table is required")
     run_t = Table(file, "run", raw["run"])
+    duration_s = run_t.number("duration_s", check=positive)
+    if duration_s > MAX_RUN_DURATION_S:
+        raise run_t.error(
+            "duration_s", f"over the limit of {MAX_RUN_DURATION_S:g} s, got {duration_s:g}"
+        )
+    window_s = run_t.number("window_s", 1.0, positive)
+    if duration_s / window_s > MAX_RUN_WINDOWS:
+        raise run_t.error(
+            "window_s",
+            f"{duration_s:g} s in windows of {window_s:g} s is over the limit of "
+            f"{MAX_RUN_WINDOWS} windows per run",
+        )
     run = RunSpec(
-        duration_s=run_t.number("duration_s", check=positive),
+        duration_s=duration_s,
         seed=run_t.get("seed", int, 1, non_negative),
-        window_s=run_t.number("window_s", 1.0, positive),
+        window_s=window_s,
         records=run_t.get("records", bool, True),
         plots=run_t.get("plots", bool, True),
         backend=run_t.get(

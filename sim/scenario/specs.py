@@ -112,6 +112,7 @@ class WorkloadSpec:
     percentage_random: float = 100.0  # of a random mode's I/Os; the rest are sequential
     trace: TraceSpec | None = None  # a trace replay (rw = "trace")
     io_limit_bytes: int | None = None  # time_based = false: stop after this much I/O (fio)
+    ignored_options: tuple[str, ...] = ()  # a fio job's options that change no I/O
 
     @property
     def random(self) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flashsim.models.errors import FlashCopyError
+from flashsim.models.limits import MAX_SCENARIO_NUMBER
 
 
 class ScenarioError(FlashCopyError):
@@ -59,6 +60,9 @@ class Table:
             )
         if isinstance(value, float) and not math.isfinite(value):
             raise self.error(key, f"must be finite, got {value!r}")
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if numeric and abs(value) > MAX_SCENARIO_NUMBER:
+            raise self.error(key, f"must be at most {MAX_SCENARIO_NUMBER:g} in size, got {value!r}")
         if check is not None:
             problem = check(value)
             if problem:

@@ -22,7 +22,7 @@ def parse_size(text: Any) -> int:
         return text
     if not isinstance(text, str):
         raise ValueError(f"not a size: {text!r}")
-    match = _SIZE.match(text)
+    match = _SIZE.match(text) if len(text) <= 32 else None
     if not match:
         raise ValueError(f"not a size: {text!r} (use e.g. 4k, 64k, 1m)")
     value = float(match.group(1)) * _MULT[match.group(2).lower()]
@@ -32,8 +32,9 @@ def parse_size(text: Any) -> int:
 
 
 def svc_copy_rate_bytes_s(copy_rate: int) -> float:
-    """The SAN Volume Controller copy-rate scale (DESIGN section 3): 0 = no background copy,
-    1-10 copy 128 KiB/s and each further band of ten doubles it, up to 2 GiB/s at 141-150.
+    """The SAN Volume Controller copy-rate scale (docs/semantics.md, "Facts the model
+    respects"): 0 = no background copy, 1-10 copy 128 KiB/s and each further band of ten
+    doubles it, up to 2 GiB/s at 141-150.
 
     >>> [svc_copy_rate_bytes_s(r) / KIB for r in (0, 1, 10, 11, 50, 100)]
     [0.0, 128.0, 128.0, 256.0, 2048.0, 65536.0]

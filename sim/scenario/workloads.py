@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from flashsim.models.limits import MAX_IO_BYTES, MAX_IODEPTH, MAX_WORKLOAD_IOS
 from flashsim.sim.inputs.fio import FioJobError, read_job_file, workload_tables
 from flashsim.sim.inputs.fitting import MAPPINGS, fit_to_volume
 from flashsim.sim.inputs.traces import FORMATS, TraceError, read_trace
@@ -40,11 +41,12 @@ def check_distribution(text: str) -> str | None:
     try:
         if kind == "random" and arg is None:
             return None
-        if kind == "zipf" and arg is not None and float(arg) > 0:
+        # bounds keep the generators' arithmetic finite (1/k^θ, log h / log(1-h), dev%)
+        if kind == "zipf" and arg is not None and 0 < float(arg) <= 100:
             return None
-        if kind == "pareto" and arg is not None and 0 < float(arg) < 1:
+        if kind == "pareto" and arg is not None and 1e-6 <= float(arg) <= 1 - 1e-6:
             return None
-        if kind == "normal" and (arg is None or 0 < float(arg) <= 100):
+        if kind == "normal" and (arg is None or 1e-6 <= float(arg) <= 100):
             return None
         if kind == "zoned" and arg is not None:
             zones = [tuple(float(x) for x in z.split("/")) for z in arg.split(":")]
@@ -55,7 +57,9 @@ def check_distribution(text: str) -> str | None:
             return "zoned needs access%/size% pairs, each column summing to 100"
     except ValueError:
         pass
-    return f"bad parameter for {kind} (zipf:θ>0, pareto:0<h<1, normal:0<dev%<=100)"
+    return (
+        f"bad parameter for {kind} (zipf:0<θ<=100, pareto:1e-6<=h<=1-1e-6, normal:1e-6<=dev%<=100)"
+    )
 
 
 def _parse_bssplit(t: Table, text: str) -> tuple[tuple[int, float], ...]:
@@ -132,6 +136,8 @@ def workload_specs(
             )
         rate = t.number("rate_iops", None, positive)
         depth = t.get("iodepth", int, None if rate is not None else 1, at_least_one)
+        if depth is not None and depth > MAX_IODEPTH:
+            raise t.error("iodepth", f"over the limit of {MAX_IODEPTH}, got {depth}")
         dist = t.get("random_distribution", str, "random", check_distribution)
         if t.has("random_distribution") and not rw.startswith("rand"):
             raise t.error("random_distribution", f"applies to random rw modes only, not {rw!r}")
@@ -147,12 +153,20 @@ def workload_specs(
         if size < 1 or offset + size > vol_size:
             raise t.error("size", f"offset + size must be within the volume ({vol_size} bytes)")
         largest = max(b for b, _ in sizes)
+        if largest > MAX_IO_BYTES:
+            raise t.error("bs", f"block size {largest} is over the limit of {MAX_IO_BYTES} bytes")
         if largest > size:
             raise t.error("bs", f"block size {largest} is larger than the region ({size} bytes)")
         start_s = t.number("start_s", 0.0, non_negative)
         stop_s = t.number("stop_s", run.duration_s, positive)
         if stop_s <= start_s:
             raise t.error("stop_s", f"must be after start_s ({start_s})")
+        if rate is not None and rate * (min(stop_s, run.duration_s) - start_s) > MAX_WORKLOAD_IOS:
+            raise t.error(
+                "rate_iops",
+                f"{rate:g} IOPS for {min(stop_s, run.duration_s) - start_s:g} s is over the "
+                f"limit of {MAX_WORKLOAD_IOS:g} I/Os per workload",
+            )
         # fio's time_based: true runs until stop_s; false ends after one pass of `size` bytes
         time_based = t.get("time_based", bool, True)
         out.append(
@@ -171,6 +185,7 @@ def workload_specs(
                 stop_s,
                 percentage_random=pct_random,
                 io_limit_bytes=None if time_based else size,
+                ignored_options=tuple(t.get("fio_ignored", list, [])),
             )
         )
         t.finish()
@@ -206,6 +221,8 @@ def _expand_fio(tables: list[Table], file: str) -> list[Table]:
                 table.pop("percentage_random", None)  # fio ignores it for sequential modes
             if prefix is not None:
                 table["name"] = prefix if len(expanded) == 1 else f"{prefix}.{table['name']}"
+            if job.ignored:
+                table["fio_ignored"] = list(job.ignored)
             out.append(Table(file, f"{t.path} ({job_path} [{job.name}])", table))
     return out
 

@@ -103,11 +103,11 @@ def test_a_bad_fio_value_names_the_job_file_section_and_option(tmp_path: Path) -
 def test_a_job_the_scenario_validator_rejects_names_the_scenario_the_job_and_the_key(
     tmp_path: Path,
 ) -> None:
-    path = scenario_with(tmp_path, "[big]\nrw=read\nbs=128m\n", 'fio = "jobs/job.fio"\n'
+    path = scenario_with(tmp_path, "[big]\nrw=read\nbs=32m\nsize=16m\n", 'fio = "jobs/job.fio"\n'
                          'volume = "prod"\n')  # fmt: skip
     assert error_of(path) == (
-        f"{path}: workload[0] (jobs/job.fio [big]).bs: block size 134217728 is larger than the "
-        "region (67108864 bytes)"
+        f"{path}: workload[0] (jobs/job.fio [big]).bs: block size 33554432 is larger than the "
+        "region (16777216 bytes)"
     )
 
 

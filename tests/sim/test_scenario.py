@@ -85,8 +85,8 @@ def test_an_unknown_top_level_table_is_an_error() -> None:
         ),
         (
             '[[workload]]\nvolume = "prod"\nrw = "randread"\nrandom_distribution = "zipf"\n',
-            "s.toml: workload[0].random_distribution: bad parameter for zipf (zipf:θ>0, "
-            "pareto:0<h<1, normal:0<dev%<=100), got 'zipf'",
+            "s.toml: workload[0].random_distribution: bad parameter for zipf (zipf:0<θ<=100, "
+            "pareto:1e-6<=h<=1-1e-6, normal:1e-6<=dev%<=100), got 'zipf'",
         ),
         (
             '[[workload]]\nvolume = "prod"\nrw = "read"\nbs = "4q"\n',
@@ -179,8 +179,9 @@ def test_svc_scale_doubles_every_band_of_ten() -> None:
             "track_size_kib = 0.0001\nsize_mib = 1",
             "volume[2].track_size_kib: must be a whole number of bytes, 1..65536 KiB",
         ),
-        ("track_size_kib = 1e308\nsize_mib = 1", "volume[2].track_size_kib: must be a whole"),
-        ("size_gib = 1e308", "volume[2].size_gib: over the limit of 268435456 tracks of 65536"),
+        ("track_size_kib = 1e308\nsize_mib = 1", "volume[2].track_size_kib: must be at most 1e+15"),
+        ("size_gib = 1e308", "volume[2].size_gib: must be at most 1e+15 in size"),
+        ("track_size_kib = 131072\nsize_mib = 1", "volume[2].track_size_kib: must be a whole"),
         ("size_gib = 16385", "volume[2].size_gib: over the limit of 268435456 tracks"),
     ],
 )
@@ -188,3 +189,55 @@ def test_a_volume_over_the_engine_limits_is_rejected_while_validating(table: str
     # 2**28 tracks of 64 KiB are 16 TiB: one GiB more passes the engine's limit
     text = f'[[volume]]\nname = "big"\narray = "a0"\n{table}\n'
     assert message in error_of(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[run]\nduration_s = 1e12\n", "run.duration_s: over the limit of 1e+07 s, got 1e+12"),
+        (
+            "[run]\nduration_s = 10\nwindow_s = 1e-6\n",
+            "run.window_s: 10 s in windows of 1e-06 s is over the limit of 1000000 windows",
+        ),
+        (
+            '[[workload]]\nvolume = "prod"\nrw = "randread"\nrate_iops = 1e9\n',
+            "workload[0].rate_iops: 1e+09 IOPS for 10 s is over the limit of 1e+09 I/Os",
+        ),
+        (
+            '[[workload]]\nvolume = "prod"\nrw = "randread"\niodepth = 10000000\n',
+            "workload[0].iodepth: over the limit of 65536, got 10000000",
+        ),
+        (
+            '[[workload]]\nvolume = "prod"\nrw = "randread"\nrandom_distribution = "zipf:1e300"\n',
+            "workload[0].random_distribution: bad parameter for zipf",
+        ),
+        (
+            '[[workload]]\nvolume = "prod"\nrw = "randread"\nrandom_distribution = "pareto:1e-300"\n',
+            "workload[0].random_distribution: bad parameter for pareto",
+        ),
+        (
+            '[[workload]]\nvolume = "prod"\nrw = "randread"\nrandom_distribution = "normal:1e-300"\n',
+            "workload[0].random_distribution: bad parameter for normal",
+        ),
+        (
+            '[[flashcopy]]\nid = "f"\nsource = "prod"\ntarget = "backup"\ncopy_rate_mib_s = 1e308\n',
+            "flashcopy[0].copy_rate_mib_s: must be at most 1e+15 in size, got 1e+308",
+        ),
+    ],
+)
+def test_a_huge_or_degenerate_number_is_rejected_naming_the_key(text: str, message: str) -> None:
+    base = BASE if text.startswith("[[") else BASE.replace("[run]\nduration_s = 10\n", "")
+    with pytest.raises(ScenarioError) as info:
+        loads(base + text, "s.toml")
+    assert f"s.toml: {message}" in str(info.value)
+
+
+def test_a_scenario_that_is_not_utf8_or_nested_too_deeply_is_an_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    good = b"[run]\nduration_s = 1 # caf"
+    bad.write_bytes(good + b"\xe9\n")
+    with pytest.raises(ScenarioError, match=rf"bad.toml:2: not UTF-8 \(byte {len(good)}\)"):
+        load(bad)
+    bad.write_bytes(b"x = " + b"[" * 100_000 + b"]" * 100_000)
+    with pytest.raises(ScenarioError, match="not valid TOML: nested too deeply"):
+        load(bad)
