@@ -23,6 +23,8 @@ def apply_override(raw: dict[str, Any], text: str, name: str) -> None:
         value = tomllib.loads(f"v = {value_text}")["v"]
     except tomllib.TOMLDecodeError:
         value = value_text
+    except RecursionError:
+        raise ScenarioError(f"{name}: --set {key.strip()}: the value is nested too deeply") from None
     node: Any = raw
     for i, part in enumerate(parts[:-1]):
         where = ".".join(parts[: i + 1])

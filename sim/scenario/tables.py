@@ -111,7 +111,7 @@ def unique(tables: list[Table], key: str, kind: str) -> None:
     seen: dict[str, int] = {}
     for i, table in enumerate(tables):
         value = table.data.get(key)
-        if value in seen:
+        if isinstance(value, str) and value in seen:
             raise table.error(key, f"{value!r} is already used by {kind}[{seen[value]}]")
         if isinstance(value, str):
             seen[value] = i
