@@ -24,7 +24,7 @@ def apply_override(raw: dict[str, Any], text: str, name: str) -> None:
     except tomllib.TOMLDecodeError:
         value = value_text
     except RecursionError:
-        raise ScenarioError(f"{name}: --set {key.strip()}: the value is nested too deeply") from None
+        raise ScenarioError(f"{name}: --set {key.strip()}: value nested too deeply") from None
     node: Any = raw
     for i, part in enumerate(parts[:-1]):
         where = ".".join(parts[: i + 1])
