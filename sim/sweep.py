@@ -1,7 +1,8 @@
 """`flashsim sweep SCENARIO.toml --param key.path=v1,v2,... --out DIR [--jobs N]`.
 
 Runs the grid of every combination of the `--param` values (each a `--set` override), in
-parallel processes, one output folder per point (`DIR/runs/NNN/`), then writes
+parallel processes, one output folder per point (`DIR/runs/NNN/`; a killed sweep resumes from
+its finished points, `flashsim.sim.sweep_points`), then writes
 `DIR/sweep.csv` (one row per point: the parameters, each workload's latency percentiles and
 IOPS, each relationship's copy completion) and `DIR/sweep.png`/`.svg` (the first parameter
 against p99 latency and copy completion time). The whole of DIR is written atomically
@@ -14,7 +15,8 @@ import io
 import itertools
 import json
 import os
-from collections.abc import Sequence
+import shutil
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,14 @@ from flashsim.sim import metrics
 from flashsim.sim.engine import simulate
 from flashsim.sim.outputs import write_outputs
 from flashsim.sim.scenario import ScenarioError, load
+from flashsim.sim.sweep_points import (
+    commit,
+    copy_into,
+    die_with_parent,
+    finished,
+    point_key,
+    points_folder,
+)
 
 
 def parse_param(text: str) -> tuple[str, list[str]]:
@@ -42,12 +52,23 @@ def grid(params: Sequence[tuple[str, list[str]]]) -> list[list[tuple[str, str]]]
 
 
 def _point(job: tuple[str, list[str], int | None, str]) -> dict[str, Any]:
+    """Run one point into its finished-point folder (unless it is there already); return
+    its summary."""
     path, overrides, seed, folder = job
+    done = finished(Path(folder))
+    if done is not None:
+        return done
     scenario = load(path, overrides, seed)
     result = simulate(scenario)
-    Path(folder).mkdir(parents=True)
-    write_outputs(result, Path(folder))
-    result.system.close()
+    build = Path(folder).with_name(f".{Path(folder).name}.tmp-{os.getpid()}")
+    shutil.rmtree(build, ignore_errors=True)  # a run of this worker that was killed
+    build.mkdir(parents=True)
+    try:
+        write_outputs(result, build)  # summary.json among them
+        commit(build, Path(folder))
+    finally:
+        result.system.close()
+        shutil.rmtree(build, ignore_errors=True)
     return metrics.summary(result)
 
 
@@ -60,30 +81,41 @@ def run_sweep(
     base: Sequence[str] = (),
     seed: int | None = None,
     force: bool = False,
+    on_resume: Callable[[int], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Run the grid into `out` (replaced whole, as `flashsim.sim.outputs.run_to` does: with
     `force` only if it is not a flashsim output); return one summary per point (grid order).
     Raises ScenarioError, or OutputFolderError if `out` cannot be used (checked before any
-    point runs) or written."""
+    point runs) or written. Points an earlier, killed run of the same sweep finished are
+    reused (`flashsim.sim.sweep_points`; `on_resume` is told how many)."""
     points = grid(params)
     for point in points:  # fail early, before any process starts
         load(path, [*base, *(f"{k}={v}" for k, v in point)], seed)
+    kept = points_folder(out)
     with output_folder(out, "sweep", force) as build:
-        job_list = [
-            (path, [*base, *(f"{k}={v}" for k, v in point)], seed, str(build / "runs" / f"{i:03d}"))
-            for i, point in enumerate(points)
-        ]
+        kept.mkdir(exist_ok=True)
+        job_list = []
+        for point in points:
+            overrides = [*base, *(f"{k}={v}" for k, v in point)]
+            job_list.append((path, overrides, seed, str(kept / point_key(path, overrides, seed))))
+        if on_resume is not None:
+            reused = sum(finished(Path(job[3])) is not None for job in job_list)
+            if reused:
+                on_resume(reused)
         if jobs > 1:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
+            with ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent) as pool:
                 summaries = list(pool.map(_point, job_list))
         else:
             summaries = [_point(job) for job in job_list]
+        for i, job in enumerate(job_list):
+            copy_into(Path(job[3]), build / "runs" / f"{i:03d}")
         header, rows = table(points, summaries)
         (build / "sweep.csv").write_text(_csv(header, rows), encoding="utf-8", newline="\n")
         (build / "points.json").write_text(
             json.dumps([dict(p) for p in points], indent=2) + "\n", encoding="utf-8"
         )
         plot(points, summaries, build / "sweep")
+    shutil.rmtree(kept, ignore_errors=True)  # the sweep's output is in place: nothing to resume
     return summaries
 
 

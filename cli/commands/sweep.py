@@ -13,6 +13,13 @@ from flashsim.sim.scenario import ScenarioError
 from flashsim.sim.sweep import parse_param, run_sweep
 
 
+def _resumed(points: int) -> None:
+    print(
+        f"flashsim sweep: {points} points finished by an interrupted run are reused",
+        file=sys.stderr,
+    )
+
+
 def _sweep(args: argparse.Namespace) -> int:
     try:
         params = [parse_param(p) for p in args.param]
@@ -24,6 +31,7 @@ def _sweep(args: argparse.Namespace) -> int:
             base=args.set or (),
             seed=args.seed,
             force=args.force,
+            on_resume=None if args.quiet else _resumed,
         )
     except (ScenarioError, OutputFolderError) as error:
         print(f"flashsim sweep: {error}", file=sys.stderr)

@@ -1,0 +1,95 @@
+"""A killed sweep resumes from its finished points and gives the same bytes as one that was
+never interrupted; the workers of a parallel sweep die with it."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from flashsim.bundled import root
+from flashsim.main import main
+from flashsim.sim.sweep_points import SUMMARY, points_folder
+
+SCENARIO = str(root() / "oltp_nightly_backup.toml")
+ARGS = [
+    "--param", "flashcopy.nightly.copy_rate=30,50,70,90",
+    "--set", "run.duration_s=12", "--set", "run.plots=false", "--set", "run.records=false",
+]  # fmt: skip
+
+
+def sweep_command(out: Path, jobs: int = 1) -> list[str]:
+    return [sys.executable, "-m", "flashsim", "sweep", SCENARIO, *ARGS, "--out", str(out),
+            "--jobs", str(jobs)]  # fmt: skip
+
+
+def wait_for(condition, seconds: float = 60) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != ".flashsim-output"
+    }
+
+
+def test_a_killed_sweep_resumes_from_its_finished_points(tmp_path, capsys):
+    out = tmp_path / "resumed"
+    kept = points_folder(out)
+    process = subprocess.Popen(sweep_command(out), stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: kept.is_dir() and any(kept.glob(f"*/{SUMMARY}")))
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    finished_before = len(list(kept.glob(f"*/{SUMMARY}")))
+    assert 1 <= finished_before < 4 and not out.exists()
+
+    assert main(["sweep", SCENARIO, *ARGS, "--out", str(out)]) == 0
+    assert f"{finished_before} points finished by an interrupted run are reused" in (
+        capsys.readouterr().err
+    )
+    assert not kept.exists()  # the sweep is complete: nothing is left to resume
+
+    whole = tmp_path / "whole"
+    assert main(["sweep", SCENARIO, *ARGS, "--out", str(whole), "--quiet"]) == 0
+    assert files_of(out) == files_of(whole)  # resumed or not, the same bytes
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_the_workers_of_a_killed_parallel_sweep_die_with_it(tmp_path):
+    process = subprocess.Popen(sweep_command(tmp_path / "out", jobs=2), stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: len(_children(process.pid)) >= 2)
+        workers = _children(process.pid)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    wait_for(lambda: not any(_alive(pid) for pid in workers), seconds=10)
+    assert os.getpid() not in workers
