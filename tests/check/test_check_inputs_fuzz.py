@@ -6,6 +6,8 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+from fuzzing import fuzz_examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +17,9 @@ from flashsim.models.check.schedule import ScheduleError, read_schedule
 
 SEEDS = [path.read_bytes() for path in check_configs()]
 FUZZ = settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=fuzz_examples(300),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 
@@ -45,6 +49,7 @@ def mutated(draw: st.DrawFn, seeds: list[bytes]) -> bytes:
     return bytes(data)
 
 
+@pytest.mark.fuzz
 @FUZZ
 @given(data=mutated(SEEDS))
 def test_a_mutated_configuration_loads_or_is_a_configuration_error(tmp_path: Path, data: bytes):
@@ -71,6 +76,7 @@ json_values = st.recursive(
 )
 
 
+@pytest.mark.fuzz
 @FUZZ
 @given(
     record=st.fixed_dictionaries(
@@ -97,6 +103,7 @@ def test_any_json_record_is_a_schedule_or_a_schedule_error(tmp_path: Path, recor
         assert all(isinstance(step, str) for step in loaded["schedule"])  # type: ignore[attr-defined]
 
 
+@pytest.mark.fuzz
 @FUZZ
 @given(data=st.binary(max_size=64) | st.sampled_from([b"[" * 100_000, b"\xff{}", b'{"a": 1e999}']))
 def test_any_bytes_are_a_schedule_or_a_schedule_error(tmp_path: Path, data: bytes):

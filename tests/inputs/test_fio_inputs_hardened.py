@@ -5,6 +5,7 @@ mutated job files are fuzzed the same way."""
 from pathlib import Path
 
 import pytest
+from fuzzing import fuzz_examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -75,8 +76,11 @@ def mutated_job(draw: st.DrawFn) -> bytes:
     return bytes(data)
 
 
+@pytest.mark.fuzz
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=fuzz_examples(300),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(data=mutated_job())
 def test_a_mutated_job_file_parses_or_is_a_job_error(tmp_path, data):

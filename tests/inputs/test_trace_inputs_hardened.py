@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from fuzzing import fuzz_examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -117,8 +118,11 @@ def mutated(draw: st.DrawFn) -> tuple[str, bytes]:
     return fmt, bytes(data)
 
 
+@pytest.mark.fuzz
 @settings(
-    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=fuzz_examples(400),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(case=mutated(), skip_bad=st.booleans())
 def test_a_mutated_trace_reads_or_is_a_trace_error(tmp_path, case, skip_bad):

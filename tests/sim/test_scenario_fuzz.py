@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 import pytest
+from fuzzing import fuzz_examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +14,9 @@ from flashsim.sim.scenario import Scenario, ScenarioError, load
 
 SEEDS = [p.read_bytes() for p in scenarios() if "cloudphysics" not in p.name]
 FUZZ = settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=fuzz_examples(200),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 NASTY = [b"1e308", b"-1e308", b"0", b"1e-300", b"nan", b"inf", b"-inf", b"99999999999999999999",
          b"[", b"{}", b"[]", b'"x"', b"true", b"\xff", b"{ name = {} }", b"\n[[array]]\nname = {}\n",
@@ -48,6 +51,7 @@ def outcome(path: Path, overrides: tuple[str, ...] = ()) -> str:
     return message
 
 
+@pytest.mark.fuzz
 @FUZZ
 @given(data=mutated())
 def test_a_mutated_scenario_loads_or_is_a_scenario_error(tmp_path: Path, data: bytes) -> None:
@@ -62,6 +66,7 @@ KEYS = ["run.duration_s", "run.window_s", "workload.0.iodepth", "workload.0.rate
         "flashcopy.0.copy_rate", "workload.0", "run", "nope.x", "workload.99.bs", "", "a..b"]  # fmt: skip
 
 
+@pytest.mark.fuzz
 @FUZZ
 @given(
     key=st.sampled_from(KEYS),

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from fuzzing import fuzz_examples
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flashsim.models.errors import OpLogError
@@ -385,16 +386,22 @@ def parses_or_raises_oplog_error(text: str, line: int) -> None:
         assert result is None or isinstance(result, ALL_OPS)
 
 
+@pytest.mark.fuzz
+@settings(max_examples=fuzz_examples(100))
 @given(st.text(), LINES)
 def test_arbitrary_text_parses_or_raises_an_oplog_error(text: str, line: int) -> None:
     parses_or_raises_oplog_error(text, line)
 
 
+@pytest.mark.fuzz
+@settings(max_examples=fuzz_examples(100))
 @given(JSON_VALUES, LINES)
 def test_arbitrary_json_values_parse_or_raise_an_oplog_error(value: Any, line: int) -> None:
     parses_or_raises_oplog_error(json.dumps(value), line)
 
 
+@pytest.mark.fuzz
+@settings(max_examples=fuzz_examples(100))
 @given(
     st.fixed_dictionaries(
         {"op": st.sampled_from(OP_NAMES)},
