@@ -78,16 +78,22 @@ def test_without_the_cache_the_same_nocopy_copy_puts_the_copies_on_the_hosts_pat
     assert latency.max() >= 3 * 0.0005
 
 
-def test_a_burst_larger_than_the_write_cache_is_admitted_at_the_destage_rate() -> None:
+@pytest.mark.parametrize("nocopy", [False, True], ids=["alone", "nocopy"])
+def test_a_burst_larger_than_the_write_cache_is_admitted_at_the_destage_rate(nocopy: bool) -> None:
     # N sequential one-track writes arrive at lambda = 20,000/s into a cache of C = 512
-    # tracks; D = 4 destages of S = 1 ms each drain it at mu = D / S = 4,000 tracks/s
-    # (lambda > mu). Once full, writes are admitted at mu, and the N-th is admitted
-    # (N - C) / mu after the burst began.
+    # tracks; D = 4 destages drain it at mu = D / (k S) tracks/s, each back-end I/O taking
+    # S = 1 ms and a track needing k of them: k = 1 (its data) alone, k = 3 under a NOCOPY
+    # relationship (every track is written for the first time: copy-before-write read,
+    # target write, then the data). lambda > mu: once full, writes are admitted at mu, and
+    # the N-th is admitted (N - C) / mu after the burst began.
     n, c, d, service_s, hit_s, lam = 2048, 512, 4, 0.001, 0.0001, 20000
-    mu = d / service_s
+    k = 3 if nocopy else 1
+    mu = d / (k * service_s)
     body = (
         array(lat=service_s * 1000, bw=1e9, par=d)
         + volume("A", n * TRACK // MIB)
+        + volume("B", n * TRACK // MIB)
+        + (flashcopy("r1", "A", "B", 0, background_copy=False) if nocopy else "")
         + controller(write_mib=c * TRACK / MIB, hit_ms=hit_s * 1000, par=d)
         + f"""
 [[workload]]
@@ -98,13 +104,13 @@ rate_iops = {lam}
 time_based = false
 """
     )
-    result = simulate(scenario(body, duration_s=2))
+    result = simulate(scenario(body, duration_s=3))
     rec = result.records
     assert len(rec["issue_s"]) == n
     admitted = np.sort(rec["issue_s"] + rec["latency_s"] - hit_s)
     start = float(rec["issue_s"].min())
     assert admitted[-1] - start == pytest.approx((n - c) / mu, rel=0.02)
-    # The cache fills when lambda t = C + mu t: after lambda C / (lambda - mu) = 640 writes.
+    # The cache fills when lambda t = C + mu t: after lambda C / (lambda - mu) writes.
     filled = round(lam * c / (lam - mu))
     steady = admitted[filled + 4 * d :]
     rate = (len(steady) - 1) / (steady[-1] - steady[0])
@@ -114,6 +120,7 @@ time_based = false
     assert stats["dirty_high_water_bytes"] == c * TRACK
     assert stats["writes_waited_for_room"] == pytest.approx(n - filled, rel=0.03)
     assert stats["destage_ios"]["host"] == n
+    assert stats["destage_ios"]["copy_before_write"] == (2 * n if nocopy else 0)
 
 
 @pytest.mark.parametrize(
