@@ -8,6 +8,9 @@ its micro-action (`flashsim.models.rules.actions`):
 So a copy-before-write costs a source read and a target write before the host write lands,
 and a redirected target read loads the source's array, because that is what the plan says.
 
+With a controller cache, host I/O is stepped untimed instead (`Driver.drive_untimed`) and the
+controller charges its micro-actions (`flashsim.sim.cache`).
+
 An operation whose LOCK step is not enabled (another operation holds its tracks) waits on an
 event signalled when locks are released. This is the one module that calls the core's
 `enabled`, `step` and `lock_request`.
@@ -147,6 +150,41 @@ class Driver:
             now = self.env.now
             for rid in touched:
                 recorder.check_complete(rid, now)
+
+    def drive_untimed(self, op: InFlight) -> Proc:
+        """Advance `op` to DONE without charging device time (it waits for locks only) and
+        return the micro-actions it performed: with a controller cache
+        (`flashsim.sim.cache`) the controller charges them, off the operation's path."""
+        system = self.system
+        while not system.enabled(op):
+            yield self._wait_for(op)
+        if self.oplog is not None:
+            self.inflight[op.id] = op
+        recorder = self.recorder
+        performed: list[Action] = []
+        touched: list[str] = []
+        while op.phase != DONE:
+            phase = op.phase
+            if phase == ACT:
+                action = op.plan[op.pc]
+                performed.append(action)
+                kind = type(action)
+                if kind is ReadBytes and action.purpose == REDIRECTED:
+                    recorder.redirected_read(op.volume)
+                elif kind is ClearBits:
+                    recorder.cleared(op, action)
+                    touched.append(action.relationship)
+            held = op.locks if phase == UNLOCK else ()
+            system.step(op)
+            if phase == UNLOCK:
+                if self.oplog is not None:
+                    self._log(op)
+                    del self.inflight[op.id]
+                self.signal_release(held)
+        now = self.env.now
+        for rid in touched:
+            recorder.check_complete(rid, now)
+        return performed
 
     def control(self, op: Op) -> Proc:
         """Run a whole-volume operation as one step once it is enabled (its volumes gated and

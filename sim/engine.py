@@ -9,6 +9,7 @@ according to its micro-action. The parts, each in its own module:
 - `flashsim.sim.gates`: gates and freezes that hold new I/O on a volume;
 - `flashsim.sim.timeline`: establishes, groups, withdraw/refresh/reverse events, background copy;
 - `flashsim.sim.host_io`: the workloads' issuers and host I/Os;
+- `flashsim.sim.cache`: the controller's write and read cache (`[controller]`), if any;
 - `flashsim.sim.recording`: what the run records; `flashsim.sim.progress`: the progress bar.
 
 Processes start in a fixed order (monitor, timeline in file order, workloads in file order,
@@ -28,6 +29,7 @@ import simpy
 
 from flashsim.models.state.backend import file_backend_in
 from flashsim.models.system import System
+from flashsim.sim.cache import Controller
 from flashsim.sim.devices import Array
 from flashsim.sim.driver import Driver, OpLog, Proc
 from flashsim.sim.gates import Gates
@@ -52,6 +54,7 @@ class Result:
     system: System
     wall_s: float
     host_ios: int
+    controller: dict[str, Any] | None = None  # the cache's figures (`Controller.stats`)
 
 
 class Simulation:
@@ -80,7 +83,10 @@ class Simulation:
         self.driver = Driver(env, system, array_of, self.recorder, oplog)
         gates, frozen = Gates(env), Gates(env)  # all I/O waits; writes wait
         self.timeline = Timeline(scenario, self.driver, gates, frozen)
-        self.host = Host(self.driver, gates, frozen)
+        self.controller = (
+            None if scenario.controller is None else Controller(scenario.controller, self.driver)
+        )
+        self.host = Host(self.driver, gates, frozen, self.controller)
 
     def finish_inflight(self) -> None:
         """After `run()` with an oplog: complete the operations still holding locks."""
@@ -110,6 +116,8 @@ class Simulation:
         progress = Progress(scenario.run.duration_s, self.progress)
         env.process(self._monitor(progress))
         self.timeline.start()
+        if self.controller is not None:
+            self.controller.start()
         seeds = np.random.SeedSequence(scenario.run.seed).spawn(len(scenario.workloads))
         for index, (spec, seed) in enumerate(zip(scenario.workloads, seeds, strict=True)):
             self.host.start(index, spec, np.random.default_rng(seed))
@@ -128,6 +136,7 @@ class Simulation:
             self.system,
             time.perf_counter() - wall0,
             recorder.host_ios,
+            None if self.controller is None else self.controller.stats(),
         )
 
 

@@ -9,6 +9,7 @@ its records at their (scaled) times (open) or as fast as `iodepth` issuers allow
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from flashsim.sim.driver import Driver, Proc
 from flashsim.sim.gates import Gates
 from flashsim.sim.inputs.synthetic import BATCH, Workload
 from flashsim.sim.scenario import WorkloadSpec
+
+if TYPE_CHECKING:
+    from flashsim.sim.cache import Controller
 
 Payload = Callable[[int], bytes]
 
@@ -38,9 +42,12 @@ def payloads(workload: Workload) -> Payload:
 
 class Host:
     """The host side of a run: I/O through the `driver`, waiting at closed `gates` (and, for
-    writes, at `frozen` sources), each completion recorded by the driver's recorder."""
+    writes, at `frozen` sources), each completion recorded by the driver's recorder; with a
+    `controller`, every host I/O goes through its cache (`flashsim.sim.cache`)."""
 
-    def __init__(self, driver: Driver, gates: Gates, frozen: Gates) -> None:
+    def __init__(
+        self, driver: Driver, gates: Gates, frozen: Gates, controller: Controller | None = None
+    ) -> None:
         self.env = driver.env
         self.system = driver.system
         self.drive = driver.drive
@@ -48,6 +55,9 @@ class Host:
         self.record = driver.recorder.io
         self.gates = gates
         self.frozen = frozen
+        self.controller = controller
+        if controller is not None:
+            self.io = self._cached_io  # type: ignore[method-assign]
 
     def start(self, index: int, spec: WorkloadSpec, rng: np.random.Generator) -> None:
         """Start the issuers of workload `index`, drawing from `rng`."""
@@ -92,6 +102,32 @@ class Host:
             # latency (and so cannot spin a closed loop at one instant).
             arr: Array = self.array_of[volume]
             yield env.timeout(arr.read_latency_s if is_read else arr.write_latency_s)
+        self.record(index, is_read, issue, env.now - issue, offset, length, op.error)  # type: ignore[arg-type]
+
+    def _cached_io(
+        self, index: int, volume: str, is_read: bool, offset: int, data: bytes | int
+    ) -> Proc:
+        """`io` through the controller's cache: the same gates, then the cache's read or
+        write (a separate method, so that a run without a cache pays nothing for it)."""
+        env = self.env
+        issue = env.now
+        while True:
+            gate = self.gates.get(volume)
+            if gate is None and not is_read:
+                gate = self.frozen.get(volume)
+            if gate is None:
+                break
+            yield gate[1]
+        controller = self.controller
+        assert controller is not None
+        if is_read:
+            length = data
+            op = yield from controller.read(volume, offset, length)  # type: ignore[arg-type]
+        else:
+            length = len(data)  # type: ignore[arg-type]
+            op = yield from controller.write(volume, offset, data)  # type: ignore[arg-type]
+        if op.error is not None and env.now == issue:
+            yield env.timeout(controller.hit_s)  # rejected by the controller, from its cache
         self.record(index, is_read, issue, env.now - issue, offset, length, op.error)  # type: ignore[arg-type]
 
     def _closed_loop(self, index: int, workload: Workload, payload: Payload) -> Proc:

@@ -10,7 +10,8 @@ summary.json::
      "relationships": {id: {"established_at_s", "copy_complete_at_s", "cow_copies",
       "redirected_reads", "background_tracks_copied", ...}},
      "arrays": {name: {"utilisation", "ios": {kind: n}, "bytes": {kind: n}}},
-     "timeline": [{"at_s", "event", "error"}, ...]}
+     "timeline": [{"at_s", "event", "error"}, ...],
+     "controller": {...}}  (only with a [controller] cache: `flashsim.sim.cache`)
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ def summary(result: Result) -> dict[str, Any]:
             "ios": {k: arr.ios[k] for k in KINDS},
             "bytes": {k: arr.bytes[k] for k in KINDS},
         }
-    return {
+    out = {
         "run": {
             "scenario": scenario.path.replace("\\", "/").rsplit("/", 1)[-1],
             "duration_s": run.duration_s,
@@ -133,6 +134,9 @@ def summary(result: Result) -> dict[str, Any]:
             for e in result.timeline
         ],
     }
+    if result.controller is not None:
+        out["controller"] = result.controller
+    return out
 
 
 def summary_json(result: Result) -> str:

@@ -14,6 +14,8 @@ The format (see `scenarios/` for commented examples)::
     [[flashcopy]] id, source, target, at_s, background_copy, copy_rate_mib_s | copy_rate (0-150),
                  incremental, persistent, inhibit_target_writes, target_capacity_mib,
                  out_of_space, copy_extent_tracks
+    [controller] cache_hit_latency_ms, write_cache_mib, read_cache_mib, destage_parallelism
+                 (`flashsim.sim.cache`; no table, or both sizes 0: no cache)
     [[group]]    id, members, at_s, establish_after_s, freeze_timeout_s
     [[event]]    at_s, action (withdraw | refresh | reverse), id, fast, every_s
     [[workload]] name, volume, rw, rwmixread, bs | bssplit, iodepth | rate_iops,
@@ -30,8 +32,8 @@ The format (see `scenarios/` for commented examples)::
 Paths (`fio`, `trace`) are relative to the scenario file's folder.
 
 The parts: `specs` (the typed records), `tables` (located errors), `overrides` (`--set`),
-`units` (sizes, the copy-rate scale), `reader` (`load`, `validate`), `relationships` and
-`workloads` (the validation of those tables).
+`units` (sizes, the copy-rate scale), `reader` (`load`, `validate`), `relationships`,
+`workloads` and `controller` (the validation of those tables).
 """
 
 from flashsim.sim.scenario.overrides import apply_override
@@ -44,6 +46,7 @@ from flashsim.sim.scenario.specs import (
     LOOPS,
     RW_MODES,
     ArraySpec,
+    ControllerSpec,
     EventSpec,
     FlashCopySpec,
     GroupSpec,
@@ -68,6 +71,7 @@ __all__ = [
     "MIB",
     "RW_MODES",
     "ArraySpec",
+    "ControllerSpec",
     "EventSpec",
     "FlashCopySpec",
     "GroupSpec",

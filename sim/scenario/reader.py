@@ -13,6 +13,7 @@ from flashsim.models.limits import (
     MAX_TRACK_SIZE,
     MAX_TRACKS,
 )
+from flashsim.sim.scenario.controller import controller_spec
 from flashsim.sim.scenario.overrides import apply_override
 from flashsim.sim.scenario.relationships import event_specs, flashcopy_specs, group_specs
 from flashsim.sim.scenario.specs import BACKENDS, ArraySpec, RunSpec, Scenario, VolumeSpec
@@ -85,7 +86,7 @@ def loads(text: str, name: str = "<string>", overrides: Sequence[str] = ()) -> S
 def validate(raw: dict[str, Any], file: str) -> Scenario:
     """Check a parsed scenario and build its typed records (see the module docstring)."""
     top = Table(file, "", raw)
-    for kind in ("run", "array", "volume", "flashcopy", "group", "event", "workload"):
+    for kind in ("run", "array", "volume", "flashcopy", "group", "event", "workload", "controller"):
         top.used.add(kind)
     top.finish()
     if "run" not in raw:
@@ -120,7 +121,10 @@ def validate(raw: dict[str, Any], file: str) -> Scenario:
     groups, flashcopies = group_specs(raw, file, flashcopies, fc_tables, run)
     events = event_specs(raw, file, {f.id: f for f in flashcopies}, run)
     workloads = workload_specs(raw, file, {v.name: v for v in volumes}, run)
-    return Scenario(file, run, arrays, volumes, flashcopies, groups, events, workloads, raw=raw)
+    controller = controller_spec(raw, file)
+    return Scenario(
+        file, run, arrays, volumes, flashcopies, groups, events, workloads, raw, controller
+    )
 
 
 def _arrays(raw: dict[str, Any], file: str) -> tuple[ArraySpec, ...]:

@@ -14,6 +14,7 @@ DEFAULT_FREEZE_TIMEOUT_S = 120.0
 DEFAULT_COPY_RATE = 50  # SAN Volume Controller default
 BACKENDS = ("memory", "file")
 LOOPS = ("open", "closed")
+DEFAULT_DESTAGE_PARALLELISM = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,17 @@ class WorkloadSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ControllerSpec:
+    """The storage controller's cache (`[controller]`, `flashsim.sim.cache`); a size of 0 is
+    no cache of that kind."""
+
+    cache_hit_latency_ms: float
+    write_cache_mib: float = 0.0  # non-volatile (NVS): writes are acknowledged from it
+    read_cache_mib: float = 0.0  # LRU on tracks
+    destage_parallelism: int = DEFAULT_DESTAGE_PARALLELISM
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     path: str
     run: RunSpec
@@ -138,6 +150,7 @@ class Scenario:
     events: tuple[EventSpec, ...] = ()
     workloads: tuple[WorkloadSpec, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    controller: ControllerSpec | None = None  # no [controller] (or no cache): write-through
 
     def volume(self, name: str) -> VolumeSpec:
         return next(v for v in self.volumes if v.name == name)
