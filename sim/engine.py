@@ -33,7 +33,7 @@ from flashsim.sim.driver import Driver, OpLog, Proc
 from flashsim.sim.gates import Gates
 from flashsim.sim.host_io import Host
 from flashsim.sim.progress import Progress
-from flashsim.sim.recording import Recorder, RelationshipStats
+from flashsim.sim.recording import GroupStats, Recorder, RelationshipStats
 from flashsim.sim.scenario import Scenario
 from flashsim.sim.timeline import Timeline
 
@@ -52,6 +52,7 @@ class Result:
     system: System
     wall_s: float
     host_ios: int
+    groups: dict[str, GroupStats]
 
 
 class Simulation:
@@ -116,7 +117,7 @@ class Simulation:
         env.run(until=scenario.run.duration_s)
         recorder.snapshot(env.now)
         progress.end()
-        recorder.mark_failed()
+        recorder.mark_failed(env.now)
         return Result(
             scenario,
             recorder.records(),
@@ -128,6 +129,7 @@ class Simulation:
             self.system,
             time.perf_counter() - wall0,
             recorder.host_ios,
+            recorder.groups,
         )
 
 
