@@ -21,6 +21,9 @@ summary.json::
                     "write_latency_ms"}}}}}},
      "groups": {id: {"frozen_at_s", "thawed_at_s", "writes_held_s", "failed", "error",
        "impact": {"freeze_window_s", "workloads": {...}}}},
+     "phases": [{"from_s", "to_s", "after": "establish fc01" | "copy complete fc01" | ...,
+       "workloads": {name: {"ios", "iops", "errors", "latency_ms": {"p50", "p99", "p99_9",
+       "max"}}}}, ...],
      "arrays": {name: {"utilisation", "busy_s", "ios": {kind: n}, "bytes": {kind: n},
        "mib_s": {kind: MiB/s over the run}}},
      "timeline": [{"at_s", "event", "error"}, ...]}
@@ -28,8 +31,10 @@ summary.json::
 The impact block cuts the run at the first point in time's copy window: establish to copy
 complete, else to the relationship's failure or end, else to the end of the run. An I/O
 belongs to the phase it was issued in; a phase's rates are over the part of it in which the
-workload was active. windows.csv has one row per window and per-workload columns
-(`W.iops`, `W.mib_s`, `W.errors`, `W.latency_ms_p50` ... `_max`): see `windows`.
+workload was active. `phases` cuts the whole run the same way at every establish, refresh,
+withdraw, freeze, thaw, failure and copy completion. windows.csv has one row per window and
+per-workload columns (`W.iops`, `W.mib_s`, `W.errors`, `W.latency_ms_p50` ... `_max`): see
+`windows`.
 """
 
 from flashsim.sim.metrics.figures import PERCENTILES, latency_ms

@@ -144,6 +144,52 @@ def group_figures(result: Result) -> dict[str, Any]:
     return out
 
 
+#: Timeline events that start a new phase (a group's thaw follows its establish at once).
+PHASE_EVENTS = ("establish", "refresh", "reverse", "withdraw", "freeze", "thaw", "timeout", "fail")
+
+
+def boundaries(result: Result) -> list[tuple[float, str]]:
+    """The instants that change what the host sees, with what happened: establishes and other
+    whole-volume operations, freezes, thaws, failures (timeline) and copy completions."""
+    marks: dict[float, list[str]] = {}
+    for e in result.timeline:
+        label = str(e["event"])
+        kind = label.split(" ", 1)[0]
+        # an operation that failed changed nothing; a timeout or a failure is itself the change
+        if kind in PHASE_EVENTS and (e["error"] is None or kind in ("timeout", "fail")):
+            marks.setdefault(float(e["at_s"]), []).append(label)  # type: ignore[arg-type]
+    for rid, stats in result.relationships.items():
+        for point in stats.points_in_time:
+            done = point["copy_complete_at_s"]
+            if done is not None:
+                marks.setdefault(float(done), []).append(f"copy complete {rid}")
+    end = result.scenario.run.duration_s
+    return [(t, ", ".join(labels)) for t, labels in sorted(marks.items()) if 0 < t < end]
+
+
+def phases(result: Result) -> list[dict[str, Any]]:
+    """The run cut at every boundary: per phase and workload, I/Os issued in it, IOPS over
+    its active part, errors and latency percentiles (a compact `impact` for every event)."""
+    rec = result.records
+    cuts = boundaries(result)
+    starts = [(0.0, "start"), *cuts]
+    ends = [t for t, _ in cuts] + [result.scenario.run.duration_s]
+    out = []
+    for (t0, what), t1 in zip(starts, ends, strict=True):
+        workloads = {}
+        for index, spec in enumerate(result.scenario.workloads):
+            f = phase_figures(rec, rec["workload"] == index, t0, t1)
+            lat = f["latency_ms"]
+            workloads[spec.name] = {
+                "ios": f["ios"],
+                "iops": f["iops"],
+                "errors": f["errors"],
+                "latency_ms": {k: lat[k] for k in ("p50", "p99", "p99_9", "max")},
+            }
+        out.append({"from_s": r(t0), "to_s": r(t1), "after": what, "workloads": workloads})
+    return out
+
+
 def array_figures(result: Result) -> dict[str, Any]:
     duration = result.scenario.run.duration_s
     out = {}
@@ -174,6 +220,7 @@ def summary(result: Result) -> dict[str, Any]:
         "workloads": workload_figures(result),
         "relationships": relationship_figures(result),
         "groups": group_figures(result),
+        "phases": phases(result),
         "arrays": array_figures(result),
         "timeline": [
             {"at_s": r(e["at_s"]), "event": e["event"], "error": e["error"]}
