@@ -147,6 +147,9 @@ def copy_impact_figure(result: Result) -> Figure:
         style = "-" if spec.background_copy else "--"
         label = spec.id + ("" if spec.background_copy else " (NOCOPY: by COW)")
         ax_prog.plot(t_end, progress, style, linewidth=1.2, label=label)
+    if not scenario.flashcopies:
+        ax_prog.text(0.5, 0.5, "no FlashCopy relationship in this scenario",
+                     transform=ax_prog.transAxes, ha="center", va="center")  # fmt: skip
     ax_prog.set_ylabel("tracks copied (%)")
     ax_prog.set_ylim(0, 105)
     _legend(ax_prog)

@@ -109,8 +109,13 @@ def sweep_figure(points: list[list[tuple[str, str]]], summaries: list[dict[str, 
     ax_copy.set_ylabel("copy time, establish\nto complete (s)")
     ax_copy.set_ylim(bottom=0)
     ax_copy.set_xlabel(label)
+    if not summaries[0]["relationships"]:
+        ax_copy.text(0.5, 0.5, "no FlashCopy relationship in this scenario",
+                     transform=ax_copy.transAxes, ha="center", va="center")  # fmt: skip
     for ax in (ax_p99, ax_copy):
         ax.grid(alpha=0.3)
+        if not ax.get_legend_handles_labels()[0]:
+            continue
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=7,
                   frameon=False)  # fmt: skip
     if log:

@@ -100,3 +100,14 @@ def test_drawing_to_files_chooses_no_backend(tmp_path) -> None:  # type: ignore[
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "svg"
     assert (tmp_path / "x.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_run_without_flashcopy_draws_without_an_empty_legend() -> None:
+    body = (
+        array() + volume("A", 16) + '[[workload]]\nvolume = "A"\nrw = "randread"\nrate_iops = 50\n'
+    )
+    fig = copy_impact_figure(simulate(scenario(body, duration_s=2)))
+    fig.canvas.draw()  # warnings are errors here: an empty legend() would fail the test
+    progress = fig.axes[2]
+    assert progress.get_legend() is None
+    assert [t.get_text() for t in progress.texts] == ["no FlashCopy relationship in this scenario"]
