@@ -35,7 +35,7 @@ from flashsim.sim.driver import Driver, OpLog, Proc
 from flashsim.sim.gates import Gates
 from flashsim.sim.host_io import Host
 from flashsim.sim.progress import Progress
-from flashsim.sim.recording import Recorder, RelationshipStats
+from flashsim.sim.recording import GroupStats, Recorder, RelationshipStats
 from flashsim.sim.scenario import Scenario
 from flashsim.sim.timeline import Timeline
 
@@ -54,6 +54,7 @@ class Result:
     system: System
     wall_s: float
     host_ios: int
+    groups: dict[str, GroupStats]
     controller: dict[str, Any] | None = None  # the cache's figures (`Controller.stats`)
 
 
@@ -124,7 +125,7 @@ class Simulation:
         env.run(until=scenario.run.duration_s)
         recorder.snapshot(env.now)
         progress.end()
-        recorder.mark_failed()
+        recorder.mark_failed(env.now)
         return Result(
             scenario,
             recorder.records(),
@@ -136,6 +137,7 @@ class Simulation:
             self.system,
             time.perf_counter() - wall0,
             recorder.host_ios,
+            recorder.groups,
             None if self.controller is None else self.controller.stats(),
         )
 

@@ -1,89 +1,176 @@
-"""Copy-impact graphs (matplotlib, Agg): host latency percentiles over time with establish and
-copy completion marked and copy progress on a second axis; IOPS over time; back-end I/O by
-kind. Written as PNG and SVG with fixed metadata, so equal runs give equal files."""
+"""Copy-impact graphs of a run, one panel per question: host latency per workload (p99 and
+p50), IOPS per workload, copy progress per relationship, back-end MiB/s by kind. Every panel
+marks the establishes (and refreshes), copy completions, relationship failures and group
+freezes, all named in the legends, which sit outside the data. `copy_impact_figure` returns
+the figure (a notebook displays it); `copy_impact` writes it as PNG and SVG."""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from flashsim.sim.devices import KINDS
 from flashsim.sim.engine import Result
+from flashsim.sim.figure_files import new_figure, save
 from flashsim.sim.metrics import windows
 
 KIND_LABELS = {
-    "host": "host",
+    "host": "host I/O",
     "copy_before_write": "copy-before-write",
     "target_precopy": "target pre-copy",
     "redirected": "redirected read",
     "background": "background copy",
     "rule0": "rule 0",
 }
+KIND_COLOURS = {
+    "host": "tab:gray",
+    "copy_before_write": "tab:orange",
+    "target_precopy": "tab:brown",
+    "redirected": "tab:purple",
+    "background": "tab:cyan",
+    "rule0": "tab:pink",
+}
+ARRAY_STYLES = ("-", "--", ":", "-.")
+#: A window's figure holds for the whole window: drawn as a step, not a ramp between windows.
+STEPS = {"drawstyle": "steps-mid"}
+ESTABLISH, COMPLETE, FAILURE, FREEZE = "tab:green", "tab:red", "black", "tab:blue"
 
 
-def save(figure: plt.Figure, stem: Path) -> list[Path]:
-    """Write `stem`.png and `stem`.svg reproducibly, then close the figure."""
-    with plt.rc_context({"svg.hashsalt": "flashsim", "svg.fonttype": "path"}):
-        figure.savefig(stem.with_suffix(".png"), dpi=100, metadata={"Software": None})
-        figure.savefig(stem.with_suffix(".svg"), metadata={"Date": None, "Creator": None})
-    plt.close(figure)
-    return [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+def _marks(
+    result: Result,
+) -> tuple[list[float], list[float], list[float], list[tuple[float, float]]]:
+    """Establish/refresh instants, copy completions, failures and freeze spans."""
+    starts, completes, failures = [], [], []
+    for stats in result.relationships.values():
+        for point in stats.points_in_time:
+            if point["at_s"] is not None:
+                starts.append(float(point["at_s"]))
+            if point["copy_complete_at_s"] is not None:
+                completes.append(float(point["copy_complete_at_s"]))
+        if stats.failed_at_s is not None:
+            failures.append(stats.failed_at_s)
+    end = result.scenario.run.duration_s
+    freezes = [
+        (g.frozen_at_s, end if g.thawed_at_s is None else g.thawed_at_s)
+        for g in result.groups.values()
+        if g.frozen_at_s is not None
+    ]
+    return sorted(set(starts)), sorted(set(completes)), sorted(set(failures)), freezes
 
 
-def copy_impact(result: Result, stem: Path) -> list[Path]:
+def _draw_marks(ax: Axes, marks: tuple[list[float], ...]) -> None:
+    starts, completes, failures, freezes = marks
+    for t in starts:
+        ax.axvline(t, color=ESTABLISH, linewidth=0.9, alpha=0.8)
+    for t in completes:
+        ax.axvline(t, color=COMPLETE, linewidth=0.9, linestyle="--", alpha=0.9)
+    for t in failures:
+        ax.axvline(t, color=FAILURE, linewidth=1.2, linestyle="-.")
+    for t0, t1 in freezes:
+        ax.axvspan(t0, t1, color=FREEZE, alpha=0.15, linewidth=0)
+
+
+def _mark_handles(marks: tuple[list[float], ...]) -> list[Line2D | Patch]:
+    starts, completes, failures, freezes = marks
+    handles: list[Line2D | Patch] = []
+    if starts:
+        handles.append(Line2D([], [], color=ESTABLISH, linewidth=0.9, label="establish/refresh"))
+    if completes:
+        handles.append(Line2D([], [], color=COMPLETE, linestyle="--", label="copy complete"))
+    if failures:
+        handles.append(Line2D([], [], color=FAILURE, linestyle="-.", label="relationship failed"))
+    if freezes:
+        handles.append(Patch(color=FREEZE, alpha=0.15, label="writes frozen"))
+    return handles
+
+
+def _legend(ax: Axes, extra: list[Line2D | Patch] | None = None) -> None:
+    """The legend outside the panel, to its right: it never covers the data."""
+    handles = ax.get_legend_handles_labels()[0]
+    handles = [*handles, *(extra or [])]
+    if not handles:
+        return
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        borderaxespad=0.0,
+        fontsize=7,
+        ncol=2 if len(handles) > 10 else 1,
+        frameon=False,
+    )
+
+
+def copy_impact_figure(result: Result) -> Figure:
+    """The copy-impact figure of `result` (see the module's docstring)."""
     header, rows = windows(result)
     col = {name: i for i, name in enumerate(header)}
 
     def series(name: str) -> list[float]:
-        return [float("nan") if r[col[name]] is None else float(r[col[name]]) for r in rows]
+        return [math.nan if r[col[name]] is None else float(r[col[name]]) for r in rows]  # type: ignore[arg-type]
 
+    scenario = result.scenario
     t = [(r[0] + r[1]) / 2 for r in rows]  # type: ignore[operator]
     t_end = [r[1] for r in rows]  # progress is sampled at each window's end
-    fig, (ax_lat, ax_iops, ax_back) = plt.subplots(3, 1, figsize=(10, 9), sharex=True)
-    for q, style in (("p50", "-"), ("p95", "--"), ("p99", "-")):
-        ax_lat.plot(t, series(f"latency_ms_{q}"), style, label=f"host {q}", linewidth=1)
-    ax_lat.set_ylabel("host latency (ms)")
-    p50 = [v for v in series("latency_ms_p50") if not math.isnan(v)]
-    p99 = [v for v in series("latency_ms_p99") if not math.isnan(v)]
-    if p50 and p99 and max(p99) > 20 * sorted(p50)[len(p50) // 2]:
+    marks = _marks(result)
+    names = [w.name for w in scenario.workloads]
+    fig = new_figure(figsize=(12, 10.5), layout="constrained")
+    ax_lat, ax_iops, ax_prog, ax_back = fig.subplots(
+        4, 1, sharex=True, height_ratios=[3, 2, 1.5, 2]
+    )
+    colours = [f"C{i % 10}" for i in range(len(names))]
+    spread: list[float] = []
+    for name, colour in zip(names, colours, strict=True):
+        p99, p50 = series(f"{name}.latency_ms_p99"), series(f"{name}.latency_ms_p50")
+        ax_lat.plot(t, p99, "-", color=colour, linewidth=1.2, label=f"{name} p99", **STEPS)
+        ax_lat.plot(t, p50, ":", color=colour, linewidth=1.0, label=f"{name} p50", **STEPS)
+        spread += [v for v in p99 + p50 if not math.isnan(v) and v > 0]
+    if spread and max(spread) > 20 * min(spread):
         ax_lat.set_yscale("log")  # a freeze or a queue spike would flatten everything else
-    ax_lat.set_title(f"Copy impact: {result.scenario.path.rsplit('/', 1)[-1]}")
-    ax_prog = ax_lat.twinx()
-    ax_prog.set_ylabel("copy progress")
-    ax_prog.set_ylim(0, 1.05)
-    for spec in result.scenario.flashcopies:
-        stats = result.relationships[spec.id]
-        ax_prog.plot(
-            t_end, series(f"{spec.id}.progress"), ":", linewidth=1.5, label=f"{spec.id} copied"
-        )
-        for point in stats.points_in_time:
-            if point["at_s"] is not None:
-                ax_lat.axvline(point["at_s"], color="green", linewidth=0.8)
-            if point["copy_complete_at_s"] is not None:
-                ax_lat.axvline(point["copy_complete_at_s"], color="red", linewidth=0.8)
-    lines = ax_lat.get_legend_handles_labels()
-    more = ax_prog.get_legend_handles_labels()
-    ax_lat.legend(lines[0] + more[0], lines[1] + more[1], loc="upper right", fontsize=7)
-    ax_iops.plot(t, series("host_iops"), label="host IOPS", linewidth=1)
-    ax_iops.plot(t, series("read_iops"), label="reads", linewidth=0.8)
-    ax_iops.plot(t, series("write_iops"), label="writes", linewidth=0.8)
-    ax_iops.set_ylabel("IOPS")
-    ax_iops.legend(loc="upper right", fontsize=7)
-    window = result.scenario.run.window_s
-    for kind in KINDS:
-        values = [0.0] * len(rows)
-        for name in result.arrays:
-            for i, v in enumerate(series(f"{name}.{kind}_ios")):
-                values[i] += v / window
-        if any(values):
-            ax_back.plot(t, values, label=KIND_LABELS[kind], linewidth=1)
-    ax_back.set_ylabel("back-end I/O per s")
-    ax_back.set_xlabel("simulated time (s); green: establish/refresh, red: copy complete")
-    ax_back.legend(loc="upper right", fontsize=7)
-    fig.tight_layout()
-    return save(fig, stem)
+    else:
+        ax_lat.set_ylim(bottom=0)
+    ax_lat.set_ylabel("host latency (ms)\nper window")
+    ax_lat.set_title(f"Copy impact: {scenario.path.replace(chr(92), '/').rsplit('/', 1)[-1]}")
+    _legend(ax_lat, _mark_handles(marks))
+    for name, colour in zip(names, colours, strict=True):
+        ax_iops.plot(t, series(f"{name}.iops"), color=colour, linewidth=1.0, label=name, **STEPS)
+    ax_iops.set_ylabel("IOPS (completed)")
+    ax_iops.set_ylim(bottom=0)
+    _legend(ax_iops)
+    for spec in scenario.flashcopies:
+        progress = [100 * v for v in series(f"{spec.id}.progress")]
+        style = "-" if spec.background_copy else "--"
+        label = spec.id + ("" if spec.background_copy else " (NOCOPY: by COW)")
+        ax_prog.plot(t_end, progress, style, linewidth=1.2, label=label)
+    if not scenario.flashcopies:
+        ax_prog.text(0.5, 0.5, "no FlashCopy relationship in this scenario",
+                     transform=ax_prog.transAxes, ha="center", va="center")  # fmt: skip
+    ax_prog.set_ylabel("tracks copied (%)")
+    ax_prog.set_ylim(0, 105)
+    _legend(ax_prog)
+    for number, name in enumerate(result.arrays):
+        for kind in KINDS:  # a copy reads one array and writes another: each is its own line
+            values = [0.0 if math.isnan(v) else v for v in series(f"{name}.{kind}_mib_s")]
+            if any(values):
+                ax_back.plot(t, values, ARRAY_STYLES[number % len(ARRAY_STYLES)],
+                             color=KIND_COLOURS[kind], linewidth=1.0,
+                             label=f"{name}: {KIND_LABELS[kind]}", **STEPS)  # fmt: skip
+    ax_back.set_ylabel("back-end (MiB/s)\nper array, by kind")
+    ax_back.set_ylim(bottom=0)
+    ax_back.set_xlabel(f"simulated time (s); windows of {scenario.run.window_s:g} s")
+    _legend(ax_back)
+    for ax in (ax_lat, ax_iops, ax_prog, ax_back):
+        _draw_marks(ax, marks)
+        ax.grid(alpha=0.25)
+    ax_back.set_xlim(0, scenario.run.duration_s)
+    return fig
+
+
+def copy_impact(result: Result, stem: Path) -> list[Path]:
+    """Write the copy-impact figure as `stem`.png and `stem`.svg."""
+    return save(copy_impact_figure(result), stem)

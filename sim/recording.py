@@ -32,9 +32,22 @@ class RelationshipStats:
     redirected_reads: int = 0
     background_tracks_copied: int = 0
     failed: bool = False
+    failed_at_s: float | None = None
     points_in_time: list[dict[str, float | None]] = field(default_factory=list)
     error: str | None = None
     tracks: int = 0
+
+
+@dataclass
+class GroupStats:
+    """What happened to one `[[group]]`: its freeze, thaw, and why it failed if it did."""
+
+    id: str
+    members: tuple[str, ...]
+    sources: tuple[str, ...] = ()
+    frozen_at_s: float | None = None
+    thawed_at_s: float | None = None
+    error: str | None = None
 
 
 class Recorder:
@@ -44,6 +57,14 @@ class Recorder:
         self.system = system
         self.arrays = arrays
         self.stats = {f.id: RelationshipStats(f.id) for f in scenario.flashcopies}
+        self.groups = {g.id: GroupStats(g.id, tuple(g.members)) for g in scenario.groups}
+        # Only a space-efficient target under fail_relationship can fail mid-run; the driver
+        # sends no event when it does, so each completed write looks for it (see `io`).
+        self._fallible = [
+            f
+            for f in scenario.flashcopies
+            if f.target_capacity_tracks is not None and f.out_of_space == "fail_relationship"
+        ]
         self.timeline: list[dict[str, object]] = []
         self.errors: dict[str, dict[str, int]] = {w.name: {} for w in scenario.workloads}
         self.windows: list[dict[str, float]] = []
@@ -81,6 +102,23 @@ class Recorder:
             counts = self.errors[self._names[index]]
             name = type(error).__name__
             counts[name] = counts.get(name, 0) + 1
+        if self._fallible and not is_read:
+            self._look_for_failures(issue + latency)
+
+    def _look_for_failures(self, now: float) -> None:
+        """Note relationships the core failed since the last look: at the completion of the
+        write whose plan failed them (its FailRelationship step takes no device time)."""
+        for spec in list(self._fallible):
+            rel = self.system.relationships.get(spec.id)
+            if rel is None or not rel.failed:
+                continue
+            self._fallible.remove(spec)
+            message = (
+                f"space-efficient target {spec.target} is full ({spec.target_capacity_tracks} "
+                f"tracks) and out_of_space = fail_relationship"
+            )
+            self.fail(spec.id, now, message)
+            self.event(now, f"fail {spec.id}", message)
 
     @property
     def host_ios(self) -> int:
@@ -152,16 +190,29 @@ class Recorder:
         stats = self.stats[rid]
         stats.withdrawn_at_s = stats.ended_at_s = now
 
-    def failed(self, rid: str, message: str) -> None:
-        """`rid` could not be established: why."""
-        self.stats[rid].error = message
+    def fail(self, rid: str, now: float, message: str) -> None:
+        """`rid` failed at `now` (or could not be established): why."""
+        stats = self.stats[rid]
+        if stats.failed:
+            return
+        stats.failed = True
+        stats.failed_at_s = now
+        stats.error = message
 
-    def mark_failed(self) -> None:
-        """At the end: flag the relationships the core has failed."""
-        for rid, stats in self.stats.items():
-            rel = self.system.relationships.get(rid)
-            if rel is not None and rel.failed:
-                stats.failed = True
+    def mark_failed(self, now: float) -> None:
+        """At the end: catch a failure no write completed after (the run ended first)."""
+        if self._fallible:
+            self._look_for_failures(now)
+
+    def frozen(self, gid: str, sources: tuple[str, ...], now: float) -> None:
+        group = self.groups[gid]
+        group.sources = sources
+        group.frozen_at_s = now
+
+    def thawed(self, gid: str, now: float, error: str | None) -> None:
+        group = self.groups[gid]
+        group.thawed_at_s = now
+        group.error = error
 
     # -- timeline and windows ------------------------------------------------------------------
     def event(self, at_s: float, event: str, error: str | None) -> None:

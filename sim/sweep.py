@@ -3,15 +3,15 @@
 Runs the grid of every combination of the `--param` values (each a `--set` override), in
 parallel processes, one output folder per point (`DIR/runs/NNN/`; a killed sweep resumes from
 its finished points, `flashsim.sim.sweep_points`), then writes
-`DIR/sweep.csv` (one row per point: the parameters, each workload's latency percentiles and
-IOPS, each relationship's copy completion) and `DIR/sweep.png`/`.svg` (the first parameter
-against p99 latency and copy completion time). The whole of DIR is written atomically
+`DIR/sweep.csv` (one row per point: the parameters, each workload's latency percentiles,
+IOPS and p99 in the copy window, each relationship's copy completion and copy time) and
+`DIR/sweep.png`/`.svg` (`flashsim.sim.sweep_plot`: the first parameter on a numeric axis
+against the copy-window p99 and the copy time). The whole of DIR is written atomically
 (`flashsim.models.output_folder`).
 """
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import os
@@ -26,6 +26,7 @@ from flashsim.sim import metrics
 from flashsim.sim.engine import simulate
 from flashsim.sim.outputs import write_outputs
 from flashsim.sim.scenario import ScenarioError, load
+from flashsim.sim.sweep_plot import first_window, plot
 from flashsim.sim.sweep_points import (
     commit,
     copy_into,
@@ -110,7 +111,9 @@ def run_sweep(
         for i, job in enumerate(job_list):
             copy_into(Path(job[3]), build / "runs" / f"{i:03d}")
         header, rows = table(points, summaries)
-        (build / "sweep.csv").write_text(_csv(header, rows), encoding="utf-8", newline="\n")
+        (build / "sweep.csv").write_text(
+            metrics.csv_text(header, rows), encoding="utf-8", newline="\n"
+        )
         (build / "points.json").write_text(
             json.dumps([dict(p) for p in points], indent=2) + "\n", encoding="utf-8"
         )
@@ -122,61 +125,31 @@ def run_sweep(
 def table(
     points: list[list[tuple[str, str]]], summaries: list[dict[str, Any]]
 ) -> tuple[list[str], list[list[Any]]]:
+    """One row per point: the parameters; per workload IOPS, latency and p99 in the first
+    relationship's copy window; per relationship establish, completion, copy time, COWs."""
     header = ["run"] + [k for k, _ in points[0]]
     first = summaries[0]
     for w in first["workloads"]:
         header += [f"{w['name']}.iops"] + [
-            f"{w['name']}.latency_ms_{q}" for q in ("p50", "p95", "p99", "max")
+            f"{w['name']}.latency_ms_{q}" for q in ("p50", "p95", "p99", "p99_9", "max")
         ]
+        header += [f"{w['name']}.copy_window_latency_ms_p99"]
     for rid in first["relationships"]:
-        header += [f"{rid}.established_at_s", f"{rid}.copy_complete_at_s", f"{rid}.cow_copies"]
+        header += [
+            f"{rid}.established_at_s",
+            f"{rid}.copy_complete_at_s",
+            f"{rid}.copy_s",
+            f"{rid}.cow_copies",
+        ]
     rows = []
     for i, (point, info) in enumerate(zip(points, summaries, strict=True)):
         row: list[Any] = [f"{i:03d}"] + [v for _, v in point]
+        window = first_window(info)
         for w in info["workloads"]:
-            row += [w["iops"]] + [w["latency_ms"][q] for q in ("p50", "p95", "p99", "max")]
+            row += [w["iops"]] + [w["latency_ms"][q] for q in ("p50", "p95", "p99", "p99_9", "max")]
+            during = None if window is None else window["workloads"][w["name"]]["during"]
+            row.append(None if during is None else during["latency_ms"]["p99"])
         for r in info["relationships"].values():
-            row += [r["established_at_s"], r["copy_complete_at_s"], r["cow_copies"]]
+            row += [r["established_at_s"], r["copy_complete_at_s"], r["copy_s"], r["cow_copies"]]
         rows.append(row)
     return header, rows
-
-
-def _csv(header: list[str], rows: list[list[Any]]) -> str:
-    out = io.StringIO()
-    out.write(",".join(header) + "\n")
-    for row in rows:
-        out.write(",".join("" if v is None else str(v) for v in row) + "\n")
-    return out.getvalue()
-
-
-def plot(points: list[list[tuple[str, str]]], summaries: list[dict[str, Any]], stem: Path) -> None:
-    """The first parameter against each workload's p99 latency and each copy's duration."""
-    from flashsim.sim.plots import plt, save
-
-    key = points[0][0][0]
-    fig, ax = plt.subplots(figsize=(8, 5))
-    labels = [dict(p)[key] for p in points]
-    x = list(range(len(points)))
-    for w_index, w in enumerate(summaries[0]["workloads"]):
-        ax.plot(x, [s["workloads"][w_index]["latency_ms"]["p99"] for s in summaries], "o-",
-                label=f"{w['name']} p99 latency")  # fmt: skip
-    ax.set_ylabel("p99 latency (ms)")
-    ax.set_xlabel(
-        key + (" (other parameters vary within each value)" if len(points[0]) > 1 else "")
-    )
-    ax.set_xticks(x, labels)
-    right = ax.twinx()
-    for rid in summaries[0]["relationships"]:
-        times = []
-        for s in summaries:
-            r = s["relationships"][rid]
-            done, start = r["copy_complete_at_s"], r["established_at_s"]
-            times.append(float("nan") if done is None or start is None else done - start)
-        right.plot(x, times, "s--", color="tab:red", label=f"{rid} copy time")
-    right.set_ylabel("copy time, establish to complete (s)")
-    handles = ax.get_legend_handles_labels()
-    more = right.get_legend_handles_labels()
-    ax.legend(handles[0] + more[0], handles[1] + more[1], fontsize=7, loc="upper center")
-    ax.set_title(f"Sweep of {key}")
-    fig.tight_layout()
-    save(fig, stem)

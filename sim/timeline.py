@@ -83,7 +83,7 @@ class Timeline:
         if error is None:
             self._established(spec)
         else:
-            self.recorder.failed(spec.id, str(error))
+            self.recorder.fail(spec.id, self.env.now, str(error))
 
     def _group(self, group: GroupSpec) -> Proc:
         env = self.env
@@ -92,6 +92,7 @@ class Timeline:
         sources = tuple(sorted({self.specs[m].source for m in group.members}))
         self.frozen.close(sources)
         recorder.event(env.now, f"freeze {group.id}", None)
+        recorder.frozen(group.id, sources, env.now)
         if group.establish_after_s > group.freeze_timeout_s:
             yield env.timeout(group.freeze_timeout_s)
             self.frozen.open(sources)
@@ -100,8 +101,9 @@ class Timeline:
                 "writes released, nothing established"
             )
             recorder.event(env.now, f"timeout {group.id}", message)
+            recorder.thawed(group.id, env.now, message)
             for m in group.members:
-                recorder.failed(m, message)
+                recorder.fail(m, env.now, message)
             return
         yield env.timeout(group.establish_after_s)
         specs = [self.specs[m] for m in group.members]
@@ -109,11 +111,12 @@ class Timeline:
         error = yield from self.control(op, f"establish group {group.id}")
         self.frozen.open(sources)
         recorder.event(env.now, f"thaw {group.id}", None)
+        recorder.thawed(group.id, env.now, None if error is None else str(error))
         for spec in specs:
             if error is None:
                 self._established(spec)
             else:
-                recorder.failed(spec.id, str(error))
+                recorder.fail(spec.id, env.now, str(error))
 
     # -- withdraw, refresh, reverse ------------------------------------------------------------
     def _event(self, event: EventSpec) -> Proc:

@@ -15,13 +15,11 @@ MAX_DRAWN_STATES = 3000
 
 def plot_counterexample(cex: Counterexample, config: CheckConfig, path: str) -> None:
     """A swimlane picture: one lane per process, one box per step, the violating step red."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from flashsim.sim.figure_files import new_figure
 
     lanes = [p.name for p in config.processes]
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.5 * len(cex.events) + 2), 0.8 * len(lanes) + 1.5))
+    fig = new_figure(figsize=(max(6.0, 0.5 * len(cex.events) + 2), 0.8 * len(lanes) + 1.5))
+    ax = fig.subplots()
     for n, event in enumerate(cex.events, 1):
         y = lanes.index(event.process)
         last = n == len(cex.events)
@@ -34,7 +32,6 @@ def plot_counterexample(cex: Counterexample, config: CheckConfig, path: str) -> 
     ax.invert_yaxis()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def draw_state_graph(result: CheckResult, path: str) -> None:
@@ -49,15 +46,14 @@ def draw_state_graph(result: CheckResult, path: str) -> None:
             "(bound the search with --max-states)"
         )
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import networkx as nx
+
+    from flashsim.sim.figure_files import new_figure
 
     pos = nx.multipartite_layout(graph, subset_key="depth")
     pos = {node: (x, -y) for node, (x, y) in pos.items()}
     names = sorted({name for _, _, name in graph.edges(data="process")})
-    cmap = plt.get_cmap("tab10")
+    cmap = matplotlib.colormaps["tab10"]
     colour = {name: cmap(i % 10) for i, name in enumerate(names)}
     path_nodes = _counterexample_nodes(result)
     node_colours = []
@@ -69,7 +65,8 @@ def draw_state_graph(result: CheckResult, path: str) -> None:
         else:
             node_colours.append("tab:green" if attrs["quiescent"] else "lightgrey")
     depth = max((d for _, d in graph.nodes(data="depth", default=0)), default=0)
-    fig, ax = plt.subplots(figsize=(min(40.0, max(8.0, 2 + 0.6 * depth)), 8))
+    fig = new_figure(figsize=(min(40.0, max(8.0, 2 + 0.6 * depth)), 8))
+    ax = fig.subplots()
     size = max(4.0, 60.0 - graph.number_of_nodes() / 40)
     nx.draw_networkx_edges(
         graph,
@@ -92,7 +89,6 @@ def draw_state_graph(result: CheckResult, path: str) -> None:
     ax.set_axis_off()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def _counterexample_nodes(result: CheckResult) -> set[int]:

@@ -120,20 +120,8 @@ def _run(args: argparse.Namespace) -> int:
         for problem in verification.problems:
             print(f"flashsim run: verify: {problem}", file=sys.stderr)
     if not args.quiet:
-        info = metrics.summary(result)
-        for w in info["workloads"]:
-            lat = w["latency_ms"]
-            print(
-                f"{w['name']} on {w['volume']}: {w['ios']} I/Os, {w['iops']} IOPS, "
-                f"p50 {lat['p50']} ms, p99 {lat['p99']} ms, errors {w['errors']}"
-            )
-        for rid, r in info["relationships"].items():
-            print(
-                f"{rid}: established {r['established_at_s']} s, complete "
-                f"{r['copy_complete_at_s']} s, COW {r['cow_copies']}, background "
-                f"{r['background_tracks_copied']}, redirected reads {r['redirected_reads']}"
-                + (f", error: {r['error']}" if r["error"] else "")
-            )
+        for line in console_lines(metrics.summary(result)):
+            print(line)
         print(
             f"{result.host_ios} host I/Os simulated in {result.wall_s:.2f} s wall; "
             f"outputs in {args.out}"
@@ -144,6 +132,59 @@ def _run(args: argparse.Namespace) -> int:
                 f"{verification.operations} operations (point in time kept)"
             )
     return status
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:g} ms"
+
+
+def console_lines(info: dict[str, Any]) -> list[str]:
+    """The console summary of a run: per workload its rates over its active time, latency and
+    errors; per relationship when it was established, when (and whether) the copy completed
+    or why it failed, and each workload's p99 before and during its copy window."""
+    lines = []
+    for w in info["workloads"]:
+        lat = w["latency_ms"]
+        errors = f"errors {w['errors']}"
+        if w["errors"]:
+            kinds = ", ".join(f"{k} {n}" for k, n in w["error_kinds"].items())
+            errors += f" ({kinds}; {w['errors_per_s']}/s)"
+        lines.append(
+            f"{w['name']} on {w['volume']}: {w['ios']} I/Os in {w['active_s']} s active, "
+            f"{w['iops']} IOPS, {w['mib_s']} MiB/s, p50 {_ms(lat['p50'])}, "
+            f"p99 {_ms(lat['p99'])}, p99.9 {_ms(lat['p99_9'])}, {errors}"
+        )
+    for rid, r in info["relationships"].items():
+        if r["established_at_s"] is None:
+            lines.append(f"{rid}: not established: {r['error'] or 'not by the end of the run'}")
+            continue
+        text = f"{rid}: established {r['established_at_s']} s, "
+        if r["copy_complete_at_s"] is not None:
+            text += f"copy complete {r['copy_complete_at_s']} s ({r['copy_s']} s of copy)"
+        elif not r["background_copy"]:
+            text += "no background copy (NOCOPY)"
+        else:
+            text += "copy not complete at the end of the run"
+        if r["failed"]:
+            text += f", failed at {r['failed_at_s']} s: {r['error']}"
+        text += (
+            f"; COW {r['cow_copies']}, background {r['background_tracks_copied']}, "
+            f"redirected reads {r['redirected_reads']}"
+        )
+        lines.append(text)
+        window = r["impact"]["copy_window_s"]
+        for name, phases in r["impact"]["workloads"].items():
+            before, during = phases["before"]["latency_ms"], phases["during"]["latency_ms"]
+            if during["p99"] is None:
+                continue
+            lines.append(
+                f"  {name}: p99 {_ms(during['p99'])} in the copy window {window[0]}-{window[1]} s"
+                f" (before: {_ms(before['p99'])})"
+            )
+    for gid, g in info["groups"].items():
+        held = "" if g["writes_held_s"] is None else f"writes held {g['writes_held_s']} s"
+        lines.append(f"{gid}: {held}" + (f", failed: {g['error']}" if g["failed"] else ""))
+    return lines
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]

@@ -107,12 +107,10 @@ def report(trace: Trace, stats: TraceStats, track_size: int) -> str:
 
 
 def plot_growth(stats: TraceStats, track_size: int, path: str) -> None:
-    import matplotlib
+    from flashsim.sim.figure_files import new_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = new_figure(figsize=(7, 4))
+    ax = fig.subplots()
     ax.plot(np.arange(1, len(stats.growth) + 1), stats.growth, color="tab:blue")
     ax.set_xlabel("I/Os replayed")
     ax.set_ylabel(f"distinct tracks touched ({_size(track_size)})")
@@ -120,4 +118,3 @@ def plot_growth(stats: TraceStats, track_size: int, path: str) -> None:
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, metadata={"Software": None} if path.endswith(".png") else None)
-    plt.close(fig)

@@ -307,7 +307,8 @@ def test_ios_csv_is_written_a_block_at_a_time_with_the_same_bytes(
     path = ROOT / "scenarios" / "nocopy_backup_job.toml"
     args = ["run", str(path), "--quiet", "--set", "run.duration_s=8", "--set", "run.plots=false"]
     assert main([*args, "--out", str(tmp_path / "whole")]) == 0
-    monkeypatch.setattr("flashsim.sim.metrics.RECORD_BLOCK", 7)  # many blocks, a ragged last one
+    # many blocks, a ragged last one
+    monkeypatch.setattr("flashsim.sim.metrics.tables.RECORD_BLOCK", 7)
     assert main([*args, "--out", str(tmp_path / "blocks")]) == 0
     whole = (tmp_path / "whole" / "ios.csv").read_bytes()
     assert whole == (tmp_path / "blocks" / "ios.csv").read_bytes()

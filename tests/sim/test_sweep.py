@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from flashsim.main import main
 from flashsim.sim.sweep import grid, parse_param
+from flashsim.sim.sweep_plot import sweep_figure, x_axis
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,6 +35,13 @@ def test_sweep_of_copy_rate_runs_in_parallel_and_tabulates_copy_time(tmp_path: P
     assert [r["flashcopy.nightly.copy_rate"] for r in rows] == ["71", "91"]
     assert rows[0]["nightly.copy_complete_at_s"] == ""  # 16 MiB/s: 128 MiB need 8 s: not yet
     assert 10 < float(rows[1]["nightly.copy_complete_at_s"]) < 12.1  # 64 MiB/s: 2 s
+    second = json.loads((tmp_path / "s" / "runs" / "001" / "summary.json").read_text())
+    rel = second["relationships"]["nightly"]
+    assert float(rows[1]["nightly.copy_s"]) == pytest.approx(
+        rel["copy_complete_at_s"] - rel["established_at_s"], abs=1e-5
+    )
+    during = rel["impact"]["workloads"]["oltp"]["during"]["latency_ms"]["p99"]
+    assert float(rows[1]["oltp.copy_window_latency_ms_p99"]) == during
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
         ".flashsim-output", "points.json", "runs", "sweep.csv", "sweep.png", "sweep.svg",
     ]  # fmt: skip
@@ -46,3 +56,47 @@ def test_sweep_rejects_a_bad_parameter_before_running(
     assert code == 2
     assert capsys.readouterr().err.endswith("flashcopy[0].copy_rate: must be 0-150, got 200\n")
     assert not (tmp_path / "s").exists()
+
+
+def _summary(rate_mib_s: float) -> dict[str, Any]:
+    """A point's summary as far as the sweep plot reads it: 64 MiB copied at the rate."""
+    return {
+        "workloads": [{"name": "db"}],
+        "relationships": {"nightly": {"copy_rate_mib_s": rate_mib_s, "copy_s": 64 / rate_mib_s,
+                                      "impact": {"workloads": {"db": {
+                                          "before": {"latency_ms": {"p99": 1.0}},
+                                          "during": {"latency_ms": {"p99": 2.0}}}}}}},
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("key", "given", "rates", "expected", "log"),
+    [
+        # the SVC scale: 21-30 = 512 KiB/s, doubling every ten up to 91-100 = 64 MiB/s
+        (
+            "flashcopy.nightly.copy_rate",
+            ["30", "50", "70", "100"],
+            [0.5, 2, 8, 64],
+            [0.5, 2, 8, 64],
+            True,
+        ),
+        ("flashcopy.0.copy_rate_mib_s", ["1", "10", "100"], [1, 10, 100], [1, 10, 100], True),
+        ("run.window_s", ["0.5", "2"], [1, 2], [0.5, 2], False),
+        ("workload.db.rw", ["randread", "randwrite"], [1, 2], [0, 1], False),
+    ],
+)
+def test_the_sweep_plot_puts_the_parameter_on_a_numeric_axis(
+    key: str, given: list[str], rates: list[float], expected: list[float], log: bool
+) -> None:
+    points = [[(key, v)] for v in given]
+    summaries = [_summary(r) for r in rates]
+    x, _, is_log, ticks = x_axis(key, points, summaries)
+    assert x == pytest.approx(expected)
+    assert is_log is log
+    figure = sweep_figure(points, summaries)
+    assert len(figure.axes) == 2  # two panels with axes of their own: no twin axes
+    p99, copy = figure.axes
+    assert copy.get_xscale() == ("log" if log else "linear")
+    assert [t.get_text() for t in copy.get_xticklabels()] == ticks
+    assert p99.lines[0].get_ydata().tolist() == [2.0] * len(given)  # the copy-window p99
+    assert copy.lines[0].get_ydata().tolist() == pytest.approx([64 / r for r in rates])
