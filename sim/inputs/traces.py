@@ -129,7 +129,9 @@ def _explain_cloudphysics(line: bytes) -> str:
 def _csv(body: bytes, dtype: list[tuple[str, str]]) -> np.ndarray:
     if not body.strip():
         return np.empty(0, dtype=dtype)
-    return np.atleast_1d(np.loadtxt(io.BytesIO(body), delimiter=",", dtype=dtype, ndmin=1))
+    return np.atleast_1d(
+        np.loadtxt(io.BytesIO(body), delimiter=",", dtype=dtype, ndmin=1, comments=None)
+    )
 
 
 # -- SNIA MSR Cambridge: Timestamp,Hostname,DiskNumber,Type,Offset,Size,ResponseTime ------------
@@ -190,7 +192,9 @@ def _blkparse_fast(text: bytes, action: bytes) -> tuple[np.ndarray, int, int] | 
     dtype = [("time", "f8"), ("action", "S2"), ("rwbs", "S8"), ("sector", "i8"), ("plus", "S1"),
              ("count", "i8")]  # fmt: skip
     try:
-        rows = np.loadtxt(io.BytesIO(picked), dtype=dtype, usecols=(3, 5, 6, 7, 8, 9), ndmin=1)
+        rows = np.loadtxt(
+            io.BytesIO(picked), dtype=dtype, usecols=(3, 5, 6, 7, 8, 9), ndmin=1, comments=None
+        )
     except (ValueError, OverflowError):
         return None
     if not ((rows["action"] == action).all() and (rows["plus"] == b"+").all()):
@@ -340,7 +344,7 @@ def _fio_fast(body: bytes, v3: bool) -> tuple[np.ndarray, int, int] | None:
 def _table(text: bytes, dtype: list[tuple[str, str]], usecols: tuple[int, ...]) -> np.ndarray:
     if not text.strip():
         return np.empty(0, dtype=dtype)
-    return np.loadtxt(io.BytesIO(text), dtype=dtype, usecols=usecols, ndmin=1)
+    return np.loadtxt(io.BytesIO(text), dtype=dtype, usecols=usecols, ndmin=1, comments=None)
 
 
 def _explain_fio(line: bytes) -> str:
