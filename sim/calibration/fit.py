@@ -22,6 +22,7 @@ the other's latency (copied), with every job at depth 1 the parallelism (1).
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,8 @@ UNFITTED_BANDWIDTH_MIB_S = 1e6
 
 @dataclass
 class FittedArray:
+    """The fitted `[[array]]`: its figures, the job each came from, what was not fitted."""
+
     name: str
     bandwidth_mib_s: float
     parallelism: int
@@ -63,7 +66,7 @@ class FittedArray:
         lines += [f"# note: {note}" for note in self.notes]
         lines += [
             "[[array]]",
-            f'name = "{self.name}"',
+            f"name = {json.dumps(self.name)}",  # a TOML basic string
             f"bandwidth_mib_s = {self.bandwidth_mib_s!r}",
             f"parallelism = {self.parallelism}",
             'service_time = "empirical"',
@@ -84,6 +87,7 @@ def _lowest_depth(parts: list[tuple[Measurement, Part]]) -> list[tuple[Measureme
 
 
 def fit(jobs: list[Measurement], name: str = "calibrated") -> FittedArray:
+    """The array named `name` that reproduces `jobs` (the method: this module's docstring)."""
     sources: dict[str, str] = {}
     notes: list[str] = []
     by_direction = {d: _parts(jobs, d) for d in DIRECTIONS}
