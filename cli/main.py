@@ -1,5 +1,6 @@
 """The `flashsim` command line: `replay` an op log, `run` and `sweep` what-if scenarios,
-`check` interleavings, `trace-stats` a block trace, `bench` the core."""
+`check` interleavings, `trace-stats` a block trace, `calibrate` an array to fio results,
+`bench` the core."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 
 from flashsim import __version__
 from flashsim.bundled import locate
+from flashsim.commands import calibrate as calibrate_cli
 from flashsim.commands import check as check_cli
 from flashsim.commands import run as run_cli
 from flashsim.commands import sweep as sweep_cli
@@ -84,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_cli.add_parser(sub)
     check_cli.add_parser(sub)
     trace_stats_cli.add_parser(sub)
+    calibrate_cli.add_parser(sub)
     return parser
 
 

@@ -5,6 +5,10 @@ Service time of one back-end I/O = the array's latency for its direction + bytes
 most P x bandwidth). Host I/O (priority 0) is served before background copy (priority 1);
 service is non-preemptive unless the array says `preemptive = true`, in which case a host
 request interrupts a background transfer, which then waits and serves the remaining time.
+
+With `service_time` other than "fixed" the latency of each I/O is drawn from the array's
+distribution (`flashsim.sim.service_time`), read and write from their own child streams of
+the array's seed; the transfer time stays bytes / bandwidth.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ import heapq
 from collections.abc import Generator
 from typing import Any
 
+import numpy as np
 import simpy
 
 from flashsim.sim.scenario import MIB, ArraySpec
+from flashsim.sim.service_time import latency_stream
 
 HOST_PRIORITY, BACKGROUND_PRIORITY = 0, 1
 KINDS = ("host", "copy_before_write", "target_precopy", "redirected", "background", "rule0")
@@ -24,7 +30,9 @@ KINDS = ("host", "copy_before_write", "target_precopy", "redirected", "backgroun
 class Array:
     """One back-end array: a resource plus counters of busy time and I/O by kind."""
 
-    def __init__(self, env: simpy.Environment, spec: ArraySpec) -> None:
+    def __init__(
+        self, env: simpy.Environment, spec: ArraySpec, seed: np.random.SeedSequence | None = None
+    ) -> None:
         self.env = env
         self.spec = spec
         self.preemptive = spec.preemptive
@@ -42,6 +50,33 @@ class Array:
         self.busy_s = 0.0
         self.ios = dict.fromkeys(KINDS, 0)
         self.bytes = dict.fromkeys(KINDS, 0)
+        if spec.service_time != "fixed":
+            if seed is None:
+                raise ValueError(
+                    f"array {spec.name}: service_time {spec.service_time} needs a seed"
+                )
+            read_seed, write_seed = seed.spawn(2)
+            self._read_latency = latency_stream(
+                spec.service_time,
+                self.read_latency_s,
+                spec.service_time_cv,
+                spec.read_percentiles,
+                np.random.default_rng(read_seed),
+            )
+            self._write_latency = latency_stream(
+                spec.service_time,
+                self.write_latency_s,
+                spec.service_time_cv,
+                spec.write_percentiles,
+                np.random.default_rng(write_seed),
+            )
+            # An instance attribute shadows the fixed method: `io` stays as it was for the
+            # default, and a drawn service time costs one call more.
+            self.service_s = self._drawn_service_s  # type: ignore[method-assign]
+
+    def _drawn_service_s(self, write: bool, nbytes: int) -> float:
+        latency = self._write_latency() if write else self._read_latency()
+        return latency + nbytes * self.seconds_per_byte
 
     def service_s(self, write: bool, nbytes: int) -> float:
         latency = self.write_latency_s if write else self.read_latency_s

@@ -39,6 +39,9 @@ from flashsim.sim.recording import GroupStats, Recorder, RelationshipStats
 from flashsim.sim.scenario import Scenario
 from flashsim.sim.timeline import Timeline
 
+#: Mixed with the run's seed into the root of the arrays' random streams.
+ARRAY_STREAMS = 0x41525259
+
 
 @dataclass
 class Result:
@@ -75,7 +78,14 @@ class Simulation:
             System() if backend_factory is None else System(backend_factory=backend_factory)
         )
         self.progress = progress
-        self.arrays = {a.name: Array(env, a) for a in scenario.arrays}
+        # The arrays' streams have their own root (the run's seed and ARRAY_STREAMS) rather
+        # than following the workloads' children, whose number varies between scenarios.
+        array_seeds = np.random.SeedSequence((ARRAY_STREAMS, scenario.run.seed)).spawn(
+            len(scenario.arrays)
+        )
+        self.arrays = {
+            a.name: Array(env, a, s) for a, s in zip(scenario.arrays, array_seeds, strict=True)
+        }
         array_of: dict[str, Array] = {}
         for vol in scenario.volumes:
             system.create(vol.name, vol.tracks, vol.track_size)

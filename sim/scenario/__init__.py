@@ -9,7 +9,11 @@ by index from 0 (``flashcopy[1].copy_rate``); `--set` also accepts their name or
 The format (see `scenarios/` for commented examples)::
 
     [run]        duration_s, seed, window_s, records, plots, backend (memory | file)
-    [[array]]    name, read_latency_ms, write_latency_ms, bandwidth_mib_s, parallelism, preemptive
+    [[array]]    name, read_latency_ms, write_latency_ms, bandwidth_mib_s, parallelism, preemptive,
+                 service_time (fixed | exponential | lognormal | empirical; default fixed),
+                 service_time_cv (lognormal: the latency's coefficient of variation, 0-10],
+                 read_latency_percentiles_ms, write_latency_percentiles_ms (empirical, instead
+                 of the *_latency_ms: {p50 = 0.2, p99 = 1.5, "p99.9" = 4}, p0 to p100, ms)
     [[volume]]   name, size_gib | size_mib, track_size_kib, array
     [[flashcopy]] id, source, target, at_s, background_copy, copy_rate_mib_s | copy_rate (0-150),
                  incremental, persistent, inhibit_target_writes, target_capacity_mib,
@@ -32,8 +36,8 @@ The format (see `scenarios/` for commented examples)::
 Paths (`fio`, `trace`) are relative to the scenario file's folder.
 
 The parts: `specs` (the typed records), `tables` (located errors), `overrides` (`--set`),
-`units` (sizes, the copy-rate scale), `reader` (`load`, `validate`), `relationships`,
-`workloads` and `controller` (the validation of those tables).
+`units` (sizes, the copy-rate scale), `reader` (`load`, `validate`), `arrays`,
+`relationships`, `workloads` and `controller` (the validation of those tables).
 """
 
 from flashsim.sim.scenario.overrides import apply_override

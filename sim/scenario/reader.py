@@ -13,14 +13,14 @@ from flashsim.models.limits import (
     MAX_TRACK_SIZE,
     MAX_TRACKS,
 )
+from flashsim.sim.scenario.arrays import array_specs
 from flashsim.sim.scenario.controller import controller_spec
 from flashsim.sim.scenario.overrides import apply_override
 from flashsim.sim.scenario.relationships import event_specs, flashcopy_specs, group_specs
-from flashsim.sim.scenario.specs import BACKENDS, ArraySpec, RunSpec, Scenario, VolumeSpec
+from flashsim.sim.scenario.specs import BACKENDS, RunSpec, Scenario, VolumeSpec
 from flashsim.sim.scenario.tables import (
     ScenarioError,
     Table,
-    at_least_one,
     non_negative,
     not_empty,
     positive,
@@ -115,7 +115,7 @@ def validate(raw: dict[str, Any], file: str) -> Scenario:
         ),
     )
     run_t.finish()
-    arrays = _arrays(raw, file)
+    arrays = array_specs(raw, file)
     volumes = _volumes(raw, file, {a.name for a in arrays})
     flashcopies, fc_tables = flashcopy_specs(raw, file, {v.name: v for v in volumes}, run)
     groups, flashcopies = group_specs(raw, file, flashcopies, fc_tables, run)
@@ -125,27 +125,6 @@ def validate(raw: dict[str, Any], file: str) -> Scenario:
     return Scenario(
         file, run, arrays, volumes, flashcopies, groups, events, workloads, raw, controller
     )
-
-
-def _arrays(raw: dict[str, Any], file: str) -> tuple[ArraySpec, ...]:
-    tables = tables_of(raw, "array", file)
-    if not tables:
-        raise ScenarioError(f"{file}: array: at least one [[array]] is required")
-    unique(tables, "name", "array")
-    out = []
-    for t in tables:
-        out.append(
-            ArraySpec(
-                name=t.get("name", str, check=not_empty),
-                read_latency_ms=t.number("read_latency_ms", check=non_negative),
-                write_latency_ms=t.number("write_latency_ms", check=non_negative),
-                bandwidth_mib_s=t.number("bandwidth_mib_s", check=positive),
-                parallelism=t.get("parallelism", int, 1, at_least_one),
-                preemptive=t.get("preemptive", bool, False),
-            )
-        )
-        t.finish()
-    return tuple(out)
 
 
 def _volumes(raw: dict[str, Any], file: str, arrays: set[str]) -> tuple[VolumeSpec, ...]:

@@ -35,6 +35,12 @@ class ArraySpec:
     bandwidth_mib_s: float
     parallelism: int = 1
     preemptive: bool = False
+    # The latency's distribution (`flashsim.sim.service_time`); the latencies above are its
+    # means (with "empirical", the means of the percentile tables).
+    service_time: str = "fixed"
+    service_time_cv: float | None = None  # lognormal only
+    read_percentiles: tuple[tuple[float, float], ...] = ()  # empirical: (percentile, ms)
+    write_percentiles: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,3 +161,66 @@ rate_iops = 400
     assert during
     assert min(during) > 1.5 * max(before)
     assert max(after) < 1.2 * max(before)
+
+
+def _busy_cycle_mean(issue_s: np.ndarray, latency_s: np.ndarray) -> tuple[float, float]:
+    """The mean response time of a one-slot FIFO queue and the half-width of its 4-sigma
+    confidence band, by the regenerative method: the busy cycles (an I/O that finds the
+    array idle starts one) are independent and identically distributed, so the ratio of the
+    cycles' latency sums to their counts is asymptotically normal with a variance estimated
+    from the cycles themselves; the band narrows as 1/sqrt(cycles) with the run's length."""
+    done = issue_s + latency_s
+    starts = np.flatnonzero(np.r_[True, issue_s[1:] >= np.maximum.accumulate(done)[:-1]])
+    sums = np.add.reduceat(latency_s, starts)[:-1]  # the last cycle may be cut by the end
+    counts = np.diff(np.r_[starts, len(issue_s)])[:-1]
+    mean = sums.sum() / counts.sum()
+    spread = np.std(sums - mean * counts, ddof=1)
+    return float(mean), 4 * float(spread / (np.sqrt(len(sums)) * counts.mean()))
+
+
+@pytest.mark.parametrize(
+    ("service_time", "cv2", "theory"),
+    [
+        # M/M/1: mean response 1 / (mu - lambda).
+        ('"exponential"', 1.0, lambda lam, mu: 1 / (mu - lam)),
+        # M/D/1 (Pollaczek-Khinchine with no variance): S + rho S / (2 (1 - rho)).
+        ('"fixed"', 0.0, lambda lam, mu: 1 / mu + (lam / mu) / mu / (2 * (1 - lam / mu))),
+        # M/G/1 with a lognormal of cv 0.5: S + lambda E[S^2] / (2 (1 - rho)), E[S^2] = S^2 1.25.
+        (
+            '"lognormal"\nservice_time_cv = 0.5',
+            0.25,
+            lambda lam, mu: 1 / mu + lam * 1.25 / mu**2 / (2 * (1 - lam / mu)),
+        ),
+    ],
+    ids=["mm1", "md1", "mg1-lognormal"],
+)
+def test_poisson_stream_on_one_slot_matches_the_queueing_mean(
+    service_time: str, cv2: float, theory
+) -> None:
+    # 1 ms of latency, no transfer time to speak of, 500 reads/s: rho = 0.5.
+    lam, mu = 500.0, 1000.0
+    body = (
+        f"""
+[[array]]
+name = "a0"
+read_latency_ms = 1.0
+write_latency_ms = 1.0
+bandwidth_mib_s = 1e9
+parallelism = 1
+service_time = {service_time}
+"""
+        + volume("A", 64)
+        + f"""
+[[workload]]
+volume = "A"
+rw = "randread"
+bs = "4k"
+rate_iops = {lam}
+"""
+    )
+    records = simulate(scenario(body, duration_s=200, records=True)).records
+    mean, band = _busy_cycle_mean(records["issue_s"], records["latency_s"])
+    expected = theory(lam, mu)
+    assert expected == pytest.approx(1 / mu + lam * (1 + cv2) / mu**2 / (2 * (1 - lam / mu)))
+    assert band < 0.05 * expected  # the run is long enough for the check to mean something
+    assert abs(mean - expected) < band, (mean, expected, band)

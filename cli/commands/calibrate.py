@@ -1,0 +1,75 @@
+"""`flashsim calibrate FIO.json [--out arrays.toml]`: fit an `[[array]]` to fio's JSON
+results (`flashsim.sim.calibration`), print the fit, then each measured job's figures beside
+the simulator's on the fitted array. Exit 2 for results that cannot be read or fitted (the
+message names the file and the field); nothing is written then."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from flashsim.sim.calibration.compare import compare, report
+from flashsim.sim.calibration.fio_results import CalibrationError, read_fio_json
+from flashsim.sim.calibration.fit import fit
+from flashsim.sim.scenario import ScenarioError
+
+
+def _write(path: Path, text: str) -> None:
+    """Write `text` to `path` whole: a temporary file beside it, then renamed."""
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _main(args: argparse.Namespace) -> int:
+    out = Path(args.out) if args.out else None
+    try:
+        if out is not None:
+            if out.exists() and not args.force:
+                raise CalibrationError(f"{out}: exists (--force replaces it)")
+            if not out.parent.is_dir():
+                raise CalibrationError(f"{out}: no such folder: {out.parent}")
+        jobs = read_fio_json(args.fio_json)
+        fitted = fit(jobs, args.name)
+        rows = compare(jobs, fitted, args.fio_json, args.seed)
+    except (CalibrationError, ScenarioError) as error:
+        print(f"flashsim calibrate: {error}", file=sys.stderr)
+        return 2
+    text = fitted.toml(args.fio_json)
+    print(text, end="")
+    print()
+    print(report(rows))
+    if out is not None:
+        try:
+            _write(out, text)
+        except OSError as error:
+            print(f"flashsim calibrate: {out}: cannot write: {error.strerror}", file=sys.stderr)
+            return 2
+        print(f"\n[[array]] written to {out}")
+    return 0
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `calibrate` to the `flashsim` command line."""
+    parser = subparsers.add_parser(
+        "calibrate",
+        help="fit an [[array]] to fio's JSON results; compare measured and simulated",
+        description="Fit an [[array]] to fio --output-format=json results and replay each "
+        "job on it (docs/simulator.md, Calibration).",
+    )
+    parser.add_argument("fio_json", metavar="FIO.json", help="fio --output-format=json output")
+    parser.add_argument("--out", metavar="FILE", help="write the [[array]] table to FILE (TOML)")
+    parser.add_argument("--force", action="store_true", help="replace --out if it exists")
+    parser.add_argument("--name", default="calibrated", help="the array's name")
+    parser.add_argument("--seed", type=int, default=1, help="the simulations' seed")
+    parser.set_defaults(func=_main)
