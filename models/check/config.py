@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from flashsim.models.errors import FlashCopyError
+from flashsim.models.input_files import read_text
 from flashsim.models.limits import (
     MAX_CHECK_DEPTH,
     MAX_CHECK_OPS,
@@ -203,28 +204,10 @@ class _Reader:
         return Reverse(table["id"], table.get("fast", False))
 
 
-def read_text(path: str | Path, error: type[FlashCopyError]) -> str:
-    """The UTF-8 text of a small input file (a configuration, a schedule), or `error` naming
-    the file and what is wrong: unreadable, over MAX_CONFIG_FILE_BYTES, not UTF-8."""
-    name = str(path)
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_CONFIG_FILE_BYTES + 1)
-    except OSError as problem:
-        raise error(f"{name}: cannot open: {problem.strerror}") from None
-    if len(data) > MAX_CONFIG_FILE_BYTES:
-        raise error(f"{name}: larger than the limit of {MAX_CONFIG_FILE_BYTES} bytes")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as problem:
-        line = data[: problem.start].count(b"\n") + 1
-        raise error(f"{name}:{line}: not UTF-8 (byte {problem.start})") from None
-
-
 def load_config(path: str | Path) -> CheckConfig:
     """Read and validate a check configuration; raises CheckConfigError naming file and key."""
     name = str(path)
-    text = read_text(path, CheckConfigError)
+    text = read_text(path, MAX_CONFIG_FILE_BYTES, CheckConfigError)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flashsim.models.check import properties as props
-from flashsim.models.check.config import CheckConfig, read_text
+from flashsim.models.check.config import CheckConfig
 from flashsim.models.check.explorer import Counterexample
 from flashsim.models.check.mutants import MUTANTS
 from flashsim.models.check.records import Event, Violation
 from flashsim.models.check.world import advance, choices, initial_world, is_final
 from flashsim.models.errors import FlashCopyError
+from flashsim.models.input_files import read_text
+from flashsim.models.limits import MAX_CONFIG_FILE_BYTES
 
 SCHEDULE_FORMAT = "flashsim-schedule-1"
 
@@ -64,7 +66,7 @@ def write_schedule(
 def read_schedule(path: str | Path) -> dict[str, object]:
     """Load and validate a schedule file."""
     name = str(path)
-    text = read_text(path, ScheduleError)
+    text = read_text(path, MAX_CONFIG_FILE_BYTES, ScheduleError)
     try:
         record = json.loads(text)
     except json.JSONDecodeError as error:

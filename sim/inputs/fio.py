@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flashsim.models.errors import FlashCopyError
-from flashsim.sim.inputs.files import read_regular_file
+from flashsim.models.input_files import read_text
 
 #: The options that shape I/O, all translated.
 SHAPING = (
@@ -90,12 +90,7 @@ def read_job_file(path: str | Path) -> list[FioJob]:
 def _sections(path: Path, name: str, depth: int) -> list[tuple[str, dict[str, str | None]]]:
     if depth > 8:
         raise FioJobError(f"{name}: include nested more than 8 deep")
-    data = read_regular_file(str(path), MAX_JOB_FILE_BYTES, FioJobError)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise FioJobError(f"{name}:{line}: not UTF-8 (byte {error.start})") from None
+    text = read_text(path, MAX_JOB_FILE_BYTES, FioJobError)
     sections: list[tuple[str, dict[str, str | None]]] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()

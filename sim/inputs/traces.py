@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from flashsim.models.errors import FlashCopyError
+from flashsim.models.input_files import read_bytes
 from flashsim.models.limits import MAX_IO_BYTES, MAX_TRACK_SIZE, MAX_TRACKS
-from flashsim.sim.inputs.files import read_regular_file
 
 FORMATS = ("fio-iolog", "blkparse", "msr", "cloudphysics")
 RECORD = np.dtype([("time_s", "f8"), ("write", "?"), ("offset", "i8"), ("length", "i8")])
@@ -372,7 +372,7 @@ def read_trace(
         raise TraceError(
             f"{name}: blkparse_event must be 'Q' (queue) or 'C' (complete), got {blkparse_event!r}"
         )
-    text = read_regular_file(
+    text = read_bytes(
         name,
         MAX_TRACE_FILE_BYTES,
         TraceError,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from flashsim.models.input_files import read_text
 from flashsim.models.limits import (
     MAX_RUN_DURATION_S,
     MAX_RUN_WINDOWS,
@@ -43,18 +44,7 @@ def load(
     """Read, override (`key.path=value` strings) and validate a scenario file;
     `skip_bad_lines` makes every trace workload skip (and count) malformed lines."""
     name = str(path)
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_SCENARIO_FILE_BYTES + 1)
-    except OSError as error:
-        raise ScenarioError(f"{name}: cannot read: {error.strerror}") from None
-    if len(data) > MAX_SCENARIO_FILE_BYTES:
-        raise ScenarioError(f"{name}: larger than the limit of {MAX_SCENARIO_FILE_BYTES} bytes")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise ScenarioError(f"{name}:{line}: not UTF-8 (byte {error.start})") from None
+    text = read_text(path, MAX_SCENARIO_FILE_BYTES, ScenarioError)
     raw = _parse(text, name)
     for text in overrides:
         apply_override(raw, text, name)

@@ -141,7 +141,7 @@ def test_a_bad_configuration_names_the_file_and_the_key(tmp_path, text, message)
 
 
 def test_a_missing_file_is_a_configuration_error(tmp_path):
-    with pytest.raises(CheckConfigError, match="cannot open"):
+    with pytest.raises(CheckConfigError, match="cannot read"):
         load_config(tmp_path / "none.toml")
 
 
@@ -159,7 +159,7 @@ def many_volumes(count: int) -> str:
             f":{MINIMAL.count(chr(10)) + 1}: not UTF-8 (byte {len(MINIMAL) + len('# caf')})",
         ),
         (b"x = " + b"[" * 100_000 + b"]" * 100_000, "not valid TOML: nested too deeply"),
-        (b"# " + b"x" * (1 << 20) + b"\n", "larger than the limit of 1048576 bytes"),
+        (b"# " + b"x" * (1 << 20) + b"\n", "bytes, over the limit of 1048576 bytes"),
         (
             (
                 many_volumes(17) + MINIMAL.split("[[processes]]")[1].join(["[[processes]]", ""])
