@@ -139,17 +139,23 @@ class Driver:
                     recorder.cleared(op, action)
                     touched = touched or []
                     touched.append(action.relationship)
-            held = op.locks if phase == UNLOCK else ()
-            system.step(op)
-            if phase == UNLOCK:
-                if self.oplog is not None:
-                    self._log(op)
-                    del self.inflight[op.id]
-                self.signal_release(held)
+            self._step(op)
         if touched:
             now = self.env.now
             for rid in touched:
                 recorder.check_complete(rid, now)
+
+    def _step(self, op: InFlight) -> None:
+        """Run `op`'s next step; after its UNLOCK, log it (`--verify`) and wake what waits
+        for the locks it held."""
+        unlocking = op.phase == UNLOCK
+        held = op.locks if unlocking else ()
+        self.system.step(op)
+        if unlocking:
+            if self.oplog is not None:
+                self._log(op)
+                del self.inflight[op.id]
+            self.signal_release(held)
 
     def drive_untimed(self, op: InFlight) -> Proc:
         """Advance `op` to DONE without charging device time (it waits for locks only) and
@@ -174,13 +180,7 @@ class Driver:
                 elif kind is ClearBits:
                     recorder.cleared(op, action)
                     touched.append(action.relationship)
-            held = op.locks if phase == UNLOCK else ()
-            system.step(op)
-            if phase == UNLOCK:
-                if self.oplog is not None:
-                    self._log(op)
-                    del self.inflight[op.id]
-                self.signal_release(held)
+            self._step(op)
         now = self.env.now
         for rid in touched:
             recorder.check_complete(rid, now)

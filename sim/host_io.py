@@ -78,17 +78,22 @@ class Host:
             for _ in range(spec.iodepth):
                 process(self._closed_loop(index, workload, payload))
 
-    def io(self, index: int, volume: str, is_read: bool, offset: int, data: bytes | int) -> Proc:
-        """One host I/O from issue to completion; recorded when it completes."""
-        env = self.env
-        issue = env.now
+    def _pass_gates(self, volume: str, is_read: bool) -> Proc:
+        """Wait while a gate on `volume` is closed (for a write, also a freeze)."""
         while True:
             gate = self.gates.get(volume)
             if gate is None and not is_read:
                 gate = self.frozen.get(volume)
             if gate is None:
-                break
+                return
             yield gate[1]
+
+    def io(self, index: int, volume: str, is_read: bool, offset: int, data: bytes | int) -> Proc:
+        """One host I/O from issue to completion; recorded when it completes."""
+        env = self.env
+        issue = env.now
+        if self.gates or self.frozen:
+            yield from self._pass_gates(volume, is_read)
         system = self.system
         if is_read:
             length = data
@@ -111,13 +116,8 @@ class Host:
         write (a separate method, so that a run without a cache pays nothing for it)."""
         env = self.env
         issue = env.now
-        while True:
-            gate = self.gates.get(volume)
-            if gate is None and not is_read:
-                gate = self.frozen.get(volume)
-            if gate is None:
-                break
-            yield gate[1]
+        if self.gates or self.frozen:
+            yield from self._pass_gates(volume, is_read)
         controller = self.controller
         assert controller is not None
         if is_read:
