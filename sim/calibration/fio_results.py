@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flashsim.models.errors import FlashCopyError
+from flashsim.models.input_files import read_bytes
 
 DIRECTIONS = ("read", "write")
 #: Beyond these a figure is not a measurement of a storage device (and would overflow the
@@ -28,6 +29,10 @@ MAX_BYTES_S = 1e13
 MAX_BLOCK = 256 << 20
 #: fio options under which a job does not run as fast as the device allows.
 PACED = ("rate", "rate_iops", "rate_min", "rate_iops_min", "thinktime")
+
+
+#: fio's JSON output: a few KiB per job, with every percentile.
+MAX_FIO_JSON_BYTES = 64 << 20
 
 
 class CalibrationError(FlashCopyError):
@@ -120,12 +125,9 @@ def _short(value: Any) -> str:
 
 def read_fio_json(path: str) -> list[Measurement]:
     """The jobs of a fio JSON output file (`fio --output-format=json`)."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
-    except OSError as error:
-        raise CalibrationError(f"{path}: cannot read: {error.strerror}") from None
-    return parse_fio_json(text, path)
+    # fio's JSON may hold notes in the local encoding before the document: replace, not refuse
+    data = read_bytes(path, MAX_FIO_JSON_BYTES, CalibrationError)
+    return parse_fio_json(data.decode("utf-8", "replace"), path)
 
 
 def parse_fio_json(text: str, file: str) -> list[Measurement]:
@@ -163,6 +165,8 @@ def parse_fio_json(text: str, file: str) -> list[Measurement]:
         if job.get("error", 0):
             raise where.error("error", f"fio reported error {job['error']!r}: the job did not run")
         group = job.get("groupid", ("own", index))
+        if not isinstance(group, int | tuple) or isinstance(group, bool):
+            raise where.error("groupid", f"must be an integer, got {_short(group)}")
         if group in groups:
             other = groups[group]
             raise where.error(

@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fuzzing import fuzz_examples
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from flashsim.main import main
 from flashsim.sim.calibration.compare import compare
-from flashsim.sim.calibration.fio_results import read_fio_json
+from flashsim.sim.calibration.fio_results import CalibrationError, read_fio_json
 from flashsim.sim.calibration.fit import fit
 
 MIB = 1 << 20
@@ -213,3 +216,54 @@ def test_out_is_not_replaced_without_force_and_a_missing_file_is_named(
         2,
         f"flashsim calibrate: {tmp_path}/absent.json: cannot read: No such file or directory\n",
     )
+
+
+NASTY_VALUES = [None, -1, 0, 1e308, float("nan"), "x", [], {}, True, 10**30, -1e-300]
+
+
+def _paths(node: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key path of a JSON document."""
+    out = [at]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out += _paths(value, (*at, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            out += _paths(value, (*at, i))
+    return out
+
+
+@pytest.mark.fuzz
+@settings(
+    max_examples=fuzz_examples(200),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_fio_results_with_any_value_replaced_fit_or_are_a_calibration_error(
+    tmp_path: Path, data: st.DataObject
+) -> None:
+    document: Any = {"fio version": "fio-3.33", "jobs": device_jobs()}
+    paths = _paths(document)[1:]
+    for _ in range(data.draw(st.integers(1, 3))):
+        *parent, last = data.draw(st.sampled_from(paths))
+        node = document
+        for key in parent:
+            node = node[key]
+        node[last] = data.draw(st.sampled_from(NASTY_VALUES))
+        paths = _paths(document)[1:]
+    path = tmp_path / "fio.json"
+    path.write_text(json.dumps(document))
+    try:
+        outcome: object = fit(read_fio_json(str(path)))
+    except CalibrationError as error:
+        outcome = str(error)
+    if isinstance(outcome, str):
+        assert outcome.startswith(str(path))
+    else:
+        assert outcome.parallelism >= 1  # type: ignore[attr-defined]
+
+
+def test_a_device_is_not_read_as_fio_results() -> None:
+    with pytest.raises(CalibrationError, match="/dev/zero: not a regular file"):
+        read_fio_json("/dev/zero")
