@@ -18,8 +18,10 @@ each with its own seeded `numpy` stream), so a run is a function of its scenario
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +39,9 @@ from flashsim.sim.host_io import Host
 from flashsim.sim.progress import Progress
 from flashsim.sim.recording import GroupStats, Recorder, RelationshipStats
 from flashsim.sim.scenario import Scenario
+from flashsim.sim.tallies import Segments
 from flashsim.sim.timeline import Timeline
+from flashsim.sim.window_table import WindowTable
 
 #: Mixed with the run's seed into the root of the arrays' random streams.
 ARRAY_STREAMS = 0x41525259
@@ -48,8 +52,9 @@ class Result:
     """Everything a run produced, before it is summarised and written."""
 
     scenario: Scenario
-    records: dict[str, np.ndarray]
-    windows: list[dict[str, float]]
+    records: dict[str, np.ndarray] | None  # with `run.records` only
+    segments: Segments
+    window_table: WindowTable
     relationships: dict[str, RelationshipStats]
     arrays: dict[str, Array]
     timeline: list[dict[str, object]]
@@ -57,8 +62,18 @@ class Result:
     system: System
     wall_s: float
     host_ios: int
+    host_errors: int
     groups: dict[str, GroupStats]
     controller: dict[str, Any] | None = None  # the cache's figures (`Controller.stats`)
+    volumes_folder: str | None = None  # the file backend's volumes, until `close`
+
+    def close(self) -> None:
+        """Release the volumes' bytes (with the file backend: remove their folder). The
+        results are written first: removing a large sparse file can take minutes."""
+        self.system.close()
+        if self.volumes_folder is not None:
+            shutil.rmtree(self.volumes_folder, ignore_errors=True)
+            self.volumes_folder = None
 
 
 class Simulation:
@@ -135,11 +150,12 @@ class Simulation:
         env.run(until=scenario.run.duration_s)
         recorder.snapshot(env.now)
         progress.end()
-        recorder.mark_failed(env.now)
+        recorder.finish(env.now)
         return Result(
             scenario,
             recorder.records(),
-            recorder.windows,
+            recorder.segments,
+            recorder.table,
             recorder.stats,
             self.arrays,
             recorder.timeline,
@@ -147,17 +163,23 @@ class Simulation:
             self.system,
             time.perf_counter() - wall0,
             recorder.host_ios,
+            recorder.host_errors,
             recorder.groups,
             None if self.controller is None else self.controller.stats(),
         )
 
 
 def simulate(scenario: Scenario, progress: bool = False) -> Result:
-    """Run `scenario` once and return its `Result` (volume bytes are released: with
-    `run.backend = "file"` they live in a temporary folder removed at the end)."""
+    """Run `scenario` once and return its `Result`. With `run.backend = "file"` the volumes
+    live in a temporary folder until `Result.close()` (or the result is collected)."""
     if scenario.run.backend == "memory":
         return Simulation(scenario, progress=progress).run()
-    with tempfile.TemporaryDirectory(prefix="flashsim-volumes-") as folder:
+    folder = tempfile.mkdtemp(prefix="flashsim-volumes-")
+    try:
         result = Simulation(scenario, progress, file_backend_in(folder)).run()
-        result.system.close()
-        return result
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    result.volumes_folder = folder
+    weakref.finalize(result, shutil.rmtree, folder, ignore_errors=True)
+    return result

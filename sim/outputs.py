@@ -71,5 +71,5 @@ def run_to(
                     json.dumps(report, indent=2) + "\n", encoding="utf-8"
                 )
     finally:
-        result.system.close()
+        result.close()
     return result, verification

@@ -1,11 +1,12 @@
-"""What a run records as it goes: one row per completed host I/O (compact columns), error
-counts per workload, counters per relationship, the timeline of whole-volume operations,
-and the cumulative counters at every window boundary (`flashsim.sim.metrics` turns these
-into the output files)."""
+"""What a run records as it goes, in memory that does not grow with simulated time: the
+completed host I/Os aggregated by segment and by window (`flashsim.sim.tallies`), each
+window's `windows.csv` row as it closes (`flashsim.sim.window_table`), error counts per
+workload, counters per relationship and the timeline of whole-volume operations; with
+`run.records`, one row per I/O streamed to disk (`flashsim.sim.record_spool`).
+`flashsim.sim.metrics` turns these into the output files."""
 
 from __future__ import annotations
 
-from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,7 +15,11 @@ from flashsim.models.rules.actions import COPY_BEFORE_WRITE, ClearBits, WriteTra
 from flashsim.models.rules.inflight import InFlight
 from flashsim.models.system import System
 from flashsim.sim.devices import KINDS, Array
+from flashsim.sim.histogram import bucket
+from flashsim.sim.record_spool import RecordSpool
 from flashsim.sim.scenario import Scenario
+from flashsim.sim.tallies import Segments, Windows
+from flashsim.sim.window_table import WindowTable
 
 
 @dataclass
@@ -67,15 +72,17 @@ class Recorder:
         ]
         self.timeline: list[dict[str, object]] = []
         self.errors: dict[str, dict[str, int]] = {w.name: {} for w in scenario.workloads}
-        self.windows: list[dict[str, float]] = []
         self._names = [w.name for w in scenario.workloads]
-        self._workload = array("i")
-        self._read = array("b")
-        self._issue = array("d")
-        self._latency = array("d")
-        self._offset = array("q")
-        self._length = array("q")
-        self._error = array("b")
+        n = len(self._names)
+        run = scenario.run
+        self.segments = Segments(n, run.duration_s)
+        self._windows = Windows(run.window_s, run.duration_s, n)
+        self.table = WindowTable(self._names, [f.id for f in scenario.flashcopies], arrays)
+        self._snapshots = 0
+        self._last: dict[str, float] | None = None
+        self.spool = RecordSpool() if run.records else None
+        self.host_ios = 0
+        self.host_errors = 0
 
     # -- host I/O ------------------------------------------------------------------------------
     def io(  # noqa: PLR0917 - one row's columns, once per host I/O: positional is cheapest
@@ -89,16 +96,15 @@ class Recorder:
         error: Exception | None,
     ) -> None:
         """One completed host I/O of workload `index`."""
-        self._workload.append(index)
-        self._read.append(is_read)
-        self._issue.append(issue)
-        self._latency.append(latency)
-        self._offset.append(offset)
-        self._length.append(length)
-        if error is None:
-            self._error.append(0)
-        else:
-            self._error.append(1)
+        self.host_ios += 1
+        failed = error is not None
+        key = None if failed else bucket(latency)
+        self.segments.add(index, is_read, issue, latency, length, key)
+        self._windows.add(index, is_read, issue + latency, latency, length, key)
+        if self.spool is not None:
+            self.spool.append(index, is_read, failed, issue, latency, offset, length)
+        if error is not None:
+            self.host_errors += 1
             counts = self.errors[self._names[index]]
             name = type(error).__name__
             counts[name] = counts.get(name, 0) + 1
@@ -120,21 +126,13 @@ class Recorder:
             self.fail(spec.id, now, message)
             self.event(now, f"fail {spec.id}", message)
 
-    @property
-    def host_ios(self) -> int:
-        return len(self._issue)
+    def records(self) -> dict[str, np.ndarray] | None:
+        """The per-I/O columns (memory-mapped from the spool), None with records off."""
+        return None if self.spool is None else self.spool.columns()
 
-    def records(self) -> dict[str, np.ndarray]:
-        """The per-I/O columns as numpy arrays (views of the recorded buffers)."""
-        return {
-            "workload": np.frombuffer(self._workload, dtype=np.int32),
-            "read": np.frombuffer(self._read, dtype=np.int8),
-            "issue_s": np.frombuffer(self._issue, dtype=np.float64),
-            "latency_s": np.frombuffer(self._latency, dtype=np.float64),
-            "offset": np.frombuffer(self._offset, dtype=np.int64),
-            "length": np.frombuffer(self._length, dtype=np.int64),
-            "error": np.frombuffer(self._error, dtype=np.int8),
-        }
+    def cut(self, now: float) -> None:
+        """Something the summary cuts the run at happened `now` (`flashsim.sim.tallies`)."""
+        self.segments.cut(now)
 
     # -- relationships -------------------------------------------------------------------------
     def redirected_read(self, volume: str) -> None:
@@ -167,6 +165,7 @@ class Recorder:
             return
         rel = self.system.relationships.get(rid)
         if rel is None or rel.bitmap.count == 0:
+            self.cut(now)
             stats.copy_complete_at_s = now
             if stats.points_in_time:
                 stats.points_in_time[-1]["copy_complete_at_s"] = now
@@ -174,6 +173,7 @@ class Recorder:
                 stats.ended_at_s = now
 
     def established(self, rid: str, now: float, tracks: int) -> None:
+        self.cut(now)
         stats = self.stats[rid]
         stats.established_at_s = now
         stats.tracks = tracks
@@ -181,12 +181,14 @@ class Recorder:
 
     def new_point_in_time(self, rid: str, now: float) -> None:
         """A refresh or reverse of `rid` took effect: a new copy to complete."""
+        self.cut(now)
         stats = self.stats[rid]
         stats.copy_complete_at_s = None
         stats.points_in_time.append({"at_s": now, "copy_complete_at_s": None})
         self.check_complete(rid, now)
 
     def withdrawn(self, rid: str, now: float) -> None:
+        self.cut(now)
         stats = self.stats[rid]
         stats.withdrawn_at_s = stats.ended_at_s = now
 
@@ -195,21 +197,19 @@ class Recorder:
         stats = self.stats[rid]
         if stats.failed:
             return
+        self.cut(now)
         stats.failed = True
         stats.failed_at_s = now
         stats.error = message
 
-    def mark_failed(self, now: float) -> None:
-        """At the end: catch a failure no write completed after (the run ended first)."""
-        if self._fallible:
-            self._look_for_failures(now)
-
     def frozen(self, gid: str, sources: tuple[str, ...], now: float) -> None:
+        self.cut(now)
         group = self.groups[gid]
         group.sources = sources
         group.frozen_at_s = now
 
     def thawed(self, gid: str, now: float, error: str | None) -> None:
+        self.cut(now)
         group = self.groups[gid]
         group.thawed_at_s = now
         group.error = error
@@ -217,6 +217,7 @@ class Recorder:
     # -- timeline and windows ------------------------------------------------------------------
     def event(self, at_s: float, event: str, error: str | None) -> None:
         """A line of the timeline: a whole-volume operation or a group's freeze and thaw."""
+        self.cut(at_s)
         self.timeline.append({"at_s": at_s, "event": event, "error": error})
 
     def snapshot(self, now: float) -> None:
@@ -239,4 +240,15 @@ class Recorder:
             row[f"{rid}.cow_copies"] = stats.cow_copies
             row[f"{rid}.background_tracks"] = stats.background_tracks_copied
             row[f"{rid}.redirected_reads"] = stats.redirected_reads
-        self.windows.append(row)
+        if self._last is not None:
+            k = self._snapshots - 1
+            self.table.close(self._last["time_s"], now, self._windows.close(k), self._last, row)
+        self._last = row
+        self._snapshots += 1
+
+    def finish(self, now: float) -> None:
+        """At the end of the run (after the last snapshot): failures no write completed
+        after, and the I/Os still waiting for their segment."""
+        if self._fallible:
+            self._look_for_failures(now)
+        self.segments.finish()

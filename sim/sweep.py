@@ -68,7 +68,7 @@ def _point(job: tuple[str, list[str], int | None, str]) -> dict[str, Any]:
         write_outputs(result, build)  # summary.json among them
         commit(build, Path(folder))
     finally:
-        result.system.close()
+        result.close()
         shutil.rmtree(build, ignore_errors=True)
     return metrics.summary(result)
 

@@ -5,30 +5,27 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import numpy as np
-
 from flashsim.sim.devices import KINDS
 from flashsim.sim.engine import Result
-from flashsim.sim.metrics.figures import active_span, io_figures, latency_ms, phase_figures, r
+from flashsim.sim.metrics.figures import io_figures, latency_ms, phase_figures, r
 from flashsim.sim.recording import RelationshipStats
 from flashsim.sim.scenario import MIB
 
 
 def workload_figures(result: Result) -> list[dict[str, Any]]:
     """Per workload: its figures over its active time (first issue to last completion)."""
-    rec = result.records
+    segments = result.segments
     out = []
     for index, spec in enumerate(result.scenario.workloads):
-        mine = rec["workload"] == index
-        span = active_span(rec, mine)
+        span = segments.span(index)
+        tally = segments.whole(index)
         entry: dict[str, Any] = {"name": spec.name, "volume": spec.volume, "rw": spec.rw}
         entry["first_issue_s"] = None if span is None else r(span[0])
         entry["last_completion_s"] = None if span is None else r(span[1])
-        entry |= io_figures(rec, mine, 0.0 if span is None else span[1] - span[0],
+        entry |= io_figures(tally, 0.0 if span is None else span[1] - span[0],
                             result.errors[spec.name])  # fmt: skip
-        ok = mine & (rec["error"] == 0)
-        entry["read_latency_ms"] = latency_ms(rec["latency_s"][ok & (rec["read"] == 1)])
-        entry["write_latency_ms"] = latency_ms(rec["latency_s"][ok & (rec["read"] == 0)])
+        entry["read_latency_ms"] = latency_ms(tally.read)
+        entry["write_latency_ms"] = latency_ms(tally.write)
         if spec.trace is not None:
             entry["trace"] = {
                 "path": spec.trace.path,
@@ -64,13 +61,11 @@ def copy_window(stats: RelationshipStats, end_s: float) -> tuple[float, float] |
 
 def impact(result: Result, t0: float, t1: float) -> dict[str, Any]:
     """Every workload before `t0`, in [t0, t1) and after `t1` (by issue time)."""
-    rec = result.records
     end = result.scenario.run.duration_s
     phases = {"before": (0.0, t0), "during": (t0, t1), "after": (t1, end)}
     return {
         spec.name: {
-            name: phase_figures(rec, rec["workload"] == index, a, b)
-            for name, (a, b) in phases.items()
+            name: phase_figures(result.segments, index, a, b) for name, (a, b) in phases.items()
         }
         for index, spec in enumerate(result.scenario.workloads)
     }
@@ -170,7 +165,6 @@ def boundaries(result: Result) -> list[tuple[float, str]]:
 def phases(result: Result) -> list[dict[str, Any]]:
     """The run cut at every boundary: per phase and workload, I/Os issued in it, IOPS over
     its active part, errors and latency percentiles (a compact `impact` for every event)."""
-    rec = result.records
     cuts = boundaries(result)
     starts = [(0.0, "start"), *cuts]
     ends = [t for t, _ in cuts] + [result.scenario.run.duration_s]
@@ -178,7 +172,7 @@ def phases(result: Result) -> list[dict[str, Any]]:
     for (t0, what), t1 in zip(starts, ends, strict=True):
         workloads = {}
         for index, spec in enumerate(result.scenario.workloads):
-            f = phase_figures(rec, rec["workload"] == index, t0, t1)
+            f = phase_figures(result.segments, index, t0, t1)
             lat = f["latency_ms"]
             workloads[spec.name] = {
                 "ios": f["ios"],
@@ -215,7 +209,7 @@ def summary(result: Result) -> dict[str, Any]:
             "seed": run.seed,
             "window_s": run.window_s,
             "host_ios": result.host_ios,
-            "host_errors": int(np.count_nonzero(result.records["error"])),
+            "host_errors": result.host_errors,
         },
         "workloads": workload_figures(result),
         "relationships": relationship_figures(result),

@@ -22,8 +22,9 @@ array = "{array}"
 
 
 def scenario(body: str, duration_s: float = 10, seed: int = 1, **run: object) -> Scenario:
-    """A scenario from TOML `body` plus a [run] table (records and plots off by default)."""
-    run.setdefault("records", False)
+    """A scenario from TOML `body` plus a [run] table (plots off by default; per-I/O records
+    on, spooled to an anonymous file, so a test can check the figures against them)."""
+    run.setdefault("records", True)
     run.setdefault("plots", False)
     extra = "".join(
         f"{k} = {str(v).lower() if isinstance(v, bool) else v}\n" for k, v in run.items()

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BASE = """
 [run]
 duration_s = 10
-records = false
+records = true
 plots = false
 [[array]]
 name = "a0"
