@@ -78,6 +78,40 @@ def bench_background_copy(size_bytes: int, repeat: int) -> list[dict[str, object
     ]
 
 
+def _hole_copy_s(tracks: int, written: int) -> float:
+    """Background copy of a `tracks`-track pair of 4 KiB tracks whose source holds `written`
+    host-written tracks, spread evenly, the rest never written."""
+    system = System()
+    system.create("A", tracks, 4 * KIB)
+    system.create("B", tracks, 4 * KIB)
+    block = bytes(range(256)) * 16
+    for k in range(written):
+        system.write("A", (k * (tracks // written)) * 4 * KIB, block)
+    system.establish(Establish("r1", "A", "B"))
+    start = time.perf_counter()
+    copied = system.background_copy("r1", tracks)
+    elapsed = time.perf_counter() - start
+    assert copied == tracks
+    return elapsed
+
+
+def bench_hole_copy(tracks: int, repeat: int) -> list[dict[str, object]]:
+    """Background copy over never-written tracks: the same written data on a volume 64 times
+    larger should cost about the same (what was written, not the volume's size)."""
+    small, written = tracks // 64, 1024
+    big_s = _best(lambda: _hole_copy_s(tracks, written), repeat)
+    small_s = _best(lambda: _hole_copy_s(small, written), repeat)
+    return [
+        _line(
+            f"copy of {written} written tracks in {tracks:,} (holes)",
+            f"{big_s * 1e3:,.1f} ms",
+            f"{small_s * 1e3:,.1f} ms in {small:,}",
+            small_s / big_s,
+            ">> 1/64x (64x the tracks, same data)",
+        )
+    ]
+
+
 def _offsets(count: int, region_bytes: int, seed: int = 7) -> list[int]:
     rng = np.random.default_rng(seed)
     return (rng.integers(0, region_bytes // (4 * KIB), count) * (4 * KIB)).tolist()
@@ -243,7 +277,8 @@ def bench_replay(lines: int, repeat: int) -> list[dict[str, object]]:
 
 
 BENCHES = (
-    "background_copy", "cow_writes", "volume_size", "replay", "simulator", "traces", "checker",
+    "background_copy", "hole_copy", "cow_writes", "volume_size", "replay", "simulator",
+    "traces", "checker",
 )  # fmt: skip
 
 
@@ -287,6 +322,8 @@ def main(args: argparse.Namespace) -> int:
     print(f"flashsim bench ({'quick' if quick else 'full'}); ratios against same-run baselines")
     if "background_copy" in only:
         bench_background_copy((16 if quick else 256) * MIB, repeat)
+    if "hole_copy" in only:
+        bench_hole_copy((1 << 18) if quick else (1 << 24), repeat)
     if "cow_writes" in only:
         bench_cow_writes(5_000 if quick else 100_000, repeat)
     if "volume_size" in only:

@@ -64,7 +64,7 @@ class Driver:
         self.oplog = oplog
         self.inflight: dict[int, InFlight] = {}  # with an oplog: those holding locks
         self._released = env.event()
-        self._key_waits: dict[tuple[str, int], simpy.Event] = {}  # lock -> its waiters
+        self._key_waits: dict[tuple[str, int, int], simpy.Event] = {}  # held lock -> waiters
 
     # -- locks ---------------------------------------------------------------------------------
     def _wait_for(self, op: InFlight) -> simpy.Event:
@@ -78,16 +78,17 @@ class Driver:
                 wanted = None if request is None else request[2]
             except FlashCopyError:
                 wanted = None
-            locks = self.system.locks
+            holder = self.system.holder
             for key in wanted or ():
-                if key in locks:
-                    event = self._key_waits.get(key)
+                blocking = holder(key)
+                if blocking is not None:  # woken when exactly that lock is released
+                    event = self._key_waits.get(blocking)
                     if event is None:
-                        event = self._key_waits[key] = self.env.event()
+                        event = self._key_waits[blocking] = self.env.event()
                     return event
         return self._released
 
-    def signal_release(self, keys: tuple[tuple[str, int], ...] | None = None) -> None:
+    def signal_release(self, keys: tuple[tuple[str, int, int], ...] | None = None) -> None:
         """Wake the waiters of the released `keys` and those waiting for any release; None
         (the families or bitmaps may have changed): wake every waiter."""
         waits = self._key_waits

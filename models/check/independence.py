@@ -54,7 +54,7 @@ def _is_local(world: World, index: int) -> bool:
     system = world.system
     if any(rel.allocated is not None for rel in system.relationships.values()):
         return False
-    held = set(op.locks)
+    held = _held_tracks(op.locks)
     if op.phase == UNLOCK:
         return True
     if op.phase == PLAN:  # it reads the bits of its tracks on every volume of its family
@@ -123,7 +123,7 @@ def _footprint(world: World, setting: Setting, index: int) -> frozenset[tuple[st
     if op is None or op.kind == CONTROL:
         return None
     if op.phase == ACT and isinstance(op.plan[op.pc], ClearBits):
-        return frozenset(op.locks)
+        return _held_tracks(op.locks)
     if op.phase != LOCK:
         return None
     try:  # what the step means, not what the (perhaps seeded-bug) model locks
@@ -139,6 +139,11 @@ def _footprint(world: World, setting: Setting, index: int) -> frozenset[tuple[st
     except FlashCopyError:
         return None
     return _family_keys(system, volume, first, end)
+
+
+def _held_tracks(locks: tuple[tuple[str, int, int], ...]) -> frozenset[tuple[str, int]]:
+    """The (volume, track) keys of held lock ranges (a space pool as track SPACE_POOL)."""
+    return frozenset((v, t) for v, first, end in locks for t in range(first, end))
 
 
 def _family_keys(system: System, volume: str, first: int, end: int) -> frozenset[tuple[str, int]]:

@@ -62,7 +62,7 @@ def _step_detail(before: int, op: InFlight, action: object) -> tuple[str, str]:
     if before == LOCK:
         span = _span(op.first, op.end)
         if op.phase == LOCK and op.locks:  # (mutant lock_volume_by_volume) part of its locks
-            detail = f"lock {','.join(sorted({v for v, _ in op.locks}))} {span}, waits for more"
+            detail = f"lock {','.join(sorted({k[0] for k in op.locks}))} {span}, waits for more"
         elif op.phase == LOCK:  # (mutant copy_no_recheck) the track chosen, nothing locked
             detail = f"choose {span}"
         elif op.kind == "control":
@@ -70,7 +70,7 @@ def _step_detail(before: int, op: InFlight, action: object) -> tuple[str, str]:
         elif op.phase == DONE:
             detail = f"error {type(op.error).__name__}" if op.error else "nothing to do"
         else:
-            vols = sorted({v for v, _ in op.locks})
+            vols = sorted({k[0] for k in op.locks})
             detail = f"lock {','.join(vols) or 'nothing'} {span}"
         phase = "control" if op.kind == "control" else "lock"
     elif before == PLAN:

@@ -13,12 +13,14 @@ from flashsim.models.ops import Establish, EstablishGroup, Op, Refresh, Reverse,
 from flashsim.models.rules.inflight import COPY, WRITE, InFlight
 from flashsim.models.rules.plans import Plans
 from flashsim.models.state.relationship import Relationship
-from flashsim.models.state.store import State
+from flashsim.models.state.store import LockKey, State
 
-#: The lock key (volume, SPACE_POOL) guards a space-efficient target's allocation count.
+#: The lock (volume, SPACE_POOL, 0), below every track, guards a space-efficient target's
+#: allocation count.
 SPACE_POOL = -1
 
-Keys = tuple[tuple[str, int], ...]
+#: Locks as ranges of tracks (`flashsim.models.state.store.LockKey`).
+Keys = tuple[LockKey, ...]
 
 
 class Locking(Plans):
@@ -32,7 +34,7 @@ class Locking(Plans):
     def lock_keys(self, state: State, kind: str, volume: str, first: int, end: int) -> Keys:
         """The locks of an operation of `kind` on tracks [first, end) of `volume`."""
         members = self.lock_members(state, volume)
-        keys = tuple((member, t) for member in members for t in range(first, end))
+        keys = tuple((member, first, end) for member in members)
         if kind == WRITE:
             keys += space_pools(state, members)
         return keys
@@ -88,5 +90,5 @@ def space_pools(state: State, members: tuple[str, ...]) -> Keys:
     for member in members:
         rel = state.incoming_relationship(member)
         if rel is not None and rel.allocated is not None:
-            pools.append((member, SPACE_POOL))
+            pools.append((member, SPACE_POOL, 0))
     return tuple(pools)

@@ -41,15 +41,15 @@ class Rules(Control):
             return op.phase != DONE
         if op.kind == CONTROL:
             scope = self.control_scope(state, op.control)
-            return not any(state.locked_volumes.get(v) for v in scope)
+            return not any(v in state.locks for v in scope)
         try:
             request = self.lock_request(state, op)
         except FlashCopyError:
             return True  # the step will end the operation with the error
         if request is None:
             return True
-        locks = state.locks
-        return not any(key in locks for key in self.lock_batch(op, request[2]))
+        holder = state.holder
+        return all(holder(key) is None for key in self.lock_batch(op, request[2]))
 
     def step(self, state: State, op: InFlight) -> None:
         """Run `op`'s next atomic step (the caller checked `enabled`)."""

@@ -16,6 +16,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 
+from bitarray import bitarray
+
 from flashsim.models.state.file_names import image_file_stem
 
 TrackImages = list[bytes | None]
@@ -83,6 +85,10 @@ class MemoryBackend(Backend):
     def __init__(self, tracks: int, track_size: int) -> None:
         super().__init__(tracks, track_size)
         self._tracks: dict[int, bytes | bytearray | _Pages] = {}
+        # the keys of _tracks as bits (1 bit a track), so the held tracks of a range are
+        # found in C: a copy over holes costs what is held there, not the range's length
+        self._held = bitarray(tracks)
+        self._held.setall(0)
         self._paged = track_size >= 2 * PAGE_BYTES
 
     def _track_bytes(self, held: bytes | bytearray | _Pages, o: int, n: int) -> bytes:
@@ -123,8 +129,10 @@ class MemoryBackend(Backend):
         pos = 0
         total = len(view)
         tracks = self._tracks
+        held_bits = self._held
         while pos < total:
             n = min(ts - o, total - pos)
+            held_bits[t] = 1
             if n == ts:
                 tracks[t] = bytearray(view[pos : pos + n])
             else:
@@ -159,30 +167,40 @@ class MemoryBackend(Backend):
         # is written again, so copying a track costs one memcpy. A partly written track stays
         # in pages here (its next small write stays cheap) and the image is assembled.
         tracks = self._tracks
-        ts = self.track_size
-        out: TrackImages = []
-        for t in range(first, end):
-            held = tracks.get(t)
-            if held is None or type(held) is bytes:
-                out.append(held)  # type: ignore[arg-type]
-            elif type(held) is _Pages:
-                out.append(self._track_bytes(held, 0, ts))
+        out: TrackImages = [None] * (end - first)
+        for t in self._held_in(first, end):
+            held = tracks[t]
+            if type(held) is _Pages:
+                out[t - first] = self._track_bytes(held, 0, self.track_size)
+            elif type(held) is bytes:
+                out[t - first] = held
             else:
-                frozen = tracks[t] = bytes(held)  # type: ignore[arg-type]
-                out.append(frozen)
+                out[t - first] = tracks[t] = bytes(held)  # type: ignore[arg-type]
         return out
+
+    def _held_in(self, first: int, end: int) -> list[int]:
+        """The tracks of [first, end) that hold data (found in C, see `_held`)."""
+        if not self._tracks:
+            return []
+        return list(self._held.search(1, first, end))
 
     def store(self, first: int, images: TrackImages) -> None:
         tracks = self._tracks
-        for t, image in enumerate(images, first):
-            if image is None:
-                tracks.pop(t, None)
-            else:
-                tracks[t] = image
+        held = self._held
+        end = first + len(images)
+        for t in self._held_in(first, end):  # holes punched where the images have none
+            if images[t - first] is None:
+                del tracks[t]
+                held[t] = 0
+        if any(images):  # an image of data is non-empty bytes: holes alone store nothing
+            for t, image in enumerate(images, first):
+                if image is not None:
+                    tracks[t] = image
+                    held[t] = 1
 
     def data_runs(self, first: int, end: int) -> list[tuple[int, int]]:
         runs: list[tuple[int, int]] = []
-        for t in sorted(t for t in self._tracks if first <= t < end):
+        for t in self._held_in(first, end):
             if runs and runs[-1][1] == t:
                 runs[-1] = (runs[-1][0], t + 1)
             else:
@@ -198,6 +216,7 @@ class MemoryBackend(Backend):
     def clone(self) -> MemoryBackend:
         twin = MemoryBackend(self.tracks, self.track_size)
         twin._tracks = {t: _copy_track(held) for t, held in self._tracks.items()}
+        twin._held = self._held.copy()
         return twin
 
 

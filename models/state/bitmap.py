@@ -20,18 +20,23 @@ class Bitmap:
     [(0, 1), (3, 4)]
     """
 
-    __slots__ = ("_bits", "_count")
+    # _low: no bit below it is set. A background copy clears from the bottom up and asks
+    # for the lowest set bit every extent: without it, each search would rescan the cleared
+    # prefix (quadratic in the volume's size).
+    __slots__ = ("_bits", "_count", "_low")
 
     def __init__(self, tracks: int, fill: bool = False) -> None:
         self._bits = bitarray(tracks)
         self._bits.setall(fill)
         self._count = tracks if fill else 0
+        self._low = 0
 
     @classmethod
     def _wrap(cls, bits: bitarray) -> Bitmap:
         b = cls.__new__(cls)
         b._bits = bits
         b._count = bits.count(1)
+        b._low = 0
         return b
 
     def __len__(self) -> int:
@@ -66,6 +71,7 @@ class Bitmap:
         if start < stop:
             self._count += (stop - start) - self._bits.count(1, start, stop)
             self._bits[start:stop] = 1
+            self._low = min(self._low, start)
 
     def clear_range(self, start: int, stop: int) -> None:
         if start < stop and self._count:
@@ -75,6 +81,7 @@ class Bitmap:
     def set_all(self) -> None:
         self._bits.setall(1)
         self._count = len(self._bits)
+        self._low = 0
 
     def clear_all(self) -> None:
         self._bits.setall(0)
@@ -82,7 +89,12 @@ class Bitmap:
 
     def find_next(self, start: int = 0) -> int:
         """Lowest set track >= start, or -1."""
-        return self._bits.find(1, start) if self._count else -1
+        if not self._count:
+            return -1
+        pos = self._bits.find(1, max(start, self._low))
+        if start <= self._low:
+            self._low = len(self._bits) if pos < 0 else pos
+        return pos
 
     def runs(self, start: int, stop: int) -> list[tuple[int, int]]:
         """Maximal runs [a, b) of set tracks inside [start, stop), lowest first."""
@@ -106,8 +118,9 @@ class Bitmap:
         pos = self.find_next(0)
         size = len(self._bits)
         while pos >= 0 and left > 0:
-            end = self._bits.find(0, pos)
-            end = min(size if end < 0 else end, pos + left)
+            stop = min(size, pos + left)  # search no further than the run may reach
+            end = self._bits.find(0, pos, stop)
+            end = stop if end < 0 else end
             out.append((pos, end))
             left -= end - pos
             pos = self._bits.find(1, end)

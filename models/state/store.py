@@ -7,6 +7,7 @@ the rules' business (`flashsim.models.rules`).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from typing import Self
 
@@ -14,6 +15,9 @@ from flashsim.models.errors import RelationshipError, VolumeError
 from flashsim.models.state.backend import BackendFactory, MemoryBackend, memory_backend
 from flashsim.models.state.relationship import DS8000, Profile, Relationship
 from flashsim.models.state.volume import Volume
+
+#: A lock: tracks [first, end) of a volume (a space pool is the range SPACE_POOL, 0).
+LockKey = tuple[str, int, int]
 
 
 class State:
@@ -28,8 +32,9 @@ class State:
         self.relationships: dict[str, Relationship] = {}
         self.incoming: dict[str, str] = {}  # target volume -> relationship id
         self.outgoing: dict[str, list[str]] = {}  # source volume -> ids, establish order
-        self.locks: dict[tuple[str, int], int] = {}  # (volume, track) -> operation id
-        self.locked_volumes: dict[str, int] = {}  # volume -> number of locked tracks
+        # volume -> the ranges of it held: (first, end, operation id), disjoint, sorted. A
+        # lock is a range (`LockKey`), so locking a million tracks costs what locking one does.
+        self.locks: dict[str, tuple[tuple[int, int, int], ...]] = {}
         self._families: dict[str, tuple[str, ...]] = {}
         self._next_op = 0
 
@@ -138,24 +143,39 @@ class State:
         if rel is not None and rel.allocated is not None:
             rel.allocated.set_range(first, end)
 
-    def acquire(self, op_id: int, keys: Sequence[tuple[str, int]]) -> None:
-        locks = self.locks
-        counts = self.locked_volumes
-        for key in keys:
-            assert key not in locks, f"{key} is locked by operation {locks[key]}"
-            locks[key] = op_id
-            counts[key[0]] = counts.get(key[0], 0) + 1
+    def holder(self, key: LockKey) -> LockKey | None:
+        """The held lock that overlaps `key` (volume, first, end), if any."""
+        volume, first, end = key
+        held = self.locks.get(volume)
+        if not held:
+            return None
+        # ranges are disjoint and sorted: only the last one starting before `end` can overlap
+        i = bisect_left(held, (end,)) - 1
+        if i >= 0 and held[i][1] > first:
+            return (volume, held[i][0], held[i][1])
+        return None
 
-    def release(self, keys: Sequence[tuple[str, int]]) -> None:
+    def acquire(self, op_id: int, keys: Sequence[LockKey]) -> None:
         locks = self.locks
-        counts = self.locked_volumes
         for key in keys:
-            del locks[key]
-            left = counts[key[0]] - 1
-            if left:
-                counts[key[0]] = left
+            blocking = self.holder(key)
+            assert blocking is None, f"{key} overlaps {blocking}, which is held"
+            volume, first, end = key
+            held = locks.get(volume, ())
+            i = bisect_left(held, (first,))
+            locks[volume] = (*held[:i], (first, end, op_id), *held[i:])
+
+    def release(self, keys: Sequence[LockKey]) -> None:
+        locks = self.locks
+        for volume, first, end in keys:
+            held = locks[volume]
+            i = bisect_left(held, (first,))
+            assert held[i][:2] == (first, end), f"({volume}, {first}, {end}) is not held"
+            rest = held[:i] + held[i + 1 :]
+            if rest:
+                locks[volume] = rest
             else:
-                del counts[key[0]]
+                del locks[volume]
 
     # -- state as data -----------------------------------------------------------------------
     def fingerprint(self) -> tuple[object, ...]:
@@ -173,7 +193,7 @@ class State:
             self.locks_fingerprint(),
         )
 
-    def locks_fingerprint(self) -> tuple[tuple[tuple[str, int], int], ...]:
+    def locks_fingerprint(self) -> tuple[tuple[str, tuple[tuple[int, int, int], ...]], ...]:
         return tuple(sorted(self.locks.items()))
 
     def clone(self) -> Self:
@@ -192,8 +212,7 @@ class State:
         twin.relationships = {r: rel.clone() for r, rel in self.relationships.items()}
         twin.incoming = dict(self.incoming)
         twin.outgoing = {v: list(ids) for v, ids in self.outgoing.items()}
-        twin.locks = dict(self.locks)
-        twin.locked_volumes = dict(self.locked_volumes)
+        twin.locks = dict(self.locks)  # of tuples: nothing shared is ever changed in place
         twin._families = dict(self._families)  # a cache of the relationships, copied alike
         return twin
 
@@ -203,8 +222,7 @@ class State:
         change the shared parts afterwards (clone() one first)."""
         twin = object.__new__(type(self))
         twin.__dict__.update(self.__dict__)
-        twin.locks = dict(self.locks)
-        twin.locked_volumes = dict(self.locked_volumes)
+        twin.locks = dict(self.locks)  # of tuples: nothing shared is ever changed in place
         return twin
 
     def close(self) -> None:

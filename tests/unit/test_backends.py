@@ -218,8 +218,9 @@ def geometry_and_operations(draw: st.DrawFn) -> tuple[int, int, list[tuple[objec
         lambda o: st.tuples(st.just("write"), st.just(o), st.binary(min_size=1, max_size=size - o))
     )
     track = st.integers(0, tracks - 1)
-    hole = st.tuples(st.just("hole"), track)
-    copy = st.tuples(st.just("copy"), track, track)
+    count = st.integers(1, tracks)
+    hole = st.tuples(st.just("hole"), track, count)
+    copy = st.tuples(st.just("copy"), track, track, count)
     operations = draw(st.lists(st.one_of(write, hole, copy), max_size=12))
     return tracks, track_size, operations
 
@@ -240,18 +241,20 @@ def test_both_backends_read_exactly_like_a_bytearray_after_random_writes(
                 model[offset : offset + len(payload)] = payload
                 for backend in (memory, sparse):
                     backend.write(offset, payload)
-            elif operation[0] == "hole":
-                _, track = operation
-                model[track * track_size : (track + 1) * track_size] = bytes(track_size)
+            elif operation[0] == "hole":  # a run of holes stored over tracks [track, end)
+                _, track, n = operation
+                n = min(n, tracks - track)
+                model[track * track_size : (track + n) * track_size] = bytes(n * track_size)
                 for backend in (memory, sparse):
-                    backend.store(track, [None])
-            else:
-                _, source, destination = operation
+                    backend.store(track, [None] * n)
+            else:  # a run of tracks copied, holes and data alike (a background copy extent)
+                _, source, destination, n = operation
+                n = min(n, tracks - source, tracks - destination)
                 start = source * track_size
-                chunk = model[start : start + track_size]
-                model[destination * track_size : (destination + 1) * track_size] = chunk
+                chunk = model[start : start + n * track_size]
+                model[destination * track_size : (destination + n) * track_size] = chunk
                 for backend in (memory, sparse):
-                    backend.store(destination, backend.load(source, source + 1))
+                    backend.store(destination, backend.load(source, source + n))
             offset = data.draw(st.integers(0, size - 1), label="read offset")
             length = data.draw(st.integers(1, size - offset), label="read length")
             expected = bytes(model[offset : offset + length])
@@ -260,6 +263,9 @@ def test_both_backends_read_exactly_like_a_bytearray_after_random_writes(
                 expected,
             )
         assert memory.snapshot() == sparse.snapshot() == bytes(model)
+        # the memory backend's index of held tracks agrees with what it holds
+        held = [t for t, image in enumerate(memory.load(0, tracks)) if image is not None]
+        assert [t for a, b in memory.data_runs(0, tracks) for t in range(a, b)] == held
     finally:
         sparse.close()
 

@@ -36,7 +36,7 @@ def test_a_source_write_plans_copy_before_write_then_applies_and_records():
     op = system.start_write("A", 5, b"XY")
     system.step(op)  # LOCK
     assert op.phase == PLAN
-    assert op.locks == (("A", 1), ("B", 1))
+    assert op.locks == (("A", 1, 2), ("B", 1, 2))  # track 1 of each family member
     system.step(op)  # PLAN
     assert op.plan == (
         ReadTracks((("A", 1, 2),), "copy_before_write"),
@@ -165,7 +165,7 @@ def test_writes_sharing_a_space_efficient_target_take_its_space_pool_in_turn():
     )  # fmt: skip
     first, second = system.start_write("A", 0, b"1111"), system.start_write("A", 4, b"2222")
     system.step(first)
-    assert ("B", -1) in first.locks
+    assert ("B", -1, 0) in first.locks
     assert not system.enabled(second)  # the capacity check must not race the allocation
     system.run(first)
     system.run(second)
