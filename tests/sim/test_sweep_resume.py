@@ -56,14 +56,14 @@ def test_a_killed_sweep_resumes_from_its_finished_points(tmp_path, capsys):
     finished_before = len(committed(kept))
     assert 1 <= finished_before < 4 and not out.exists()
 
-    assert main(["sweep", SCENARIO, *ARGS, "--out", str(out)]) == 0
-    assert f"{finished_before} points finished by an interrupted run are reused" in (
+    assert main(["sweep", SCENARIO, *ARGS, "--out", str(out), "--jobs", "1"]) == 0
+    assert f"{finished_before} runs finished by an interrupted sweep are reused" in (
         capsys.readouterr().err
     )
     assert not kept.exists()  # the sweep is complete: nothing is left to resume
 
     whole = tmp_path / "whole"
-    assert main(["sweep", SCENARIO, *ARGS, "--out", str(whole), "--quiet"]) == 0
+    assert main(["sweep", SCENARIO, *ARGS, "--out", str(whole), "--quiet", "--jobs", "1"]) == 0
     assert files_of(out) == files_of(whole)  # resumed or not, the same bytes
 
 
