@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -22,6 +23,9 @@ from pathlib import Path
 from flashsim.sim.engine import simulate
 from flashsim.sim.outputs import write_outputs
 from flashsim.sim.scenario import Scenario, ScenarioError
+
+#: How long to try to reach a `--scheduler`.
+CONNECT_TIMEOUT = "10s"
 
 #: Runs the scenarios given, yielding (index, the run's files) in the order they finish.
 RunMany = Callable[[Sequence[Scenario]], Iterator[tuple[int, dict[str, bytes]]]]
@@ -67,24 +71,42 @@ def executor(jobs: int | None, scheduler: str | None) -> Iterator[RunMany]:
 
     with contextlib.ExitStack() as stack:
         if scheduler is None:
-            cluster = stack.enter_context(
-                LocalCluster(
+            with _sigint_blocked():  # inherited by the cluster's thread and worker processes
+                cluster = LocalCluster(
                     n_workers=jobs or workers_default(),
                     threads_per_worker=1,  # a run is pure Python: one per process
                     processes=True,
-                    dashboard_address=None,
+                    host="127.0.0.1",  # the sweep's own cluster: loopback only
+                    # a free port: distributed serves HTTP even with no dashboard, and its
+                    # default port may be taken (by another sweep)
+                    dashboard_address="127.0.0.1:0",
                     silence_logs=logging.ERROR,
                 )
-            )
+            stack.enter_context(cluster)
             client = stack.enter_context(Client(cluster))
         else:
             try:
-                client = stack.enter_context(Client(scheduler, timeout="10s"))
+                client = stack.enter_context(Client(scheduler, timeout=CONNECT_TIMEOUT))
             except (OSError, TimeoutError, ValueError) as error:
                 raise ScenarioError(
                     f"--scheduler {scheduler}: cannot reach the Dask scheduler ({error})"
                 ) from None
         yield _on(client)
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """SIGINT blocked in this thread meanwhile: Ctrl-C is the sweep's to handle (it closes
+    the cluster), so the threads and processes started here never see it (a worker would
+    print its traceback); a Ctrl-C meanwhile is delivered when the block ends."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _on(client: object) -> RunMany:
