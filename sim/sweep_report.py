@@ -97,13 +97,15 @@ def search_figure(
         ax.axvline(limit.limit, color="C3", linestyle="--", linewidth=1,
                    label=f"limit: {limit}")  # fmt: skip
         if front:
-            ax.plot([_nan(means[i][limit.metric]) for i in front],
-                    [_nan(means[i][y]) for i in front], "-", color="C1", linewidth=1,
-                    label="Pareto front (lower is better in both)")  # fmt: skip
+            # a staircase: what is reachable at each level of the constrained figure
+            edge = sorted((_nan(means[i][limit.metric]), _nan(means[i][y])) for i in front)
+            ax.step([a for a, _ in edge], [b for _, b in edge], where="post", color="C1",
+                    linewidth=1, label="Pareto front (lower is better in both)")  # fmt: skip
     for x, v, i in zip(xs, ys, order, strict=True):
         if not (math.isnan(x) or math.isnan(v)):
-            ax.annotate(_label(points[i]), (x, v), textcoords="offset points", xytext=(5, 4),
-                        fontsize=7, color="0.3")  # fmt: skip
+            text = ", ".join(value for _, value in points[i])
+            ax.annotate(text, (x, v), textcoords="offset points", xytext=(5, 4), fontsize=8,
+                        color="0.3")  # fmt: skip
     if best is not None:
         k = order.index(best)
         ax.scatter([xs[k]], [ys[k]], s=220, marker="*", color="C2", zorder=4,
@@ -111,8 +113,9 @@ def search_figure(
     title = f"minimize {y}"
     if search.constraints:
         title += " subject to " + ", ".join(str(c) for c in search.constraints)
-    ax.set_title(f"{title}\n{search.method}: {len(means)} of {len(points)} points evaluated",
-                 fontsize=10)  # fmt: skip
+    keys = ", ".join(k for k, _ in points[0])
+    ax.set_title(f"{title}\n{search.method}: {len(means)} of {len(points)} points evaluated, "
+                 f"labelled by {keys}", fontsize=10)  # fmt: skip
     ax.set_ylabel(f"{y} (mean)")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)

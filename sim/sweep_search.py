@@ -47,7 +47,7 @@ class Constraint:
         return value is not None and OPERATORS[self.op](value, self.limit)
 
     def __str__(self) -> str:
-        return f"{self.metric}{self.op}{self.limit:g}"
+        return f"{self.metric}{self.op}{self.limit!r}"
 
 
 def parse_constraint(text: str, metrics: Sequence[str]) -> Constraint:

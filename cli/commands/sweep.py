@@ -37,7 +37,7 @@ def _report(sweep: Sweep, out: str) -> list[str]:
     text = f"best: point {sweep.best:03d} ({point}): {search.objective} = {means[search.objective]}"
     if search.constraints:
         text += " with " + ", ".join(
-            f"{c.metric} = {means[c.metric]} ({c.op}{c.limit:g})" for c in search.constraints
+            f"{c.metric} = {means[c.metric]} ({c.op}{c.limit!r})" for c in search.constraints
         )
     return [text, f"search ({search.method}) in {Path(out) / 'search.csv'} and search.png"]
 
