@@ -43,7 +43,6 @@ from flashsim.sim import metrics
 from flashsim.sim.scenario import Scenario, ScenarioError, load
 from flashsim.sim.sweep_exec import RunMany, executor
 from flashsim.sim.sweep_plot import first_window, plot
-from flashsim.sim.sweep_report import write_search
 from flashsim.sim.sweep_points import (
     SUMMARY,
     commit,
@@ -52,6 +51,7 @@ from flashsim.sim.sweep_points import (
     point_key,
     points_folder,
 )
+from flashsim.sim.sweep_report import write_search
 from flashsim.sim.sweep_search import (
     METHODS,
     Search,
@@ -347,7 +347,9 @@ def _write_parquet(path: Path, header: list[str], rows: list[list[Any]], params:
     for k, _name in enumerate(header):
         column = [row[k] for row in rows]
         present = [v for v in column if v is not None]
-        if k not in strings and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        if k not in strings and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in present
+        ):
             if all(-(2**63) <= v < 2**63 for v in present):
                 arrays.append(pa.array(column, pa.int64()))
                 continue

@@ -75,9 +75,7 @@ def _during_p99(info: dict[str, Any], name: str, phase: str = "during") -> float
     return None if window is None else window["workloads"][name][phase]["latency_ms"]["p99"]  # type: ignore[no-any-return]
 
 
-def _spread(
-    runs: list[dict[str, Any]], figure: Any
-) -> tuple[float, float]:
+def _spread(runs: list[dict[str, Any]], figure: Any) -> tuple[float, float]:
     """The mean of `figure` over `runs` and the half-width of its interval (NaN if none)."""
     ci = interval([figure(info) for info in runs])
     if ci.mean is None:

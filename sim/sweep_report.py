@@ -33,7 +33,9 @@ def write_search(
     """Write the three files; return the front (points, by objective)."""
     other = search.constraints[0].metric if search.constraints else None
     front = pareto_front(means, search.objective, other) if other else []
-    shown = [search.objective] + [c.metric for c in search.constraints if c.metric != search.objective]
+    shown = [search.objective] + [
+        c.metric for c in search.constraints if c.metric != search.objective
+    ]
     shown = list(dict.fromkeys(shown))
     answer = {
         "method": search.method,
@@ -55,11 +57,19 @@ def write_search(
     keys = [k for k, _ in points[0]]
     header = ["point", *keys, *shown, "feasible", "on_front", "best"]
     rows = [
-        [i, *(v for _, v in points[i]), *(f[m] for m in shown),
-         search.feasible(f), i in front, i == best]  # fmt: skip
+        [
+            i,
+            *(v for _, v in points[i]),
+            *(f[m] for m in shown),
+            search.feasible(f),
+            i in front,
+            i == best,
+        ]
         for i, f in sorted(means.items())
     ]
-    (build / "search.csv").write_text(metrics.csv_text(header, rows), encoding="utf-8", newline="\n")
+    (build / "search.csv").write_text(
+        metrics.csv_text(header, rows), encoding="utf-8", newline="\n"
+    )
     save(search_figure(search, points, means, best, front), build / "search")
     return front
 

@@ -63,7 +63,9 @@ def parse_constraint(text: str, metrics: Sequence[str]) -> Constraint:
     try:
         limit = float(number)
     except ValueError:
-        raise ScenarioError(f"--subject-to {text!r}: the limit {number!r} is not a number") from None
+        raise ScenarioError(
+            f"--subject-to {text!r}: the limit {number!r} is not a number"
+        ) from None
     if not math.isfinite(limit):
         raise ScenarioError(f"--subject-to {text!r}: the limit must be finite, got {number!r}")
     return Constraint(name, op, limit)
@@ -146,7 +148,7 @@ def pareto_front(
         if f[objective] is not None and f[other] is not None
     )
     front, best_other = [], math.inf
-    for value, second, i in have:  # type: ignore[misc]
+    for _, second, i in have:  # type: ignore[misc]
         if second < best_other:
             front.append(i)
             best_other = second

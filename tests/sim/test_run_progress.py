@@ -25,7 +25,9 @@ def test_the_line_shows_simulated_time_wall_time_and_an_eta(
     bar.update(150.0)
     bar.end()
     lines = out.getvalue().split("\r")
-    assert any("25.0%" in line and "150/600 s simulated" in line and "ETA" in line for line in lines)
+    assert any(
+        "25.0%" in line and "150/600 s simulated" in line and "ETA" in line for line in lines
+    )
     assert lines[-1].startswith("flashsim run: 100.0%") and lines[-1].endswith("\n")
 
 
