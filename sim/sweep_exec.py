@@ -67,11 +67,16 @@ def executor(jobs: int | None, scheduler: str | None) -> Iterator[RunMany]:
     if scheduler is None and jobs == 1:
         yield _in_process
         return
+    import dask
     from distributed import Client, LocalCluster
 
     with contextlib.ExitStack() as stack:
         if scheduler is None:
-            with _sigint_blocked():  # inherited by the cluster's thread and worker processes
+            # No statistical profiler in the workers: it samples the run's deep generator
+            # stacks every 10 ms and doubled a run's wall time. The nannies take the config
+            # given at their start to their worker processes.
+            quiet = dask.config.set({"distributed.worker.profile.enabled": False})
+            with _sigint_blocked(), quiet:  # SIGINT blocked: see _sigint_blocked
                 cluster = LocalCluster(
                     n_workers=jobs or workers_default(),
                     threads_per_worker=1,  # a run is pure Python: one per process
