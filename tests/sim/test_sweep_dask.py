@@ -19,6 +19,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from fuzzing import fuzz_examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sweep_cases import NOISY, files_of, write_theory
 
 from flashsim.main import main
@@ -157,6 +160,25 @@ def test_sweep_bad_options_exit_2_naming_them(
         main([*base, "--jobs", "2", "--scheduler", "tcp://127.0.0.1:1"])
     assert exit_.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+@pytest.mark.fuzz
+@settings(max_examples=fuzz_examples(8), deadline=None)
+@given(st.one_of(st.text(max_size=30), st.builds("tcp://{}:{}".format, st.text(max_size=10),
+                                                 st.integers(-5, 70000))))  # fmt: skip
+def test_a_bad_scheduler_address_is_a_scenario_error(address: str) -> None:
+    from flashsim.sim import sweep_exec
+    from flashsim.sim.scenario import ScenarioError
+
+    old, sweep_exec.CONNECT_TIMEOUT = sweep_exec.CONNECT_TIMEOUT, "0.2s"
+    try:
+        with (
+            pytest.raises(ScenarioError, match=r"^--scheduler "),
+            sweep_exec.executor(None, address),
+        ):
+            pass
+    finally:
+        sweep_exec.CONNECT_TIMEOUT = old
 
 
 def test_the_sweep_draws_its_progress_line_on_stderr(
