@@ -89,7 +89,7 @@ def search_figure(
     order = sorted(means)
     limit = search.constraints[0] if search.constraints else None
     if limit is None:
-        xs = list(range(len(order)))
+        xs: list[float] = [float(k) for k in range(len(order))]
         ax.set_xticks(xs, [_label(points[i]) for i in order], rotation=30, ha="right", fontsize=7)
         ax.set_xlabel("point evaluated")
     else:

@@ -142,13 +142,14 @@ def pareto_front(
 ) -> list[int]:
     """The points not dominated in (objective, other), both smaller being better, sorted by
     objective: no other point is at least as good in both and better in one."""
-    have = sorted(
-        (f[objective], f[other], i)
+    have: list[tuple[float, float, int]] = sorted(
+        (a, b, i)
         for i, f in figures.items()
-        if f[objective] is not None and f[other] is not None
+        if (a := f[objective]) is not None and (b := f[other]) is not None
     )
-    front, best_other = [], math.inf
-    for _, second, i in have:  # type: ignore[misc]
+    front: list[int] = []
+    best_other = math.inf
+    for _, second, i in have:
         if second < best_other:
             front.append(i)
             best_other = second
