@@ -265,6 +265,7 @@ class _Bar:
         if self.tqdm is not None:
             self.tqdm.total += total
             self.tqdm.update(done)
+            self.tqdm.refresh()  # the new total shows at once (update waits for a change)
 
     def __enter__(self) -> _Bar:
         return self

@@ -110,7 +110,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     where.add_argument(
         "--scheduler",
         metavar="ADDRESS",
-        help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 (its workers need "
+        help="run on an existing Dask cluster, e.g. tcp://HOST:8786 (its workers need "
         "this flashsim installed; files are not shared)",
     )
     sweep.add_argument(
