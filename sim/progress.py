@@ -1,40 +1,45 @@
-"""The progress bar of a long run: one line on stderr, redrawn at window boundaries once the
-run has taken more than two seconds of wall time (short runs print nothing)."""
+"""The progress line of a long run (tqdm, on stderr): simulated seconds done out of the run's
+duration, the wall time so far and the ETA, redrawn at window boundaries; it appears only
+once the run has taken more than two seconds of wall time (short runs print nothing). It
+writes to stderr only, so no output file depends on it."""
 
 from __future__ import annotations
 
 import sys
-import time
+from typing import TextIO
 
 SHOW_AFTER_S = 2.0
-WIDTH = 30
+FORMAT = (
+    "flashsim run: {percentage:5.1f}%|{bar:30}| {n:,.0f}/{total:,.0f} s simulated "
+    "[{elapsed} wall, ETA {remaining}]"
+)
 
 
 class Progress:
-    """Simulated time out of `duration_s`, and the wall time so far."""
+    """Simulated time out of `duration_s`, with the wall time so far and the ETA."""
 
-    def __init__(self, duration_s: float, enabled: bool) -> None:
+    def __init__(self, duration_s: float, enabled: bool, file: TextIO | None = None) -> None:
         self.duration_s = duration_s
-        self.enabled = enabled
-        self.shown = False
-        self.wall0 = time.perf_counter()
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=duration_s,
+                file=file or sys.stderr,
+                delay=SHOW_AFTER_S,
+                bar_format=FORMAT,
+                mininterval=0.5,
+                dynamic_ncols=True,
+            )
 
     def update(self, now: float) -> None:
-        if not self.enabled:
-            return
-        elapsed = time.perf_counter() - self.wall0
-        if elapsed > SHOW_AFTER_S:
-            self.shown = True
-            duration = self.duration_s
-            frac = now / duration
-            bar = "#" * int(WIDTH * frac)
-            sys.stderr.write(
-                f"\rflashsim: [{bar:<{WIDTH}}] {100 * frac:5.1f}%  {now:,.0f}/"
-                f"{duration:,.0f} s simulated, {elapsed:,.0f} s wall"
-            )
-            sys.stderr.flush()
+        if self.bar is not None:
+            self.bar.update(min(now, self.duration_s) - self.bar.n)
 
     def end(self) -> None:
-        """End the bar's line, if it was drawn."""
-        if self.shown:
-            sys.stderr.write("\n")
+        """Close the line (it ends at 100% if it was drawn)."""
+        if self.bar is not None:
+            self.bar.update(self.duration_s - self.bar.n)
+            self.bar.close()
+            self.bar = None

@@ -1,7 +1,8 @@
 """The picture of a sweep: the first parameter on a numeric x axis (a copy rate in MiB/s on a
 log axis, whichever scale it was given on) against each workload's p99 in the copy window
 (and before it, for reference) and each relationship's copy time, on two panels with axes
-of their own. Points that differ in the other parameters are separate lines."""
+of their own. Points that differ in the other parameters are separate lines. With replicates,
+each marker is the replicates' mean and its error bar the Student-t 95% interval."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from flashsim.sim.figure_files import new_figure, save
+from flashsim.sim.sweep_stats import interval
 
 COPY_RATE_KEYS = ("copy_rate", "copy_rate_mib_s")
 
@@ -59,14 +61,37 @@ def x_axis(
 
 
 def plot(
-    points: list[list[tuple[str, str]]], summaries: list[dict[str, Any]], stem: Path
+    points: list[list[tuple[str, str]]],
+    summaries: list[dict[str, Any]],
+    stem: Path,
+    replicates: list[list[dict[str, Any]]] | None = None,
 ) -> list[Path]:
     """Draw the sweep of `points` (grid order) and their `summaries` to `stem`.png/.svg."""
-    return save(sweep_figure(points, summaries), stem)
+    return save(sweep_figure(points, summaries, replicates), stem)
 
 
-def sweep_figure(points: list[list[tuple[str, str]]], summaries: list[dict[str, Any]]) -> Figure:
-    """The sweep's figure (see the module's docstring)."""
+def _during_p99(info: dict[str, Any], name: str, phase: str = "during") -> float | None:
+    window = first_window(info)
+    return None if window is None else window["workloads"][name][phase]["latency_ms"]["p99"]  # type: ignore[no-any-return]
+
+
+def _spread(runs: list[dict[str, Any]], figure: Any) -> tuple[float, float]:
+    """The mean of `figure` over `runs` and the half-width of its interval (NaN if none)."""
+    ci = interval([figure(info) for info in runs])
+    if ci.mean is None:
+        return math.nan, math.nan
+    return ci.mean, math.nan if ci.high is None else ci.high - ci.mean
+
+
+def sweep_figure(
+    points: list[list[tuple[str, str]]],
+    summaries: list[dict[str, Any]],
+    replicates: list[list[dict[str, Any]]] | None = None,
+) -> Figure:
+    """The sweep's figure (see the module's docstring); `replicates[i]` are every run of
+    point i (`summaries[i]` is the first of them)."""
+    runs = replicates if replicates is not None else [[s] for s in summaries]
+    bars = any(len(r) > 1 for r in runs)
     key = points[0][0][0]
     x, label, log, ticks = x_axis(key, points, summaries)
     groups: dict[str, list[int]] = {}
@@ -82,30 +107,38 @@ def sweep_figure(points: list[list[tuple[str, str]]], summaries: list[dict[str, 
         xs = [x[i] for i in members]
         for name in workloads:
             colour = colours.setdefault((name, rest), f"C{len(colours) % 10}")
-            during, before = [], []
-            for i in members:
-                window = first_window(summaries[i])
-                phases = None if window is None else window["workloads"][name]
-                during.append(_value(phases and phases["during"]["latency_ms"]["p99"]))
-                before.append(_value(phases and phases["before"]["latency_ms"]["p99"]))
-            ax_p99.plot(
-                xs, during, "o-", color=colour, label=f"{name} p99 in the copy window{suffix}"
-            )
-            if any(not math.isnan(v) for v in before):
-                ax_p99.plot(xs, before, ":", color=colour, linewidth=1,
+            during = [_spread(runs[i], lambda info, n=name: _during_p99(info, n)) for i in members]
+            before = [
+                _spread(runs[i], lambda info, n=name: _during_p99(info, n, "before"))
+                for i in members
+            ]
+            ax_p99.errorbar(
+                xs, [m for m, _ in during], yerr=[h for _, h in during] if bars else None,
+                fmt="o-", color=colour, capsize=3, label=f"{name} p99 in the copy window{suffix}",
+            )  # fmt: skip
+            if any(not math.isnan(m) for m, _ in before):
+                ax_p99.plot(xs, [m for m, _ in before], ":", color=colour, linewidth=1,
                             label=f"{name} p99 before the establish{suffix}")  # fmt: skip
         for rid in summaries[0]["relationships"]:
-            times = [_value(summaries[i]["relationships"][rid]["copy_s"]) for i in members]
-            done = all(math.isnan(v) for v in times)
-            ax_copy.plot(
-                xs,
-                times,
-                "s-",
+            times = [
+                _spread(runs[i], lambda info, r=rid: info["relationships"][r]["copy_s"])
+                for i in members
+            ]
+            done = all(math.isnan(m) for m, _ in times)
+            ax_copy.errorbar(
+                xs, [m for m, _ in times], yerr=[h for _, h in times] if bars else None,
+                fmt="s-", capsize=3,
                 label=f"{rid} copy time{suffix}" + (" (never complete)" if done else ""),
-            )
+            )  # fmt: skip
     ax_p99.set_ylabel("host p99 latency (ms)")
     ax_p99.set_ylim(bottom=0)
-    ax_p99.set_title(f"Sweep of {key}: {len(points)} runs")
+    count = sum(len(r) for r in runs)
+    title = f"Sweep of {key}: {len(points)} points"
+    if bars:
+        title += f", {count} runs (mean of the replicates, Student-t 95% interval)"
+    else:
+        title += f", {count} runs"
+    ax_p99.set_title(title)
     ax_copy.set_ylabel("copy time, establish\nto complete (s)")
     ax_copy.set_ylim(bottom=0)
     ax_copy.set_xlabel(label)

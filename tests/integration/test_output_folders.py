@@ -232,13 +232,14 @@ def test_sweep_refuses_a_folder_of_other_files_unless_forced(
     out = tmp_path / "s"
     out.mkdir()
     (out / "data.csv").write_text("1,2\n")
-    args = ["sweep", str(scenario), "--param", "run.seed=1,2", "--out", str(out), "--quiet"]
+    args = ["sweep", str(scenario), "--param", "run.seed=1,2", "--out", str(out), "--quiet",
+            "--jobs", "1"]  # fmt: skip
     assert main(args) == 2
     assert f"flashsim sweep: {out}: is not empty and is not a flashsim output" in (
         capsys.readouterr().err
     )
     assert names(out) == ["data.csv"]
     assert main([*args, "--force"]) == 0
-    assert names(out) == [".flashsim-output", "points.json", "runs", "sweep.csv", "sweep.png",
-                          "sweep.svg"]  # fmt: skip
+    assert names(out) == [".flashsim-output", "points.json", "runs", "sweep.csv",
+                          "sweep.parquet", "sweep.png", "sweep.svg"]  # fmt: skip
     assert main(args) == 0  # its own output: replaced without --force

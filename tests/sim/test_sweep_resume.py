@@ -56,14 +56,14 @@ def test_a_killed_sweep_resumes_from_its_finished_points(tmp_path, capsys):
     finished_before = len(committed(kept))
     assert 1 <= finished_before < 4 and not out.exists()
 
-    assert main(["sweep", SCENARIO, *ARGS, "--out", str(out)]) == 0
-    assert f"{finished_before} points finished by an interrupted run are reused" in (
+    assert main(["sweep", SCENARIO, *ARGS, "--out", str(out), "--jobs", "1"]) == 0
+    assert f"{finished_before} runs finished by an interrupted sweep are reused" in (
         capsys.readouterr().err
     )
     assert not kept.exists()  # the sweep is complete: nothing is left to resume
 
     whole = tmp_path / "whole"
-    assert main(["sweep", SCENARIO, *ARGS, "--out", str(whole), "--quiet"]) == 0
+    assert main(["sweep", SCENARIO, *ARGS, "--out", str(whole), "--quiet", "--jobs", "1"]) == 0
     assert files_of(out) == files_of(whole)  # resumed or not, the same bytes
 
 
@@ -98,3 +98,33 @@ def test_the_workers_of_a_killed_parallel_sweep_die_with_it(tmp_path):
         process.wait()
     wait_for(lambda: not any(_alive(pid) for pid in workers), seconds=10)
     assert os.getpid() not in workers
+
+
+def test_a_sweep_killed_on_its_local_cluster_resumes_in_process(tmp_path, capsys):
+    from sweep_cases import write_theory
+
+    path = write_theory(tmp_path)
+    args = ["--param", "flashcopy.fc.copy_rate_mib_s=0.5,1,2,4", "--replicates", "2",
+            "--set", "run.duration_s=6"]  # fmt: skip
+    out = tmp_path / "resumed"
+    kept = points_folder(out)
+    command = [sys.executable, "-m", "flashsim", "sweep", str(path), *args, "--out", str(out),
+               "--jobs", "2"]  # fmt: skip
+    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: kept.is_dir() and bool(committed(kept)))
+        workers = _children(process.pid)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    wait_for(lambda: not any(_alive(pid) for pid in workers), seconds=10)
+    finished_before = len(committed(kept))
+    assert 1 <= finished_before < 8 and not out.exists()
+
+    assert main(["sweep", str(path), *args, "--out", str(out), "--jobs", "1"]) == 0
+    assert f"{finished_before} runs finished by an interrupted sweep are reused" in (
+        capsys.readouterr().err
+    )
+    whole = tmp_path / "whole"
+    assert main(["sweep", str(path), *args, "--out", str(whole), "--jobs", "1", "--quiet"]) == 0
+    assert files_of(out) == files_of(whole)  # killed on a cluster, resumed in process: same bytes
