@@ -74,7 +74,15 @@ PAGE_BYTES = 4096
 
 
 class _Pages(dict[int, bytearray]):
-    """A partly written track: page number -> bytes of that page; absent pages read as zeros."""
+    """A partly written track: page number -> bytes of that page; absent pages read as zeros.
+    `image` is the whole track as immutable bytes once loaded, until the next write: every
+    copy of an unchanged track (one per target that needs it) then shares one buffer."""
+
+    __slots__ = ("image",)
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)  # type: ignore[arg-type]
+        self.image: bytes | None = None
 
 
 class MemoryBackend(Backend):
@@ -151,6 +159,7 @@ class MemoryBackend(Backend):
 
     def _write_pages(self, pages: _Pages, o: int, view: memoryview) -> None:
         ts = self.track_size
+        pages.image = None
         pos = 0
         while pos < len(view):
             p, po = divmod(o + pos, PAGE_BYTES)
@@ -171,7 +180,10 @@ class MemoryBackend(Backend):
         for t in self._held_in(first, end):
             held = tracks[t]
             if type(held) is _Pages:
-                out[t - first] = self._track_bytes(held, 0, self.track_size)
+                image = held.image  # type: ignore[union-attr]
+                if image is None:
+                    image = held.image = self._track_bytes(held, 0, self.track_size)  # type: ignore[union-attr]
+                out[t - first] = image
             elif type(held) is bytes:
                 out[t - first] = held
             else:

@@ -281,3 +281,26 @@ def test_the_file_backend_gives_every_volume_its_own_file_inside_its_folder(tmp_
     assert all(f.parent == tmp_path / "vols" for f in files)
     assert [system.read(name, 0, 8) for name in names] == [bytes([i]) * 8 for i in range(5)]
     system.close()
+
+
+def test_a_copy_before_write_to_twelve_targets_holds_the_old_track_once():
+    # a partly written 64 KiB track (held in pages) copied to the 12 targets that need it
+    # before a write: one immutable image shared by all twelve, not twelve images
+    import tracemalloc
+
+    from flashsim.models.ops import Establish
+    from flashsim.models.system import System
+
+    system = System()
+    system.create("A", 4, 65536)
+    system.write("A", 0, b"\x01" * 4096)
+    for k in range(12):
+        system.create(f"T{k}", 4, 65536)
+        system.establish(Establish(f"r{k}", "A", f"T{k}", background_copy=False))
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    system.write("A", 4096, b"\x02" * 4096)
+    grown = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert all(system.read(f"T{k}", 0, 8192) == b"\x01" * 4096 + bytes(4096) for k in range(12))
+    assert grown < 3 * 65536, f"{grown} bytes for one 64 KiB track copied to 12 targets"
