@@ -14,6 +14,7 @@ import ctypes
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from itertools import compress
 from pathlib import Path
 
 from bitarray import bitarray
@@ -204,11 +205,10 @@ class MemoryBackend(Backend):
             if images[t - first] is None:
                 del tracks[t]
                 held[t] = 0
-        if any(images):  # an image of data is non-empty bytes: holes alone store nothing
-            for t, image in enumerate(images, first):
-                if image is not None:
-                    tracks[t] = image
-                    held[t] = 1
+        # the images of data, found in C (an image is non-empty bytes, a hole None)
+        for i in compress(range(len(images)), images):
+            tracks[first + i] = images[i]  # type: ignore[assignment]
+            held[first + i] = 1
 
     def data_runs(self, first: int, end: int) -> list[tuple[int, int]]:
         runs: list[tuple[int, int]] = []
