@@ -16,6 +16,7 @@ from flashsim import __version__
 from flashsim.bundled import locate
 from flashsim.commands import calibrate as calibrate_cli
 from flashsim.commands import check as check_cli
+from flashsim.commands import conform as conform_cli
 from flashsim.commands import run as run_cli
 from flashsim.commands import sweep as sweep_cli
 from flashsim.commands import trace_stats as trace_stats_cli
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     check_cli.add_parser(sub)
     trace_stats_cli.add_parser(sub)
     calibrate_cli.add_parser(sub)
+    conform_cli.add_parser(sub)
     return parser
 
 
