@@ -1,6 +1,6 @@
 """The `flashsim` command line: `replay` an op log, `run` and `sweep` what-if scenarios,
 `check` interleavings, `trace-stats` a block trace, `calibrate` an array to fio results,
-`bench` the core."""
+`conform` op logs against QEMU, `bench` the core."""
 
 from __future__ import annotations
 

@@ -31,7 +31,13 @@ def find_daemon() -> str | None:
     return shutil.which(DAEMON)
 
 
+#: Held back while the daemon is forked: a handler that raises (Ctrl-C, SIGTERM) would run in
+#: an at-fork hook of the parent, where Python ignores the exception.
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+
 def _die_with_parent() -> None:  # runs in the child between fork and exec
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
@@ -71,8 +77,9 @@ def running_daemon(extra_args: tuple[str, ...] = ()):  # type: ignore[no-untyped
     qmp: QmpClient | None = None
     try:
         monitor = folder / "qmp.sock"
-        log = open(folder / "daemon.log", "wb")  # noqa: SIM115 - closed with the process
-        with log:
+        log = open(folder / "daemon.log", "wb")  # noqa: SIM115 - closed once the child has it
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+        try:
             process = subprocess.Popen(
                 [
                     binary,
@@ -88,18 +95,25 @@ def running_daemon(extra_args: tuple[str, ...] = ()):  # type: ignore[no-untyped
                 preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads start the daemon
                 cwd=folder,
             )
+        finally:
+            log.close()
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a held signal is raised here
         deadline = time.monotonic() + START_TIMEOUT_S
+        last = "the monitor socket never appeared"
         while True:
             if process.poll() is not None:
                 raise QemuUnavailable(f"{DAEMON} exited at start: {_tail(folder)}")
             if monitor.exists():
                 try:
-                    qmp = QmpClient.connect_unix(str(monitor))
+                    qmp = QmpClient.connect_unix(str(monitor), timeout_s=START_TIMEOUT_S)
                     break
-                except (OSError, QmpError):
-                    pass
+                except (OSError, QmpError) as error:
+                    last = f"{type(error).__name__}: {error}"
             if time.monotonic() > deadline:
-                raise QemuUnavailable(f"{DAEMON} did not open its monitor in {START_TIMEOUT_S} s")
+                raise QemuUnavailable(
+                    f"{DAEMON} did not open its monitor in {START_TIMEOUT_S} s ({last}; "
+                    f"its output: {_tail(folder)})"
+                )
             time.sleep(0.02)
         daemon = Daemon(folder, process, qmp)
         daemon.start_nbd()

@@ -123,10 +123,11 @@ def refusal(state: State, op: Op, image_format: str) -> str | None:
                     return f"establish_group: {problem}"
                 seen.update((member.source, member.target))
         case Withdraw(rel_id):
-            rel = state.relationships.get(rel_id)
-            if rel is not None and rel.options.background_copy and rel.bitmap.count:
+            ending = state.relationships.get(rel_id)
+            if ending is not None and ending.options.background_copy and ending.bitmap.count:
                 return (
-                    f"withdraw {rel_id}: its background copy is not complete ({rel.bitmap.count} "
+                    f"withdraw {rel_id}: its background copy is not complete "
+                    f"({ending.bitmap.count} "
                     "tracks left); QEMU's backup job copies at its own pace, so what the target "
                     "holds after the withdraw is not determined"
                 )

@@ -56,7 +56,11 @@ class NbdClient:
         self._sock = sock
         self._cookie = 0
         self.export = export
-        self.size, self.flags = self._handshake(export.encode("utf-8"))
+        try:
+            self.size, self.flags = self._handshake(export.encode("utf-8"))
+        except BaseException:
+            sock.close()  # the client owns the socket from here on
+            raise
         self.read_only = bool(self.flags & TRANSMIT_READ_ONLY)
 
     @classmethod
@@ -65,10 +69,10 @@ class NbdClient:
         sock.settimeout(timeout_s)
         try:
             sock.connect(path)
-            return cls(sock, export)
         except BaseException:
             sock.close()
             raise
+        return cls(sock, export)
 
     # -- wire ------------------------------------------------------------------------------
     def _recv(self, count: int) -> bytes:

@@ -72,7 +72,8 @@ class QemuSide:
             vol.client.close()
             vol.client = None
         if vol.export is not None:
-            self.qmp.execute("block-export-del", id=vol.export)
+            # hard: our client has hung up, but the server may not have seen it yet
+            self.qmp.execute("block-export-del", id=vol.export, mode="hard")
             self.qmp.wait_event("BLOCK_EXPORT_DELETED", id=vol.export)
             vol.export = None
 

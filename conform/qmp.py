@@ -37,11 +37,16 @@ class QmpClient:
         self._buffer = b""
         self._next_id = 0
         self.events: list[dict[str, Any]] = []
-        greeting = self._message()
-        if "QMP" not in greeting:
-            raise QmpError(f"not a QMP greeting: {str(greeting)[:200]}")
-        self.version = greeting["QMP"].get("version", {}).get("qemu", {})
-        self.execute("qmp_capabilities")
+        try:
+            greeting = self._message()
+            if not isinstance(greeting.get("QMP"), dict):
+                raise QmpError(f"not a QMP greeting: {str(greeting)[:200]}")
+            version = greeting["QMP"].get("version", {})
+            self.version = version.get("qemu", {}) if isinstance(version, dict) else {}
+            self.execute("qmp_capabilities")
+        except BaseException:
+            sock.close()  # the client owns the socket from here on
+            raise
 
     @classmethod
     def connect_unix(cls, path: str, timeout_s: float = 30.0) -> QmpClient:
@@ -49,10 +54,10 @@ class QmpClient:
         sock.settimeout(timeout_s)
         try:
             sock.connect(path)
-            return cls(sock)
         except BaseException:
             sock.close()
             raise
+        return cls(sock)
 
     def _message(self) -> dict[str, Any]:
         while b"\n" not in self._buffer:
@@ -94,8 +99,10 @@ class QmpClient:
             if message.get("id") != self._next_id:
                 raise QmpError(f"QMP reply to another command: {str(message)[:200]}")
             if "error" in message:
-                error = message["error"]
-                raise QmpError(f"{command}: {error.get('desc', error)}", error.get("class"))
+                failure = message["error"]
+                if not isinstance(failure, dict):
+                    raise QmpError(f"{command}: {str(failure)[:200]}")
+                raise QmpError(f"{command}: {failure.get('desc', failure)}", failure.get("class"))
             return message.get("return")
 
     def wait_event(self, name: str, timeout_s: float = 60.0, **match: Any) -> dict[str, Any]:

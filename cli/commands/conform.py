@@ -28,7 +28,7 @@ from flashsim.conform.generate import generate
 from flashsim.conform.known import classify
 from flashsim.conform.mapping import FORMATS
 from flashsim.conform.qemu import FAILURES, QemuSide
-from flashsim.conform.runner import Difference, Outcome, Refused, compare, reproducer
+from flashsim.conform.runner import Difference, Outcome, Refused, check, compare, reproducer
 from flashsim.models.errors import FlashCopyError, OpLogError
 from flashsim.models.input_files import read_text
 
@@ -122,6 +122,11 @@ def _main(args: argparse.Namespace) -> int:
             if not out.parent.is_dir():
                 raise _Usage(f"{out}: no such folder: {out.parent}")
         logs = _logs(args)
+        for name, lines in logs:
+            try:
+                check(lines, args.format)
+            except (OpLogError, Refused) as error:
+                raise _Usage(f"{name}:{error.line}: {error.message}") from None
         if find_daemon() is None:
             raise _Usage(
                 "qemu-storage-daemon not found on PATH (Debian: apt-get install qemu-utils "
