@@ -36,13 +36,20 @@ def find_daemon() -> str | None:
 _HELD = {signal.SIGINT, signal.SIGTERM}
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
+def die_with_parent() -> None:
+    """A child's preexec_fn: signals unblocked, killed by the kernel when flashsim dies."""
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
     if os.getppid() == 1:  # the parent died before prctl took effect
         os._exit(1)
+
+
+def hold_signals() -> set[signal.Signals]:
+    """Block SIGINT and SIGTERM (to fork a child with `die_with_parent`); returns the mask to
+    restore with `signal.pthread_sigmask(signal.SIG_SETMASK, mask)`."""
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
 
 
 class Daemon:
@@ -78,7 +85,7 @@ def running_daemon(extra_args: tuple[str, ...] = ()):  # type: ignore[no-untyped
     try:
         monitor = folder / "qmp.sock"
         log = open(folder / "daemon.log", "wb")  # noqa: SIM115 - closed once the child has it
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+        held = hold_signals()
         try:
             process = subprocess.Popen(
                 [
@@ -92,7 +99,7 @@ def running_daemon(extra_args: tuple[str, ...] = ()):  # type: ignore[no-untyped
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads start the daemon
+                preexec_fn=die_with_parent,  # noqa: PLW1509 - no threads start the daemon
                 cwd=folder,
             )
         finally:
