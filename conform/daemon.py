@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from flashsim.conform.qmp import QmpClient, QmpError
@@ -46,7 +47,7 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
-def hold_signals() -> set[signal.Signals]:
+def hold_signals() -> set[int | signal.Signals]:
     """Block SIGINT and SIGTERM (to fork a child with `die_with_parent`); returns the mask to
     restore with `signal.pthread_sigmask(signal.SIG_SETMASK, mask)`."""
     return signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
@@ -72,7 +73,7 @@ class Daemon:
 
 
 @contextlib.contextmanager
-def running_daemon(extra_args: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+def running_daemon() -> Iterator[Daemon]:
     """A started daemon (`Daemon`), stopped and its folder removed when the block ends."""
     binary = find_daemon()
     if binary is None:
@@ -94,7 +95,6 @@ def running_daemon(extra_args: tuple[str, ...] = ()):  # type: ignore[no-untyped
                     f"socket,id=qmp0,path={monitor},server=on,wait=off",
                     "--monitor",
                     "chardev=qmp0",
-                    *extra_args,
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
