@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 from flashsim.conform.qmp import QmpClient, QmpError
 
@@ -51,6 +52,21 @@ def hold_signals() -> set[int | signal.Signals]:
     """Block SIGINT and SIGTERM (to fork a child with `die_with_parent`); returns the mask to
     restore with `signal.pthread_sigmask(signal.SIG_SETMASK, mask)`."""
     return signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+
+
+def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl-C while the block runs, so the daemons and other children
+    are stopped and their folders removed (flashsim then exits 130)."""
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class Daemon:

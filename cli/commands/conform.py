@@ -14,16 +14,19 @@ import argparse
 import contextlib
 import json
 import os
-import signal
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from flashsim.bundled import locate
-from flashsim.conform.daemon import QemuUnavailable, find_daemon, running_daemon
+from flashsim.conform.daemon import (
+    QemuUnavailable,
+    find_daemon,
+    running_daemon,
+    terminate_as_interrupt,
+)
 from flashsim.conform.generate import generate
 from flashsim.conform.known import classify
 from flashsim.conform.mapping import FORMATS
@@ -40,20 +43,6 @@ SHOWN_BYTES = 16
 
 class _Usage(FlashCopyError):
     pass
-
-
-def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM unwinds like Ctrl-C, so the daemon is stopped and its folder removed."""
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _write(path: Path, text: str) -> None:
@@ -148,7 +137,7 @@ def _main(args: argparse.Namespace) -> int:
     totals = {"logs": 0, "ops": 0, "reads": 0, "differences": 0, "known": 0}
     version = ""
     first_reproducer: list[str] | None = None
-    with _terminate_as_interrupt():
+    with terminate_as_interrupt():
         for name, lines in logs:
             try:
                 with factory() as side:

@@ -18,7 +18,7 @@ from flashsim.models.output_folder import OutputFolderError, check_destination, 
 
 def _main(args: argparse.Namespace) -> int:
     from flashsim.bench import validate_qemu as experiment
-    from flashsim.conform.daemon import QemuUnavailable
+    from flashsim.conform.daemon import QemuUnavailable, terminate_as_interrupt
     from flashsim.sim.figure_files import save_file
 
     if not args.qemu:
@@ -31,7 +31,8 @@ def _main(args: argparse.Namespace) -> int:
         return 2
     setup = experiment.QUICK if args.quick else experiment.FULL
     try:
-        report = experiment.run(setup, log=lambda text: print(text, file=sys.stderr))
+        with terminate_as_interrupt():
+            report = experiment.run(setup, log=lambda text: print(text, file=sys.stderr))
     except (experiment.ValidationError, QemuUnavailable) as error:
         print(f"flashsim validate: {error}", file=sys.stderr)
         return 2
