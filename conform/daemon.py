@@ -20,8 +20,12 @@ from types import FrameType
 from flashsim.conform.qmp import QmpClient, QmpError
 
 DAEMON = "qemu-storage-daemon"
-#: How long the daemon may take to open its monitor socket.
+#: How long the daemon may take to open its monitor socket and greet.
 START_TIMEOUT_S = 20.0
+#: How long one connection waits for the greeting before it is tried again.
+GREETING_TIMEOUT_S = 1.0
+#: How long a QMP command may take.
+COMMAND_TIMEOUT_S = 30.0
 
 
 class QemuUnavailable(Exception):
@@ -128,7 +132,10 @@ def running_daemon() -> Iterator[Daemon]:
                 raise QemuUnavailable(f"{DAEMON} exited at start: {_tail(folder)}")
             if monitor.exists():
                 try:
-                    qmp = QmpClient.connect_unix(str(monitor), timeout_s=START_TIMEOUT_S)
+                    # A client that connects before the monitor is attached to the socket is
+                    # accepted but never greeted: hang up and connect again.
+                    qmp = QmpClient.connect_unix(str(monitor), timeout_s=GREETING_TIMEOUT_S)
+                    qmp.set_timeout(COMMAND_TIMEOUT_S)
                     break
                 except (OSError, QmpError) as error:
                     last = f"{type(error).__name__}: {error}"

@@ -59,6 +59,11 @@ class QmpClient:
             raise
         return cls(sock)
 
+    def set_timeout(self, seconds: float) -> None:
+        """How long a reply may take from now on."""
+        self._timeout = seconds
+        self._sock.settimeout(seconds)
+
     def _message(self) -> dict[str, Any]:
         while b"\n" not in self._buffer:
             if len(self._buffer) > MAX_MESSAGE:
