@@ -1,6 +1,6 @@
 """The `flashsim` command line: `replay` an op log, `run` and `sweep` what-if scenarios,
 `check` interleavings, `trace-stats` a block trace, `calibrate` an array to fio results,
-`bench` the core."""
+`conform` op logs against QEMU, `validate` the timing against QEMU, `bench` the core."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from flashsim import __version__
 from flashsim.bundled import locate
 from flashsim.commands import calibrate as calibrate_cli
 from flashsim.commands import check as check_cli
+from flashsim.commands import conform as conform_cli
 from flashsim.commands import run as run_cli
 from flashsim.commands import sweep as sweep_cli
 from flashsim.commands import trace_stats as trace_stats_cli
+from flashsim.commands import validate as validate_cli
 from flashsim.models.errors import OpLogError
 from flashsim.models.output_folder import OutputFolderError
 from flashsim.models.replay import dump_images, replay
@@ -87,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     check_cli.add_parser(sub)
     trace_stats_cli.add_parser(sub)
     calibrate_cli.add_parser(sub)
+    conform_cli.add_parser(sub)
+    validate_cli.add_parser(sub)
     return parser
 
 
