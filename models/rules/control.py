@@ -62,10 +62,12 @@ def validate_establish(
     spec: Establish,
     others: Sequence[Establish] = (),
     fanout: Callable[[State, str], int] = outgoing_count,
+    parents: Callable[[Relationship], tuple[str, ...]] = lambda rel: (rel.source,),
 ) -> None:
     """Rules 8, 9, 12, 13: raise EstablishError if `spec` may not be established now, with
     `others` (the rest of a consistency group) counted as established already; `fanout`
-    counts the targets a source has (a profile's own way)."""
+    counts the targets a source has and `parents` names the volumes a relationship's target
+    depends on (a profile's own way)."""
     rid = spec.id
     if rid in system.relationships:
         old = system.relationships[rid]
@@ -80,8 +82,11 @@ def validate_establish(
             f"{source.track_size} bytes but target {target.name} has {target.tracks} tracks of "
             f"{target.track_size} bytes"
         )
-    parent = {v: system.relationships[r].source for v, r in system.incoming.items()}
-    parent.update((o.target, o.source) for o in others)
+    parent: dict[str, set[str]] = {}
+    for v, r in system.incoming.items():
+        parent[v] = set(parents(system.relationships[r]))
+    for o in others:
+        parent.setdefault(o.target, set()).add(o.source)
     if spec.target in parent:
         holder = system.incoming.get(spec.target) or next(
             o.id for o in others if o.target == spec.target
@@ -89,16 +94,17 @@ def validate_establish(
         raise EstablishError(
             f"relationship {rid}: volume {spec.target} is already the target of {holder}"
         )
-    ancestor: str | None = spec.source
-    seen = set()
-    while ancestor is not None and ancestor not in seen:
+    todo, seen = [spec.source], set()
+    while todo:
+        ancestor = todo.pop()
         if ancestor == spec.target:
             raise EstablishError(
                 f"relationship {rid}: {spec.source} -> {spec.target} would make a cycle "
                 f"({spec.target} is already {spec.source} or one of its sources)"
             )
-        seen.add(ancestor)
-        ancestor = parent.get(ancestor)
+        if ancestor not in seen:
+            seen.add(ancestor)
+            todo.extend(parent.get(ancestor, ()))
     limit = system.profile.max_targets_per_source
     targets = fanout(system, spec.source) + sum(o.source == spec.source for o in others)
     if targets >= limit:

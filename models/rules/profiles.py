@@ -14,7 +14,8 @@ drive all three:
 - `RedirectOnWriteRules`: read-only snapshots whose blocks the origin leaves behind when it
   writes (rules R1-R4), with space accounting per volume.
 
-`rules_for(profile)` gives the correct rules of a profile; the checker's mutants subclass these.
+`rules_for(profile)` gives the correct rules of a profile; the seeded bugs of the checker
+subclass these.
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ from flashsim.models.state.store import State
 def origin_count(state: State, source: str) -> int:
     """Mappings whose origin is `source`, in any state (the SVC's 256 per source)."""
     return sum(r.options.source == source for r in state.relationships.values())
+
+
+def cascade_parents(rel: Relationship) -> tuple[str, ...]:
+    """A cascade member depends on its origin and on the volume it reads through (rule 9)."""
+    return (rel.options.source, rel.source)
 
 
 class CascadeRules(Rules):
@@ -172,7 +178,7 @@ class SVCRules(CascadeRules):
                 f"mapping {spec.id}: incremental and persistent mappings are not modelled in the "
                 "svc profile"
             )
-        validate_establish(state, spec, others, origin_count)
+        validate_establish(state, spec, others, origin_count, cascade_parents)
 
     def perform_profile_control(self, state: State, op: Op | None) -> list[Action]:
         if isinstance(op, Prepare):
