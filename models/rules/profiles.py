@@ -27,6 +27,7 @@ from flashsim.models.errors import (
     RelationshipError,
     VolumeError,
     VolumeOfflineError,
+    WriteInhibitedError,
 )
 from flashsim.models.ops import (
     DeleteSnapshot,
@@ -134,7 +135,7 @@ class CascadeRules(Rules):
         state.add_relationship(rel)
         if rel.linked:
             self.join_cascade(state, rel)
-        state.volume(spec.target).consistent = True
+            state.volume(spec.target).consistent = True
 
     def commit_establish(self, state: State, spec: Establish) -> None:
         self.new_relationship(state, spec, COPYING)
@@ -279,6 +280,11 @@ class RedirectOnWriteRules(CascadeRules):
         if isinstance(op, DeleteSnapshot):
             return self.delete_snapshot(state, op.snapshot)
         return super().perform_profile_control(state, op)
+
+    def plan_write(self, state: State, volume: str, offset: int, data: bytes) -> tuple[Action, ...]:
+        if volume in state.incoming:
+            raise WriteInhibitedError(f"volume {volume} is a snapshot: snapshots are read-only")
+        return super().plan_write(state, volume, offset, data)
 
     def establish(self, state: State, spec: Establish) -> list[Action]:
         raise unsupported(state, "establish")
