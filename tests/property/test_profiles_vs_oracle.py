@@ -179,8 +179,5 @@ class RedirectOnWriteMatchesOracle(Machine):
         assert self.engine.space() == self.oracle.space()
 
 
-RedirectOnWriteMatchesOracle.TestCase.settings = settings(
-    max_examples=700, stateful_step_count=30
-)
+RedirectOnWriteMatchesOracle.TestCase.settings = settings(max_examples=700, stateful_step_count=30)
 test_row_engine_matches_oracle = RedirectOnWriteMatchesOracle.TestCase
-
