@@ -39,6 +39,14 @@ class RelationshipFailedError(FlashCopyError):
     """I/O to the target of a relationship that has failed (out of space)."""
 
 
+class VolumeOfflineError(FlashCopyError):
+    """I/O to the target of a prepared or stopped SVC mapping (the target is offline)."""
+
+
+class UnsupportedOperationError(FlashCopyError):
+    """An operation the system's profile does not offer (e.g. `snapshot` on a DS8000)."""
+
+
 class OpLogError(FlashCopyError):
     """A malformed op-log line; `line` counts the file's lines from 1."""
 

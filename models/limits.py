@@ -17,6 +17,16 @@ MAX_IO_TRACKS = 1 << 16
 #: Bytes of a `fill` of the op log (a write given by length instead of data).
 MAX_FILL_LENGTH_BYTES = MAX_IO_BYTES
 
+#: Targets one source may have, per profile (docs/semantics.md, "Profiles"): the DS8000 allows
+#: 12 FlashCopy targets per source, the SAN Volume Controller 256 mappings per source; a
+#: redirect-on-write origin is bounded here only so that a small input stays small.
+DS8000_MAX_TARGETS_PER_SOURCE = 12
+SVC_MAX_MAPPINGS_PER_SOURCE = 256
+ROW_MAX_SNAPSHOTS_PER_ORIGIN = 256
+#: The SAN Volume Controller's grain sizes (bytes); the simulator's SVC grain is one of them.
+SVC_GRAIN_SIZES = (64 * 1024, 256 * 1024)
+SVC_DEFAULT_GRAIN = 256 * 1024
+
 #: A model-checker configuration: tiny systems only (the search stores whole states).
 MAX_CHECK_VOLUMES = 16
 MAX_CHECK_TRACKS = 64

@@ -25,14 +25,22 @@ from flashsim.models.errors import OpLogError
 from flashsim.models.limits import MAX_FILL_LENGTH_BYTES
 from flashsim.models.ops import (
     OUT_OF_SPACE_POLICIES,
+    PROFILE_NAMES,
     BackgroundCopy,
     Create,
+    DeleteSnapshot,
     Establish,
     EstablishGroup,
     Op,
+    Prepare,
     Read,
     Refresh,
     Reverse,
+    SetProfile,
+    Snapshot,
+    Space,
+    Start,
+    Stop,
     Withdraw,
     Write,
 )
@@ -110,6 +118,13 @@ def _policy(name: str, value: object) -> str:
     return value
 
 
+def _profile(name: str, value: object) -> str:
+    if not isinstance(value, str) or value not in PROFILE_NAMES:
+        known = ", ".join(f'"{p}"' for p in PROFILE_NAMES)
+        raise _Invalid(f'"{name}" must be one of {known}, got {_show(value)}')
+    return value
+
+
 def _hex(name: str, value: object) -> bytes:
     if not isinstance(value, str):
         raise _Invalid(f'"{name}" must be a string of hex digits, got {_show(value)}')
@@ -155,7 +170,13 @@ _ESTABLISH: _Spec = {
     "inhibit_target_writes": (_flag, False),
     "target_capacity_tracks": (_optional_int_at_least(0), None),
     "out_of_space": (_policy, "fail_relationship"),
+    "autodelete": (_flag, False),
 }
+
+
+def _prepare(**fields: Any) -> Prepare:
+    return Prepare(Establish(**fields))
+
 
 _NO_VALUE = object()  # a write's data, fill or length that the line does not give
 
@@ -213,6 +234,13 @@ _OPS: dict[str, tuple[_Spec, Callable[..., Op]]] = {
     "refresh": ({"id": (_name, _REQUIRED)}, Refresh),
     "reverse": ({"id": (_name, _REQUIRED), "fast": (_flag, False)}, Reverse),
     "withdraw": ({"id": (_name, _REQUIRED)}, Withdraw),
+    "profile": ({"name": (_profile, _REQUIRED)}, SetProfile),
+    "prepare": (_ESTABLISH, _prepare),
+    "start": ({"id": (_name, _REQUIRED)}, Start),
+    "stop": ({"id": (_name, _REQUIRED), "force": (_flag, False)}, Stop),
+    "snapshot": ({"volume": (_name, _REQUIRED), "snapshot": (_name, _REQUIRED)}, Snapshot),
+    "delete_snapshot": ({"snapshot": (_name, _REQUIRED)}, DeleteSnapshot),
+    "space": ({}, Space),
 }
 
 

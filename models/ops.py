@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 OUT_OF_SPACE_POLICIES = ("fail_relationship", "inhibit_source_writes")
+PROFILE_NAMES = ("ds8000", "svc", "row")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class Establish:
     inhibit_target_writes: bool = False
     target_capacity_tracks: int | None = None
     out_of_space: str = "fail_relationship"
+    autodelete: bool = False  # SVC profile: the mapping is deleted once it is copied
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,53 @@ class Withdraw:
     id: str
 
 
+@dataclass(frozen=True, slots=True)
+class SetProfile:
+    """Choose the system's profile (`ds8000`, `svc`, `row`): only before any other operation."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Prepare:
+    """SVC: define a mapping and prepare it (target offline until `start`)."""
+
+    spec: Establish
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """SVC: start a prepared mapping: its point in time."""
+
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """SVC: stop a mapping (cleaning first); `force` also stops the mappings that depend on it."""
+
+    id: str
+    force: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Redirect-on-write: a new read-only snapshot volume `snapshot` of `volume`."""
+
+    volume: str
+    snapshot: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteSnapshot:
+    snapshot: str
+
+
+@dataclass(frozen=True, slots=True)
+class Space:
+    """Redirect-on-write: the blocks of the pool and of each volume (the op log prints them)."""
+
+
 Op = (
     Create
     | Write
@@ -86,7 +135,17 @@ Op = (
     | Refresh
     | Reverse
     | Withdraw
+    | SetProfile
+    | Prepare
+    | Start
+    | Stop
+    | Snapshot
+    | DeleteSnapshot
+    | Space
 )
+
+#: What `space()` returns: {"pool": blocks, "referenced": {volume: n}, "unique": {volume: n}}.
+SpaceReport = dict[str, object]
 
 
 class FlashCopyAPI(Protocol):
@@ -101,10 +160,17 @@ class FlashCopyAPI(Protocol):
     def refresh(self, rel_id: str) -> None: ...
     def reverse(self, rel_id: str, fast: bool = False) -> None: ...
     def withdraw(self, rel_id: str) -> None: ...
+    def set_profile(self, name: str) -> None: ...
+    def prepare(self, spec: Establish) -> None: ...
+    def start(self, rel_id: str) -> None: ...
+    def stop(self, rel_id: str, force: bool = False) -> None: ...
+    def snapshot(self, volume: str, snapshot: str) -> None: ...
+    def delete_snapshot(self, snapshot: str) -> None: ...
+    def space(self) -> SpaceReport: ...
 
 
-def apply(system: FlashCopyAPI, op: Op) -> bytes | None:
-    """Run `op` on `system`; return the data of a read, None otherwise.
+def apply(system: FlashCopyAPI, op: Op) -> bytes | SpaceReport | None:
+    """Run `op` on `system`; return the data of a read, the report of `space`, None otherwise.
 
     Raises the `FlashCopyError` the system raises; the system is then unchanged.
     """
@@ -127,4 +193,18 @@ def apply(system: FlashCopyAPI, op: Op) -> bytes | None:
             system.reverse(rel_id, fast)
         case Withdraw(rel_id):
             system.withdraw(rel_id)
+        case SetProfile(name):
+            system.set_profile(name)
+        case Prepare(spec):
+            system.prepare(spec)
+        case Start(rel_id):
+            system.start(rel_id)
+        case Stop(rel_id, force):
+            system.stop(rel_id, force)
+        case Snapshot(volume, snapshot):
+            system.snapshot(volume, snapshot)
+        case DeleteSnapshot(snapshot):
+            system.delete_snapshot(snapshot)
+        case Space():
+            return system.space()
     return None

@@ -12,6 +12,14 @@ relationship also keeps plain Python sets: `pending` (tracks not yet copied), `s
 the target physically held on a pending track), the change records and the allocated tracks.
 Every operation is validated, then run on a deep copy of the whole state that replaces the
 old one only if nothing failed: slow, and obviously all or nothing.
+
+The SVC profile keeps the same full images; each mapping also names the volume it reads
+uncopied grains through (`upstream`: its source when it starts, the next newer target once a
+newer mapping of the same source starts, the stopped mapping's upstream after a stop), which
+says who receives a grain before an image changes and what a stopped target physically holds.
+The redirect-on-write profile keeps, beside the images, an explicit block map per volume and
+a reference count per block (a new block on a write to a shared one, a snapshot takes its
+origin's map), so that its space accounting is computed the naive way.
 """
 
 from __future__ import annotations
@@ -25,11 +33,25 @@ from flashsim.models.errors import (
     OutOfSpaceError,
     RelationshipError,
     RelationshipFailedError,
+    UnsupportedOperationError,
     VolumeError,
+    VolumeOfflineError,
     WriteInhibitedError,
 )
-from flashsim.models.limits import io_limit_problem
-from flashsim.models.ops import OUT_OF_SPACE_POLICIES, Establish
+from flashsim.models.limits import (
+    DS8000_MAX_TARGETS_PER_SOURCE,
+    ROW_MAX_SNAPSHOTS_PER_ORIGIN,
+    SVC_MAX_MAPPINGS_PER_SOURCE,
+    io_limit_problem,
+)
+from flashsim.models.ops import OUT_OF_SPACE_POLICIES, PROFILE_NAMES, Establish, SpaceReport
+
+_LIMITS = {
+    "ds8000": DS8000_MAX_TARGETS_PER_SOURCE,
+    "svc": SVC_MAX_MAPPINGS_PER_SOURCE,
+    "row": ROW_MAX_SNAPSHOTS_PER_ORIGIN,
+}
+_OFFLINE = ("prepared", "stopped")
 
 # (source, target, space_efficient) of an existing or a hypothetical relationship.
 _Link = tuple[str, str, bool]
@@ -74,6 +96,17 @@ class _Relationship:
     # and the last refresh or reverse ("refresh", "reverse", "fast reverse") that restored it.
     group: tuple[str, ...] = ()
     restored: str | None = None
+    # SVC profile only: the mapping state (prepared, copying, stopped), autodelete, and the
+    # volume the mapping reads its uncopied grains through (None: its source).
+    state: str | None = None
+    autodelete: bool = False
+    upstream: str | None = None
+
+    def reads_through(self) -> str | None:
+        """The volume whose image changes this relationship must receive first (rule 0)."""
+        if self.state in _OFFLINE:
+            return None
+        return self.source if self.upstream is None else self.upstream
 
     def receive(self, tracks: set[int]) -> None:
         """The target now physically holds `tracks`: they are no longer pending."""
@@ -88,6 +121,12 @@ class _State:
     relationships: dict[str, _Relationship] = field(default_factory=dict)
     # For the checker's isolation property only: withdrawn relationship id -> its source.
     withdrawn: dict[str, str] = field(default_factory=dict)
+    # Redirect-on-write only: each volume's block per track (None: a hole), the references
+    # to each block, the next block number, and snapshot -> origin.
+    blocks: dict[str, list[int | None]] = field(default_factory=dict)
+    refs: dict[int, int] = field(default_factory=dict)
+    next_block: int = 0
+    snapshots: dict[str, str] = field(default_factory=dict)
 
     def volume(self, name: str) -> _Volume:
         if name not in self.volumes:
@@ -122,7 +161,7 @@ class _State:
             if rel_id == exclude:
                 continue
             received = rel.pending & tracks
-            if rel.source == volume and received and not rel.failed:
+            if rel.reads_through() == volume and received and not rel.failed:
                 if rel.capacity_tracks is None:
                     rel.receive(received)
                 elif len(rel.allocated | received) <= rel.capacity_tracks:
@@ -144,16 +183,23 @@ class _State:
         """Rule 5: a non-persistent background-copy relationship with nothing pending ends."""
         for rel_id in sorted(self.relationships):
             rel = self.relationships[rel_id]
-            if rel.background_copy and not rel.persistent and not rel.pending:
+            if rel.state is not None:  # SVC: an autodelete mapping once copied
+                if rel.state == "copying" and rel.autodelete and not rel.pending:
+                    del self.relationships[rel_id]
+            elif rel.background_copy and not rel.persistent and not rel.pending:
                 del self.relationships[rel_id]
 
 
-def _ancestors(volume: str, parent: dict[str, str]) -> set[str]:
-    """The volumes `volume` reads through (bounded: a bad group may hold a cycle)."""
+def _ancestors(volume: str, parent: dict[str, str], through: dict[str, str]) -> set[str]:
+    """The volumes `volume` depends on (bounded: a bad group may hold a cycle)."""
     seen: set[str] = set()
-    while volume in parent and parent[volume] not in seen:
-        volume = parent[volume]
-        seen.add(volume)
+    todo = [volume]
+    while todo:
+        v = todo.pop()
+        for up in (parent.get(v), through.get(v)):
+            if up is not None and up not in seen:
+                seen.add(up)
+                todo.append(up)
     return seen
 
 
@@ -179,7 +225,9 @@ def _check_establish(state: _State, spec: Establish, others: list[_Link], limit:
             f"relationship {spec.id!r}: {spec.target!r} is already the target of "
             f"{parent[spec.target]!r}"
         )
-    if spec.target in _ancestors(spec.source, parent):
+    # an SVC mapping also depends on the volume it reads through
+    through = {r.target: r.upstream for r in state.relationships.values() if r.upstream}
+    if spec.target in _ancestors(spec.source, parent, through):
         raise EstablishError(
             f"relationship {spec.id!r}: {spec.target!r} is an ancestor of {spec.source!r}"
         )
@@ -230,6 +278,59 @@ def _establish_into(state: _State, spec: Establish) -> None:
     )
 
 
+def _svc_mapping(spec: Establish, mapping_state: str) -> _Relationship:
+    return _Relationship(
+        id=spec.id,
+        source=spec.source,
+        target=spec.target,
+        background_copy=spec.background_copy,
+        persistent=False,
+        incremental=False,
+        inhibit_target_writes=spec.inhibit_target_writes,
+        capacity_tracks=None,
+        out_of_space=spec.out_of_space,
+        pending=set(),
+        stale={},
+        state=mapping_state,
+        autodelete=spec.autodelete,
+    )
+
+
+def _svc_start(state: _State, rel: _Relationship) -> None:
+    """The mapping's point in time: the target's dependents receive what they read through it
+    (rule 0), its image becomes the source's; the previous newest mapping of the source reads
+    through this target from now on."""
+    source, target = state.volumes[rel.source], state.volumes[rel.target]
+    every = set(range(target.tracks))
+    rel.stale = {t: target.track(t) for t in every}
+    state.change(rel.target, every)
+    target.image[:] = source.image
+    target.consistent = True
+    for other in state.relationships.values():
+        if other is not rel and other.source == rel.source and other.reads_through() == rel.source:
+            other.upstream = rel.target
+    rel.pending, rel.state, rel.upstream = every, "copying", None
+    state.relationships[rel.id] = rel
+
+
+def _svc_park(state: _State, rel: _Relationship) -> None:
+    """Stopped: the target (offline) holds what it received; the rest is its old content."""
+    target = state.volumes[rel.target]
+    for t in rel.pending:
+        target.set_track(t, rel.stale[t])
+    if rel.pending:
+        target.consistent = False
+    rel.state = "stopped"
+
+
+def _svc_force_stop(state: _State, rel: _Relationship) -> None:
+    for dep_id in sorted(state.relationships):
+        dep = state.relationships[dep_id]
+        if dep.reads_through() == rel.target and dep.pending:
+            _svc_force_stop(state, dep)
+    _svc_park(state, rel)
+
+
 class Oracle:
     """Naive reference FlashCopy system implementing `flashsim.models.ops.FlashCopyAPI`.
 
@@ -242,9 +343,24 @@ class Oracle:
     b'aabbccdd'
     """
 
-    def __init__(self, max_targets_per_source: int = 12) -> None:
+    def __init__(self, max_targets_per_source: int = 12, profile: str = "ds8000") -> None:
         self._max_targets = max_targets_per_source
+        self._profile = profile
         self._state = _State()
+
+    def set_profile(self, name: str) -> None:
+        if name not in PROFILE_NAMES:
+            raise UnsupportedOperationError(f"unknown profile {name!r}")
+        if self._state.volumes:
+            raise UnsupportedOperationError("the profile is chosen before any volume")
+        self._profile = name
+        self._max_targets = _LIMITS[name]
+
+    def _offer(self, operation: str, *profiles: str) -> None:
+        if self._profile not in profiles:
+            raise UnsupportedOperationError(
+                f"{operation} is not offered by the {self._profile} profile"
+            )
 
     # -- queries for tests ------------------------------------------------------------------
 
@@ -253,7 +369,20 @@ class Oracle:
         return self._state.volume(volume).consistent
 
     def relationship_ids(self) -> list[str]:
-        return sorted(self._state.relationships)
+        """Live relationships (SVC: mappings in any state; ROW: the snapshots)."""
+        return sorted([*self._state.relationships, *self._state.snapshots])
+
+    def mapping_states(self) -> dict[str, str]:
+        """SVC: each mapping's state as IBM names it (idle_or_copied: started, all copied)."""
+        return {
+            r.id: "idle_or_copied" if r.state == "copying" and not r.pending else str(r.state)
+            for r in self._state.relationships.values()
+        }
+
+    def _check_online(self, volume: str) -> None:
+        rel = self._state.relationship_into(volume)
+        if rel is not None and rel.state in _OFFLINE:
+            raise VolumeOfflineError(f"volume {volume!r}: mapping {rel.id!r} is {rel.state}")
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -286,9 +415,12 @@ class Oracle:
         if tracks < 1 or track_size < 1:
             raise VolumeError(f"volume {volume!r}: {tracks} tracks of {track_size} bytes")
         self._state.volumes[volume] = _Volume(tracks, track_size, bytearray(tracks * track_size))
+        if self._profile == "row":
+            self._state.blocks[volume] = [None] * tracks
 
     def read(self, volume: str, offset: int, length: int) -> bytes:
         vol = self._check_io(volume, offset, length)
+        self._check_online(volume)
         rel = self._state.relationship_into(volume)
         if rel is not None and rel.failed:
             raise RelationshipFailedError(f"volume {volume!r}: relationship {rel.id!r} failed")
@@ -298,6 +430,10 @@ class Oracle:
         """Rule 0 for `volume`'s targets, then rule 3 if it is a target, then the data."""
         vol = self._check_io(volume, offset, len(data))
         covered = vol.covered(offset, len(data))
+        if self._profile == "row":
+            self._row_write(volume, offset, data, covered)
+            return
+        self._check_online(volume)
         rel = self._state.relationship_into(volume)
         if rel is not None:
             if rel.inhibit_target_writes:
@@ -326,14 +462,131 @@ class Oracle:
         state.volumes[volume].image[offset : offset + len(data)] = data
         self._commit(state)
 
+    def _check_spec(self, spec: Establish) -> None:
+        """The profile's own checks of an establish, before the common ones."""
+        if self._profile == "svc":
+            if spec.target_capacity_tracks is not None:
+                raise EstablishError(f"mapping {spec.id!r}: no space-efficient targets in svc")
+            if spec.incremental or spec.persistent:
+                raise EstablishError(f"mapping {spec.id!r}: incremental/persistent not in svc")
+        elif spec.autodelete:
+            raise EstablishError(f"relationship {spec.id!r}: autodelete is an svc option")
+
     def establish(self, spec: Establish) -> None:
+        self._offer("establish", "ds8000", "svc")
+        self._check_spec(spec)
         _check_establish(self._state, spec, [], self._max_targets)
         state = self._draft()
-        _establish_into(state, spec)
+        if self._profile == "svc":
+            _svc_start(state, _svc_mapping(spec, "copying"))
+        else:
+            _establish_into(state, spec)
         self._commit(state)
+
+    # -- SVC --------------------------------------------------------------------------------
+
+    def prepare(self, spec: Establish) -> None:
+        self._offer("prepare", "svc")
+        self._check_spec(spec)
+        _check_establish(self._state, spec, [], self._max_targets)
+        state = self._draft()
+        state.relationships[spec.id] = _svc_mapping(spec, "prepared")
+        self._commit(state)
+
+    def start(self, rel_id: str) -> None:
+        self._offer("start", "svc")
+        if self._state.relationship(rel_id).state != "prepared":
+            raise RelationshipError(f"mapping {rel_id!r} is not prepared")
+        state = self._draft()
+        _svc_start(state, state.relationships[rel_id])
+        self._commit(state)
+
+    def stop(self, rel_id: str, force: bool = False) -> None:
+        self._offer("stop", "svc")
+        rel = self._state.relationship(rel_id)
+        if rel.state == "stopped" or (rel.state == "copying" and not rel.pending):
+            raise RelationshipError(f"mapping {rel_id!r}: nothing to stop")
+        state = self._draft()
+        rel = state.relationships[rel_id]
+        if rel.state == "prepared":
+            rel.state = "stopped"
+        elif force:
+            _svc_force_stop(state, rel)
+        else:
+            for dep_id in sorted(state.relationships):
+                dep = state.relationships[dep_id]
+                if dep.reads_through() == rel.target and dep.source != rel.target:
+                    dep.receive(dep.pending - rel.pending)  # cleaning
+                    dep.upstream = rel.reads_through()
+            state.change(rel.target, set(rel.pending), exclude=rel_id)
+            _svc_park(state, rel)
+        self._commit(state)
+
+    # -- redirect-on-write ------------------------------------------------------------------
+
+    def _row_write(self, volume: str, offset: int, data: bytes, covered: set[int]) -> None:
+        if volume in self._state.snapshots:
+            raise WriteInhibitedError(f"volume {volume!r} is a snapshot: read-only")
+        state = self._draft()
+        blocks = state.blocks[volume]
+        for t in covered:
+            block = blocks[t]
+            if block is None or state.refs[block] > 1:  # shared (or a hole): a new block
+                if block is not None:
+                    state.refs[block] -= 1
+                blocks[t] = state.next_block
+                state.refs[state.next_block] = 1
+                state.next_block += 1
+        state.volumes[volume].image[offset : offset + len(data)] = data
+        self._state = state
+
+    def snapshot(self, volume: str, snapshot: str) -> None:
+        self._offer("snapshot", "row")
+        origin = self._state.volume(volume)
+        if snapshot in self._state.volumes:
+            raise VolumeError(f"volume {snapshot!r} exists already")
+        if volume in self._state.snapshots:
+            raise EstablishError(f"{volume!r} is a snapshot")
+        if sum(o == volume for o in self._state.snapshots.values()) >= self._max_targets:
+            raise EstablishError(f"{volume!r} has {self._max_targets} snapshots")
+        state = self._draft()
+        state.volumes[snapshot] = _Volume(origin.tracks, origin.track_size, bytearray(origin.image))
+        state.blocks[snapshot] = list(state.blocks[volume])
+        for block in state.blocks[snapshot]:
+            if block is not None:
+                state.refs[block] += 1
+        state.snapshots[snapshot] = volume
+        self._state = state
+
+    def delete_snapshot(self, snapshot: str) -> None:
+        self._offer("delete_snapshot", "row")
+        self._state.volume(snapshot)
+        if snapshot not in self._state.snapshots:
+            raise RelationshipError(f"volume {snapshot!r} is not a snapshot")
+        state = self._draft()
+        for block in state.blocks.pop(snapshot):
+            if block is not None:
+                state.refs[block] -= 1
+                if not state.refs[block]:
+                    del state.refs[block]  # no one references it: freed
+        del state.volumes[snapshot], state.snapshots[snapshot]
+        self._state = state
+
+    def space(self) -> SpaceReport:
+        self._offer("space", "row")
+        state = self._state
+        names = sorted(state.volumes)
+        return {
+            "pool": sum(1 for n in state.refs.values() if n),
+            "referenced": {v: sum(b is not None for b in state.blocks[v]) for v in names},
+            "unique": {
+                v: sum(b is not None and state.refs[b] == 1 for b in state.blocks[v]) for v in names
+            },
+        }
 
     def establish_group(self, specs: tuple[Establish, ...]) -> None:
         """Rule 10: validate the group as a whole, then establish all members or none."""
+        self._offer("establish_group", "ds8000", "svc")
         if not specs:
             raise EstablishError("a consistency group needs at least one relationship")
         ids = [s.id for s in specs]
@@ -354,16 +607,23 @@ class Oracle:
                 for j, o in enumerate(specs)
                 if j != i
             ]
+            self._check_spec(spec)
             _check_establish(self._state, spec, others, self._max_targets)
         state = self._draft()
         for spec in specs:
-            _establish_into(state, spec)
+            if self._profile == "svc":
+                _svc_start(state, _svc_mapping(spec, "copying"))
+            else:
+                _establish_into(state, spec)
             state.relationships[spec.id].group = tuple(ids)
         self._commit(state)
 
     def background_copy(self, rel_id: str, tracks: int) -> int:
         """Rule 4: copy up to `tracks` pending tracks, lowest first; return how many."""
+        self._offer("background_copy", "ds8000", "svc")
         rel = self._state.relationship(rel_id)
+        if rel.state in _OFFLINE:
+            raise RelationshipError(f"mapping {rel_id!r} is {rel.state}")
         if not rel.background_copy:
             raise RelationshipError(f"relationship {rel_id!r} is NOCOPY")
         if tracks < 1:
@@ -377,6 +637,7 @@ class Oracle:
 
     def refresh(self, rel_id: str) -> None:
         """Rule 7: a new point in time; only recorded tracks need copying again."""
+        self._offer("refresh", "ds8000")
         if not self._state.relationship(rel_id).incremental:
             raise RelationshipError(f"relationship {rel_id!r} is not incremental")
         state = self._draft()
@@ -396,6 +657,7 @@ class Oracle:
 
     def reverse(self, rel_id: str, fast: bool = False) -> None:
         """Rule 11: restore the source to the target's image and flip the direction."""
+        self._offer("reverse", "ds8000")
         rel = self._state.relationship(rel_id)
         if not rel.incremental:
             raise RelationshipError(f"relationship {rel_id!r} is not incremental")
@@ -439,7 +701,15 @@ class Oracle:
 
     def withdraw(self, rel_id: str) -> None:
         """Rule 6: end at once; never-copied tracks show the target's old content."""
-        self._state.relationship(rel_id)
+        self._offer("withdraw", "ds8000", "svc")
+        found = self._state.relationship(rel_id)
+        if self._profile == "svc":  # delete a mapping: a copying one must be stopped first
+            if found.state == "copying" and found.pending:
+                raise RelationshipError(f"mapping {rel_id!r} is copying: stop it first")
+            state = self._draft()
+            state.withdrawn[rel_id] = state.relationships.pop(rel_id).source
+            self._commit(state)
+            return
         state = self._draft()
         rel = state.relationships.pop(rel_id)
         state.withdrawn[rel_id] = rel.source

@@ -18,7 +18,8 @@ from flashsim.models.system import System
 def replay(
     lines: Iterable[str], system: FlashCopyAPI, keep_going: bool = False
 ) -> Iterator[dict[str, object]]:
-    """Yield `{"line": N, "data": hex}` for each read and, with `keep_going`,
+    """Yield `{"line": N, "data": hex}` for each read, `{"line": N, "space": report}` for each
+    `space` and, with `keep_going`,
     `{"line": N, "error": message}` for each rejected line (which changed nothing).
     Without `keep_going` the first bad line raises OpLogError(line, message).
 
@@ -36,8 +37,10 @@ def replay(
             except FlashCopyError as failure:
                 error = failure
             else:
-                if data is not None:
+                if isinstance(data, bytes):
                     yield {"line": line, "data": data.hex()}
+                elif data is not None:
+                    yield {"line": line, "space": data}
                 continue
         if not keep_going:
             raise OpLogError(line, str(error)) from None

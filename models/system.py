@@ -8,18 +8,35 @@ and the checker create `InFlight` operations and advance them step by step inste
 
 from __future__ import annotations
 
-from flashsim.models.ops import Establish, EstablishGroup, Op, Refresh, Reverse, Withdraw
+from flashsim.models.errors import UnsupportedOperationError
+from flashsim.models.ops import (
+    DeleteSnapshot,
+    Establish,
+    EstablishGroup,
+    Op,
+    Prepare,
+    Refresh,
+    Reverse,
+    Snapshot,
+    SpaceReport,
+    Start,
+    Stop,
+    Withdraw,
+)
 from flashsim.models.rules import control, steps
+from flashsim.models.rules.control import unsupported
 from flashsim.models.rules.inflight import CONTROL, COPY, READ, WRITE, InFlight
 from flashsim.models.rules.plans import copy_extent_tracks
-from flashsim.models.rules.steps import DS8000_RULES, Rules
+from flashsim.models.rules.profiles import rules_for
+from flashsim.models.rules.steps import Rules
 from flashsim.models.state.backend import BackendFactory, memory_backend
-from flashsim.models.state.relationship import DS8000, Profile
+from flashsim.models.state.relationship import DS8000, PROFILES, Profile
 from flashsim.models.state.store import State
 
 
 class System(State):
-    """Volumes of real bytes and the FlashCopy relationships between them.
+    """Volumes of real bytes and the FlashCopy relationships between them, under the rules
+    of its profile (DS8000 unless told; `rules` replaces them, e.g. by a seeded bug).
 
     >>> s = System()
     >>> s.create("A", 4, 4); s.create("B", 4, 4)
@@ -34,10 +51,21 @@ class System(State):
         self,
         profile: Profile = DS8000,
         backend_factory: BackendFactory = memory_backend,
-        rules: Rules = DS8000_RULES,
+        rules: Rules | None = None,
     ) -> None:
         super().__init__(profile, backend_factory)
-        self.rules = rules
+        self.rules = rules_for(profile) if rules is None else rules
+
+    def set_profile(self, name: str) -> None:
+        """Choose the profile (op log `profile`): only while the system is still empty."""
+        if name not in PROFILES:
+            raise UnsupportedOperationError(
+                f"unknown profile {name!r} (known: {', '.join(sorted(PROFILES))})"
+            )
+        if self.volumes:
+            raise UnsupportedOperationError("the profile is chosen before any volume is created")
+        self.profile = PROFILES[name]
+        self.rules = rules_for(self.profile)
 
     # -- the rules, on this system ---------------------------------------------------------
     def enabled(self, op: InFlight) -> bool:
@@ -103,6 +131,8 @@ class System(State):
 
     def background_copy(self, rel_id: str, tracks: int) -> int:
         """Copy up to `tracks` tracks of `rel_id`, lowest first (rule 4); returns how many."""
+        if not self.rules.offers_background_copy:
+            raise unsupported(self, "background_copy")
         steps.require_background_copy(self, rel_id, tracks)
         rel = self.relationships[rel_id]
         extent = copy_extent_tracks(self.volumes[rel.source].track_size)
@@ -120,3 +150,22 @@ class System(State):
 
     def withdraw(self, rel_id: str) -> None:
         self._finish(self.start_control(Withdraw(rel_id)))
+
+    def prepare(self, spec: Establish) -> None:
+        self._finish(self.start_control(Prepare(spec)))
+
+    def start(self, rel_id: str) -> None:
+        self._finish(self.start_control(Start(rel_id)))
+
+    def stop(self, rel_id: str, force: bool = False) -> None:
+        self._finish(self.start_control(Stop(rel_id, force)))
+
+    def snapshot(self, volume: str, snapshot: str) -> None:
+        self._finish(self.start_control(Snapshot(volume, snapshot)))
+
+    def delete_snapshot(self, snapshot: str) -> None:
+        self._finish(self.start_control(DeleteSnapshot(snapshot)))
+
+    def space(self) -> SpaceReport:
+        """Blocks of the pool and of each volume (redirect-on-write, rule R4)."""
+        return self.rules.space(self)

@@ -25,6 +25,8 @@ from flashsim.sim.service_time import latency_stream
 
 HOST_PRIORITY, BACKGROUND_PRIORITY = 0, 1
 KINDS = ("host", "copy_before_write", "target_precopy", "redirected", "background", "rule0")
+#: Kinds only the redirect-on-write profile issues (block-map updates): reported when used.
+PROFILE_KINDS = ("row_remap",)
 
 
 class Array:
@@ -48,8 +50,8 @@ class Array:
         self.write_latency_s = spec.write_latency_ms / 1000.0
         self.seconds_per_byte = 1.0 / (spec.bandwidth_mib_s * MIB)
         self.busy_s = 0.0
-        self.ios = dict.fromkeys(KINDS, 0)
-        self.bytes = dict.fromkeys(KINDS, 0)
+        self.ios = dict.fromkeys(KINDS + PROFILE_KINDS, 0)
+        self.bytes = dict.fromkeys(KINDS + PROFILE_KINDS, 0)
         if spec.service_time != "fixed":
             if seed is None:
                 raise ValueError(

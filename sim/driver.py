@@ -3,7 +3,10 @@ its micro-action (`flashsim.models.rules.actions`):
 
 - ReadTracks / ReadBytes: a read on the array of each physical volume in its runs/segments;
 - WriteTracks / ApplyData: a write on the array of the volume written;
-- ClearBits, RecordChanges, FailRelationship, RaiseError: no device time.
+- ClearBits, RecordChanges, FailRelationship, RaiseError: no device time;
+- under redirect-on-write (purpose ROW_REMAP), a block handed to a snapshot: no data moves, so
+  its ReadTracks costs nothing and its WriteTracks is one metadata write of METADATA_BYTES
+  (the block map's update) on the volume's array.
 
 So a copy-before-write costs a source read and a target write before the host write lands,
 and a redirected target read loads the source's array, because that is what the plan says.
@@ -27,6 +30,7 @@ from flashsim.models.errors import FlashCopyError
 from flashsim.models.ops import Op
 from flashsim.models.rules.actions import (
     REDIRECTED,
+    ROW_REMAP,
     Action,
     ApplyData,
     ClearBits,
@@ -40,6 +44,9 @@ from flashsim.sim.devices import HOST_PRIORITY, Array
 from flashsim.sim.recording import Recorder
 
 Proc = Generator[simpy.Event, Any, Any]
+
+#: Bytes of the metadata write that repoints a redirect-on-write block map entry.
+METADATA_BYTES = 4096
 OpLog = list[tuple[str, tuple[Any, ...]]]
 
 
@@ -129,12 +136,15 @@ class Driver:
                     if action.purpose == REDIRECTED:
                         recorder.redirected_read(op.volume)
                 elif kind is ReadTracks:
-                    for vol, first, end in action.runs:
-                        nbytes = (end - first) * track_size[vol]
-                        yield from array_of[vol].io(False, nbytes, action.purpose, priority)
+                    if action.purpose != ROW_REMAP:
+                        for vol, first, end in action.runs:
+                            nbytes = (end - first) * track_size[vol]
+                            yield from array_of[vol].io(False, nbytes, action.purpose, priority)
                 elif kind is WriteTracks:
                     assert op.buffer is not None
                     nbytes = len(op.buffer) * track_size[action.volume]
+                    if action.purpose == ROW_REMAP:
+                        nbytes = METADATA_BYTES
                     yield from array_of[action.volume].io(True, nbytes, action.purpose, priority)
                 elif kind is ClearBits:
                     recorder.cleared(op, action)

@@ -30,6 +30,7 @@ import numpy as np
 import simpy
 
 from flashsim.models.state.backend import file_backend_in
+from flashsim.models.state.relationship import PROFILES
 from flashsim.models.system import System
 from flashsim.sim.cache import Controller
 from flashsim.sim.devices import Array
@@ -89,8 +90,11 @@ class Simulation:
     ) -> None:
         self.scenario = scenario
         self.env = env = simpy.Environment()
+        profile = PROFILES[scenario.run.profile]
         self.system = system = (
-            System() if backend_factory is None else System(backend_factory=backend_factory)
+            System(profile)
+            if backend_factory is None
+            else System(profile, backend_factory=backend_factory)
         )
         self.progress = progress
         # The arrays' streams have their own root (the run's seed and ARRAY_STREAMS) rather
@@ -102,11 +106,15 @@ class Simulation:
             a.name: Array(env, a, s) for a, s in zip(scenario.arrays, array_seeds, strict=True)
         }
         array_of: dict[str, Array] = {}
+        # a redirect-on-write snapshot's volume is created by the snapshot, on its array
+        snapshots = {f.target for f in scenario.flashcopies} if profile.design == "row" else set()
         for vol in scenario.volumes:
-            system.create(vol.name, vol.tracks, vol.track_size)
+            if vol.name not in snapshots:
+                system.create(vol.name, vol.tracks, vol.track_size)
             array_of[vol.name] = self.arrays[vol.array]
         self.recorder = Recorder(scenario, system, self.arrays)
         self.driver = Driver(env, system, array_of, self.recorder, oplog)
+        self.driver.track_size.update((v.name, v.track_size) for v in scenario.volumes)
         gates, frozen = Gates(env), Gates(env)  # all I/O waits; writes wait
         self.timeline = Timeline(scenario, self.driver, gates, frozen)
         self.controller = (

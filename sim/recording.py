@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from flashsim.models.rules.actions import COPY_BEFORE_WRITE, ClearBits, WriteTracks
+from flashsim.models.rules.actions import COPY_BEFORE_WRITE, ROW_REMAP, ClearBits, WriteTracks
 from flashsim.models.rules.inflight import InFlight
 from flashsim.models.system import System
 from flashsim.sim.devices import KINDS, Array
@@ -149,7 +149,7 @@ class Recorder:
         tracks = action.end - action.first
         before = op.plan[op.pc - 1] if op.pc else None
         if type(before) is WriteTracks and before.first == action.first:
-            if before.purpose == COPY_BEFORE_WRITE:
+            if before.purpose in (COPY_BEFORE_WRITE, ROW_REMAP):  # ROW: a block handed over
                 stats.cow_copies += tracks
             elif before.purpose == "background":
                 stats.background_tracks_copied += tracks

@@ -11,15 +11,31 @@ from __future__ import annotations
 
 import simpy
 
-from flashsim.models.ops import Establish, EstablishGroup, Op, Refresh, Reverse, Withdraw
+from flashsim.models.ops import (
+    Establish,
+    EstablishGroup,
+    Op,
+    Refresh,
+    Reverse,
+    Snapshot,
+    Stop,
+    Withdraw,
+)
 from flashsim.sim.devices import BACKGROUND_PRIORITY
 from flashsim.sim.driver import Driver, Proc
 from flashsim.sim.gates import Gates
 from flashsim.sim.scenario import EventSpec, FlashCopySpec, GroupSpec, Scenario
 
 
-def establish_op(spec: FlashCopySpec) -> Establish:
-    """The core's operation that establishes `spec`."""
+def establish_op(spec: FlashCopySpec, profile: str = "ds8000") -> Establish | Snapshot:
+    """The core's operation that establishes `spec` (under redirect-on-write: a snapshot)."""
+    if profile == "row":
+        return Snapshot(spec.source, spec.target)
+    return relationship_op(spec)
+
+
+def relationship_op(spec: FlashCopySpec) -> Establish:
+    """The establish of `spec` (a member of a group, too)."""
     return Establish(
         spec.id,
         spec.source,
@@ -79,7 +95,8 @@ class Timeline:
 
     def _establish(self, spec: FlashCopySpec) -> Proc:
         yield self.env.timeout(spec.at_s)
-        error = yield from self.control(establish_op(spec), f"establish {spec.id}")
+        op = establish_op(spec, self.scenario.run.profile)
+        error = yield from self.control(op, f"establish {spec.id}")
         if error is None:
             self._established(spec)
         else:
@@ -107,7 +124,7 @@ class Timeline:
             return
         yield env.timeout(group.establish_after_s)
         specs = [self.specs[m] for m in group.members]
-        op = EstablishGroup(tuple(establish_op(s) for s in specs))
+        op = EstablishGroup(tuple(relationship_op(s) for s in specs))
         error = yield from self.control(op, f"establish group {group.id}")
         self.frozen.open(sources)
         recorder.event(env.now, f"thaw {group.id}", None)
@@ -128,6 +145,8 @@ class Timeline:
                 op: Op = Withdraw(event.id)
             elif event.action == "refresh":
                 op = Refresh(event.id)
+            elif event.action == "stop":  # svc: cleaning, then stopped
+                op = Stop(event.id)
             else:
                 op = Reverse(event.id, event.fast)
             label = f"{event.action}{' fast' if event.fast else ''} {event.id}"
@@ -140,7 +159,7 @@ class Timeline:
 
     def _after_event(self, event: EventSpec) -> None:
         now = self.env.now
-        if event.action == "withdraw":
+        if event.action in ("withdraw", "stop"):
             self.recorder.withdrawn(event.id, now)
             return
         self.recorder.new_point_in_time(event.id, now)
@@ -161,7 +180,7 @@ class Timeline:
             rel = system.relationships.get(rid)
             if rel is None:
                 return
-            if not rel.bitmap.count or rel.failed:
+            if not rel.bitmap.count or rel.failed or not rel.linked:
                 kick = self._kick[rid] = env.event()
                 yield kick
                 ready = env.now

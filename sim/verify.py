@@ -55,9 +55,12 @@ def simulate_and_verify(scenario: Scenario, progress: bool = False) -> tuple[Res
 def check(
     scenario: Scenario, sim: Simulation, oplog: list[tuple[str, tuple[object, ...]]]
 ) -> Verification:
-    oracle = Oracle(sim.system.profile.max_targets_per_source)
+    profile = sim.system.profile
+    oracle = Oracle(profile.max_targets_per_source, profile.design)
+    snapshots = {f.target for f in scenario.flashcopies} if profile.design == "row" else set()
     for vol in scenario.volumes:
-        oracle.create(vol.name, vol.tracks, vol.track_size)
+        if vol.name not in snapshots:  # a snapshot creates its volume
+            oracle.create(vol.name, vol.tracks, vol.track_size)
     problems: list[str] = []
     for n, (kind, args) in enumerate(oplog):
         try:

@@ -49,17 +49,20 @@ from flashsim.models.limits import (
 )
 from flashsim.models.ops import (
     OUT_OF_SPACE_POLICIES,
+    DeleteSnapshot,
     Establish,
     EstablishGroup,
     Op,
     Read,
     Refresh,
     Reverse,
+    Snapshot,
+    Stop,
     Withdraw,
     Write,
     apply,
 )
-from flashsim.models.state.relationship import DS8000, Profile
+from flashsim.models.state.relationship import DS8000, PROFILES, Profile
 from flashsim.models.system import System
 
 DEFAULT_MAX_STATES = 200_000
@@ -119,6 +122,9 @@ _OP_KEYS: dict[str, dict[str, type]] = {
     "withdraw": {"id": str},
     "refresh": {"id": str},
     "reverse": {"id": str, "fast": bool},
+    "stop": {"id": str, "force": bool},
+    "snapshot": {"volume": str, "snapshot": str},
+    "delete_snapshot": {"snapshot": str},
 }
 _REQUIRED = {
     "write": ("volume", "offset", "data"),
@@ -128,6 +134,9 @@ _REQUIRED = {
     "withdraw": ("id",),
     "refresh": ("id",),
     "reverse": ("id",),
+    "stop": ("id",),
+    "snapshot": ("volume", "snapshot"),
+    "delete_snapshot": ("snapshot",),
 }
 
 
@@ -201,6 +210,12 @@ class _Reader:
             return Withdraw(table["id"])
         if kind == "refresh":
             return Refresh(table["id"])
+        if kind == "stop":
+            return Stop(table["id"], table.get("force", False))
+        if kind == "snapshot":
+            return Snapshot(table["volume"], table["snapshot"])
+        if kind == "delete_snapshot":
+            return DeleteSnapshot(table["snapshot"])
         return Reverse(table["id"], table.get("fast", False))
 
 
@@ -255,12 +270,15 @@ def parse_config(raw: dict[str, Any], name: str = "<config>") -> CheckConfig:
     for i, item in enumerate(mutants):
         if not isinstance(item, str) or item not in MUTANTS:
             raise reader.fail(f"check.mutants[{i}]", f"unknown mutant {item!r}")
+    design = check.get("profile", DS8000.name)
+    if design not in PROFILES:
+        known = ", ".join(sorted(PROFILES))
+        raise reader.fail("check.profile", f"unknown profile {design!r} (known: {known})")
     profile = Profile(
-        check.get("profile", DS8000.name),
-        check.get("max_targets_per_source", DS8000.max_targets_per_source),
+        design,
+        check.get("max_targets_per_source", PROFILES[design].max_targets_per_source),
+        design,
     )
-    if profile.name != DS8000.name:
-        raise reader.fail("check.profile", f"unknown profile {profile.name!r} (known: ds8000)")
 
     volumes: list[VolumeSpec] = []
     if not top.get("volumes"):
@@ -280,6 +298,15 @@ def parse_config(raw: dict[str, Any], name: str = "<config>") -> CheckConfig:
             raise reader.fail(f"{key}.name", f"volume {table['name']!r} defined twice")
         volumes.append(VolumeSpec(table["name"], table["tracks"], table["track_size_bytes"]))
     known_volumes = {v.name for v in volumes}
+    # a snapshot op creates its volume: later ops may name it
+    raw_ops = list(top.get("setup", []))
+    for proc in top.get("processes", []):
+        if isinstance(proc, dict) and isinstance(proc.get("ops"), list):
+            raw_ops += proc["ops"]
+    for item in raw_ops:
+        snapshot = item.get("snapshot") if isinstance(item, dict) else None
+        if item.get("op") == "snapshot" and isinstance(snapshot, str):  # type: ignore[union-attr]
+            known_volumes.add(snapshot)
 
     def check_volumes(op: Op, key: str) -> None:
         names: list[tuple[str, str]] = []
@@ -287,6 +314,10 @@ def parse_config(raw: dict[str, Any], name: str = "<config>") -> CheckConfig:
             names = [("volume", op.volume)]
         elif isinstance(op, Establish):
             names = [("source", op.source), ("target", op.target)]
+        elif isinstance(op, Snapshot):
+            names = [("volume", op.volume)]
+        elif isinstance(op, DeleteSnapshot):
+            names = [("snapshot", op.snapshot)]
         elif isinstance(op, EstablishGroup):
             for j, m in enumerate(op.relationships):
                 check_volumes(m, f"{key}.relationships[{j}]")
@@ -300,7 +331,7 @@ def parse_config(raw: dict[str, Any], name: str = "<config>") -> CheckConfig:
         op = reader.op(value, f"setup[{i}]", host=False)
         check_volumes(op, f"setup[{i}]")
         setup.append(op)
-    _run_setup(reader, volumes, setup)
+    _run_setup(reader, volumes, setup, profile)
 
     processes: list[Process] = []
     reader.at_most(top.get("processes", []), "processes", MAX_CHECK_PROCESSES)
@@ -355,10 +386,12 @@ def parse_config(raw: dict[str, Any], name: str = "<config>") -> CheckConfig:
     )
 
 
-def _run_setup(reader: _Reader, volumes: list[VolumeSpec], setup: list[Op]) -> None:
+def _run_setup(
+    reader: _Reader, volumes: list[VolumeSpec], setup: list[Op], profile: Profile = DS8000
+) -> None:
     """The setup runs before every search: an operation it cannot run (a write past the end,
     an id in use) is an error of the configuration, named by its key."""
-    system = System()
+    system = System(profile)
     for volume in volumes:
         system.create(volume.name, volume.tracks, volume.track_size)
     for i, op in enumerate(setup):

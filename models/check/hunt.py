@@ -1,7 +1,7 @@
 """Every mutant against the reference configurations: the evidence that the checker checks.
 
 `hunt(configs)` first checks the correct model on each configuration, then runs each mutant
-on the configurations in order until one kills it.
+on the configurations of its profile in order until one kills it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from flashsim.models.check.config import CheckConfig
 from flashsim.models.check.explorer import CheckResult, explore
-from flashsim.models.check.mutants import MUTANTS
+from flashsim.models.check.mutants import MUTANTS, design_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,8 @@ def hunt(
         states, elapsed = 0, 0.0
         row = None
         for config in configs:
+            if config.profile.design != design_of(mutant):
+                continue  # a profile's seeded bugs run on that profile's configurations
             result = explore(config, mutant)
             states += result.states
             elapsed += result.elapsed_s

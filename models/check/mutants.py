@@ -7,10 +7,11 @@ anything: `flashsim check --all-mutants` runs them all.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from flashsim.models.ops import EstablishGroup, Op
 from flashsim.models.rules.actions import (
+    COPY_BEFORE_WRITE,
     TARGET_PRECOPY,
     Action,
     ApplyData,
@@ -22,6 +23,7 @@ from flashsim.models.rules.actions import (
 )
 from flashsim.models.rules.inflight import COPY, InFlight
 from flashsim.models.rules.locks import Keys
+from flashsim.models.rules.profiles import RedirectOnWriteRules, SVCRules
 from flashsim.models.rules.steps import DS8000_RULES, Rules
 from flashsim.models.state.bitmap import Bitmap
 from flashsim.models.state.relationship import Relationship
@@ -42,6 +44,17 @@ def _mutant(name: str) -> Callable[[type[Rules]], type[Rules]]:
 def rules_of(mutant: str | None) -> Rules:
     """The rules with the seeded bug `mutant`; the correct rules for None."""
     return DS8000_RULES if mutant is None else _REGISTRY[mutant]
+
+
+def design_of(mutant: str) -> str:
+    """The profile design whose rules `mutant` breaks (`ds8000`, `svc` or `row`): it runs
+    only on configurations of that profile."""
+    rules = _REGISTRY[mutant]
+    if isinstance(rules, SVCRules):
+        return "svc"
+    if isinstance(rules, RedirectOnWriteRules):
+        return "row"
+    return "ds8000"
 
 
 @_mutant("skip_lock")
@@ -226,9 +239,72 @@ class FailingWriteDropsData(Rules):
         return tuple(a for a in plan if not isinstance(a, ApplyData | RecordChanges))
 
 
+@_mutant("svc_write_copies_every_target")
+class SVCWriteCopiesEveryTarget(SVCRules):
+    """SVC: a source write copies the grain to every mapping of the cascade that still needs
+    it, as a DS8000 would, instead of to the newest only (Plans.plan_receive)."""
+
+    def plan_receive(
+        self,
+        state: State,
+        volume: str,
+        ranges: Iterable[tuple[int, int]],
+        purpose: str,
+        exclude: str | None = None,
+    ) -> list[Action]:
+        ranges = tuple(ranges)
+        actions = super().plan_receive(state, volume, ranges, purpose, exclude)
+        if purpose != COPY_BEFORE_WRITE:
+            return actions
+        for rel in state.relationships.values():
+            if rel.options.source != volume or rel.source == volume or not rel.linked:
+                continue
+            for first, end in (run for f, e in ranges for run in rel.bitmap.runs(f, e)):
+                actions.append(ReadTracks(tuple(self.resolve(state, volume, first, end)), purpose))
+                actions.append(WriteTracks(rel.target, first, purpose))
+                actions.append(ClearBits(rel.id, first, end))
+        return actions
+
+
+@_mutant("cleaning_skips_a_grain")
+class CleaningSkipsAGrain(SVCRules):
+    """SVC: stopping a mapping cleans all but the first grain its dependent needs; the
+    dependent then reads that grain through the stopped mapping's upstream
+    (CascadeRules.plan_cleaning)."""
+
+    def plan_cleaning(
+        self, state: State, leaving: Relationship, dependent: Relationship, purpose: str
+    ) -> list[Action]:
+        actions = super().plan_cleaning(state, leaving, dependent, purpose)
+        if not actions:
+            return actions
+        read, _write, clear = actions[:3]
+        assert isinstance(read, ReadTracks) and isinstance(clear, ClearBits)
+        if clear.end - clear.first == 1:
+            return actions[3:]
+        ((holder, lo, hi),) = read.runs
+        return [
+            ReadTracks(((holder, lo + 1, hi),), read.purpose),
+            WriteTracks(dependent.target, lo + 1, read.purpose),
+            ClearBits(clear.relationship, lo + 1, clear.end),
+            *actions[3:],
+        ]
+
+
+@_mutant("snapshot_delete_frees_shared_blocks")
+class SnapshotDeleteFreesSharedBlocks(RedirectOnWriteRules):
+    """Redirect-on-write: deleting a snapshot frees every block it holds, also those an
+    older snapshot still reads through it (CascadeRules.plan_cleaning)."""
+
+    def plan_cleaning(
+        self, state: State, leaving: Relationship, dependent: Relationship, purpose: str
+    ) -> list[Action]:
+        return []
+
+
 #: name -> the bug it seeds (the class's docstring, on one line).
 MUTANTS: dict[str, str] = {
     name: " ".join((type(rules).__doc__ or "").split()) for name, rules in _REGISTRY.items()
 }
 
-__all__ = ["MUTANTS", "rules_of"]
+__all__ = ["MUTANTS", "design_of", "rules_of"]

@@ -131,10 +131,11 @@ def outcome_agreement(op: InFlight, expected: Expected) -> str | None:
 
 
 def oracle_image(oracle: Oracle, volume: str) -> bytes | None:
-    """The oracle's image of `volume`; None if it is the target of a failed relationship."""
+    """The oracle's image of `volume`; None if it is the target of a failed relationship or
+    offline (a prepared or stopped SVC mapping's target)."""
     state = oracle._state
     rel = state.relationship_into(volume)
-    if rel is not None and rel.failed:
+    if rel is not None and (rel.failed or rel.state in ("prepared", "stopped")):
         return None
     return bytes(state.volumes[volume].image)
 
@@ -149,10 +150,14 @@ def oracle_fingerprint(oracle: Oracle) -> tuple[object, ...]:
                 r.id, r.source, r.target, tuple(sorted(r.pending)), tuple(sorted(r.stale.items())),
                 tuple(sorted(r.src_changes)), tuple(sorted(r.tgt_changes)),
                 tuple(sorted(r.allocated)), r.failed, r.group, r.restored,
+                r.state, r.autodelete, r.upstream,
             )
             for _, r in sorted(state.relationships.items())
         ),
         tuple(sorted(state.withdrawn.items())),
+        tuple((v, tuple(b)) for v, b in sorted(state.blocks.items())),
+        tuple(sorted(state.refs.items())), state.next_block,
+        tuple(sorted(state.snapshots.items())),
     )  # fmt: skip
 
 
@@ -167,8 +172,9 @@ def engine_image(system: System, volume: str) -> bytes:
 
 
 def _failed_target(system: System, volume: str) -> bool:
+    """The target of a failed relationship, or offline (SVC): it cannot be read."""
     rel = system.incoming_relationship(volume)
-    return rel is not None and rel.failed
+    return rel is not None and (rel.failed or not rel.linked)
 
 
 def image_agreement(system: System, oracle: Oracle) -> str | None:
@@ -378,6 +384,12 @@ def describe_control(control: object) -> str:
     if name == "establishgroup":
         members = ",".join(describe_control(m).split(" ", 1)[1] for m in control.relationships)  # type: ignore[attr-defined]
         return f"group {members}"
+    if name == "snapshot":
+        return f"snapshot {control.volume}->{control.snapshot}"  # type: ignore[attr-defined]
+    if name == "deletesnapshot":
+        return f"delete_snapshot {control.snapshot}"  # type: ignore[attr-defined]
+    if name == "stop" and control.force:  # type: ignore[attr-defined]
+        return f"force stop {control.id}"  # type: ignore[attr-defined]
     if name == "reverse" and control.fast:  # type: ignore[attr-defined]
         return f"fast reverse {control.id}"  # type: ignore[attr-defined]
     return f"{name} {control.id}"  # type: ignore[attr-defined]

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 from flashsim.models import ops as opsmod
 from flashsim.models.check import properties as props
-from flashsim.models.check.config import CheckConfig, Process
+from flashsim.models.check.config import CheckConfig, CheckConfigError, Process
 from flashsim.models.check.memo import NO_OP, Memo, Step
-from flashsim.models.check.mutants import rules_of
+from flashsim.models.check.mutants import design_of, rules_of
 from flashsim.models.check.records import Event, ProcState, Violation
 from flashsim.models.errors import FlashCopyError
 from flashsim.models.ops import Read, Write
@@ -94,14 +94,20 @@ class Setting:
 def initial_world(config: CheckConfig, mutant: str | None = None) -> tuple[Setting, World]:
     """Create the volumes, run the setup on engine and oracle alike, start every process."""
     system = System(config.profile)
-    oracle = Oracle(config.profile.max_targets_per_source)
+    oracle = Oracle(config.profile.max_targets_per_source, config.profile.design)
     for spec in config.volumes:
         system.create(spec.name, spec.tracks, spec.track_size)
         oracle.create(spec.name, spec.tracks, spec.track_size)
     for op in config.setup:
         opsmod.apply(system, op)
         opsmod.apply(oracle, op)
-    system.rules = rules_of(mutant)  # the setup runs correct; the seeded bug acts in the search
+    if mutant is not None:  # the setup runs correct; the seeded bug acts in the search
+        if design_of(mutant) != config.profile.design:
+            raise CheckConfigError(
+                f"{config.path}: mutant {mutant} seeds a bug in the {design_of(mutant)} rules; "
+                f"this configuration's profile is {config.profile.design}"
+            )
+        system.rules = rules_of(mutant)
     setting = Setting(
         config,
         mutant,
@@ -132,7 +138,13 @@ def start_op(system: System, process: Process, index: int, pc: int) -> InFlight 
     """A fresh operation for the process's next op (None: nothing left to do now)."""
     if process.copier is not None:
         rel = system.relationships.get(process.copier)
-        if rel is None or not rel.bitmap.count or rel.failed or not rel.options.background_copy:
+        if (
+            rel is None
+            or not rel.bitmap.count
+            or rel.failed
+            or not rel.linked
+            or not rel.options.background_copy
+        ):
             return None  # nothing to copy now (a refresh may give it work again)
         op = system.start_copy(process.copier, 1)
     elif pc >= len(process.ops):
@@ -212,9 +224,10 @@ def _linearise(oracle: Oracle, op: InFlight) -> props.Expected:
             return props.Expected(None, None, None, None)
         if op.kind == READ:
             rel = oracle._state.relationship_into(op.volume)
-            if rel is not None:
-                target_of = rel.id
-                src = props.oracle_image(oracle, rel.source)
+            origin = oracle._state.snapshots.get(op.volume)  # redirect-on-write
+            if rel is not None or origin is not None:
+                target_of = op.volume if rel is None else rel.id
+                src = props.oracle_image(oracle, rel.source if rel is not None else str(origin))
                 if src is not None:
                     source_image = src[op.offset : op.offset + op.length]
             data = oracle.read(op.volume, op.offset, op.length)

@@ -21,6 +21,8 @@ TARGET_PRECOPY = "target_precopy"
 BACKGROUND = "background"
 REDIRECTED = "redirected"
 RULE0 = "rule0"
+CLEANING = "cleaning"  # SVC: a stopping mapping's grains copied to the mapping that needs them
+ROW_REMAP = "row_remap"  # redirect-on-write: a block handed to a snapshot, metadata only
 
 
 class ReadTracks(NamedTuple):

@@ -7,9 +7,14 @@ functions; what each operation copies is a method of `Control`, so a variant rep
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from flashsim.models.errors import EstablishError, RelationshipError, VolumeError
+from flashsim.models.errors import (
+    EstablishError,
+    RelationshipError,
+    UnsupportedOperationError,
+    VolumeError,
+)
 from flashsim.models.limits import MAX_TRACK_SIZE, MAX_TRACKS
 from flashsim.models.ops import (
     OUT_OF_SPACE_POLICIES,
@@ -47,9 +52,22 @@ def create(system: State, name: str, tracks: int, track_size: int) -> None:
     system.add_volume(name, tracks, track_size)
 
 
-def validate_establish(system: State, spec: Establish, others: Sequence[Establish] = ()) -> None:
+def outgoing_count(system: State, source: str) -> int:
+    """The targets `source` has, for the targets-per-source limit (DS8000: its relationships)."""
+    return len(system.outgoing.get(source, ()))
+
+
+def validate_establish(
+    system: State,
+    spec: Establish,
+    others: Sequence[Establish] = (),
+    fanout: Callable[[State, str], int] = outgoing_count,
+    parents: Callable[[Relationship], tuple[str, ...]] = lambda rel: (rel.source,),
+) -> None:
     """Rules 8, 9, 12, 13: raise EstablishError if `spec` may not be established now, with
-    `others` (the rest of a consistency group) counted as established already."""
+    `others` (the rest of a consistency group) counted as established already; `fanout`
+    counts the targets a source has and `parents` names the volumes a relationship's target
+    depends on (a profile's own way)."""
     rid = spec.id
     if rid in system.relationships:
         old = system.relationships[rid]
@@ -64,8 +82,11 @@ def validate_establish(system: State, spec: Establish, others: Sequence[Establis
             f"{source.track_size} bytes but target {target.name} has {target.tracks} tracks of "
             f"{target.track_size} bytes"
         )
-    parent = {v: system.relationships[r].source for v, r in system.incoming.items()}
-    parent.update((o.target, o.source) for o in others)
+    parent: dict[str, set[str]] = {}
+    for v, r in system.incoming.items():
+        parent[v] = set(parents(system.relationships[r]))
+    for o in others:
+        parent.setdefault(o.target, set()).add(o.source)
     if spec.target in parent:
         holder = system.incoming.get(spec.target) or next(
             o.id for o in others if o.target == spec.target
@@ -73,20 +94,19 @@ def validate_establish(system: State, spec: Establish, others: Sequence[Establis
         raise EstablishError(
             f"relationship {rid}: volume {spec.target} is already the target of {holder}"
         )
-    ancestor: str | None = spec.source
-    seen = set()
-    while ancestor is not None and ancestor not in seen:
+    todo, seen = [spec.source], set()
+    while todo:
+        ancestor = todo.pop()
         if ancestor == spec.target:
             raise EstablishError(
                 f"relationship {rid}: {spec.source} -> {spec.target} would make a cycle "
                 f"({spec.target} is already {spec.source} or one of its sources)"
             )
-        seen.add(ancestor)
-        ancestor = parent.get(ancestor)
+        if ancestor not in seen:
+            seen.add(ancestor)
+            todo.extend(parent.get(ancestor, ()))
     limit = system.profile.max_targets_per_source
-    targets = len(system.outgoing.get(spec.source, ())) + sum(
-        o.source == spec.source for o in others
-    )
+    targets = fanout(system, spec.source) + sum(o.source == spec.source for o in others)
     if targets >= limit:
         raise EstablishError(
             f"relationship {rid}: source {spec.source} already has {targets} targets, the "
@@ -128,8 +148,11 @@ def _validate_space_efficient(system: State, spec: Establish, others: Sequence[E
         )
 
 
-def validate_group(system: State, specs: Sequence[Establish]) -> None:
-    """Rule 10: the group as a whole."""
+Check = Callable[[State, Establish, Sequence[Establish]], None]
+
+
+def validate_group(system: State, specs: Sequence[Establish], check: Check) -> None:
+    """Rule 10: the group as a whole; `check` validates one member against the others."""
     if not specs:
         raise EstablishError("establish_group: no relationships given")
     ids = [s.id for s in specs]
@@ -147,7 +170,7 @@ def validate_group(system: State, specs: Sequence[Establish]) -> None:
         )
     for i, spec in enumerate(specs):
         try:
-            validate_establish(system, spec, [o for j, o in enumerate(specs) if j != i])
+            check(system, spec, [o for j, o in enumerate(specs) if j != i])
         except (EstablishError, VolumeError) as error:
             raise type(error)(f"establish_group: member {i} ({spec.id}): {error}") from None
 
@@ -198,6 +221,15 @@ def _validate_reverse(system: State, rel: Relationship, fast: bool) -> None:
         )
 
 
+def unsupported(state: State, op: object) -> UnsupportedOperationError:
+    """The error of an operation the system's profile does not offer."""
+    kind = op if isinstance(op, str) else type(op).__name__.lower()
+    name = {"setprofile": "profile", "deletesnapshot": "delete_snapshot"}.get(kind, kind)
+    return UnsupportedOperationError(
+        f"operation {name} is not offered by the {state.profile.name} profile"
+    )
+
+
 class Control(Locking):
     """The whole-volume operations, each run as one atomic step (`perform_control`)."""
 
@@ -214,7 +246,12 @@ class Control(Locking):
             return self.refresh(state, op.id)
         if isinstance(op, Reverse):
             return self.reverse(state, op.id, op.fast)
-        raise AssertionError(f"not a whole-volume operation: {op!r}")
+        return self.perform_profile_control(state, op)
+
+    def perform_profile_control(self, state: State, op: Op | None) -> list[Action]:
+        """A whole-volume operation of another profile (prepare, stop, snapshot, ...): the
+        rules of the profiles that offer it override this."""
+        raise unsupported(state, op)
 
     def execute(self, state: State, actions: Sequence[Action]) -> list[Action]:
         """Perform a plan at once (inside one atomic whole-volume step); returns it, so that
@@ -237,16 +274,31 @@ class Control(Locking):
         state.record_changes(volume, runs, exclude=exclude)
         return performed
 
+    def validate_spec(
+        self, state: State, spec: Establish, others: Sequence[Establish] = ()
+    ) -> None:
+        """Rules 8, 9, 12, 13 for one establish (the SVC profile adds its own checks)."""
+        if spec.autodelete:
+            raise EstablishError(
+                f"relationship {spec.id}: autodelete is an option of the svc profile, not of "
+                f"the {state.profile.name} profile"
+            )
+        validate_establish(state, spec, others)
+
+    def commit_establish(self, state: State, spec: Establish) -> None:
+        """The relationship exists from now on (the SVC profile joins it to a cascade)."""
+        _commit_establish(state, spec)
+
     def establish(self, state: State, spec: Establish) -> list[Action]:
-        validate_establish(state, spec)
+        self.validate_spec(state, spec)
         tracks = state.volume(spec.target).tracks
         performed = self.change(state, spec.target, ((0, tracks),))
-        _commit_establish(state, spec)
+        self.commit_establish(state, spec)
         return performed
 
     def establish_group(self, state: State, specs: Sequence[Establish]) -> list[Action]:
         """Establish every member at one instant, or none (rules 0, 7, 10)."""
-        validate_group(state, specs)
+        validate_group(state, specs, self.validate_spec)
         plans = [
             self.plan_receive(state, s.target, ((0, state.volume(s.target).tracks),), RULE0)
             for s in specs
@@ -256,7 +308,7 @@ class Control(Locking):
             performed += self.execute(state, actions)
             state.record_changes(spec.target, ((0, state.volume(spec.target).tracks),))
         for spec in specs:
-            _commit_establish(state, spec)
+            self.commit_establish(state, spec)
         return performed
 
     def withdraw(self, state: State, rel_id: str) -> list[Action]:

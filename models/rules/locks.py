@@ -9,7 +9,19 @@ enabled only while no track of the volumes it touches is locked.
 
 from __future__ import annotations
 
-from flashsim.models.ops import Establish, EstablishGroup, Op, Refresh, Reverse, Withdraw
+from flashsim.models.ops import (
+    DeleteSnapshot,
+    Establish,
+    EstablishGroup,
+    Op,
+    Prepare,
+    Refresh,
+    Reverse,
+    Snapshot,
+    Start,
+    Stop,
+    Withdraw,
+)
 from flashsim.models.rules.inflight import COPY, WRITE, InFlight
 from flashsim.models.rules.plans import Plans
 from flashsim.models.state.relationship import Relationship
@@ -74,9 +86,17 @@ class Locking(Plans):
             names = [op.source, op.target]
         elif isinstance(op, EstablishGroup):
             names = [v for s in op.relationships for v in (s.source, s.target)]
-        elif isinstance(op, Withdraw | Refresh | Reverse) and op.id in state.relationships:
+        elif isinstance(op, Withdraw | Refresh | Reverse | Start | Stop) and (
+            op.id in state.relationships
+        ):
             rel = state.relationships[op.id]
-            names = [rel.source, rel.target]
+            names = [rel.source, rel.target, rel.options.source]
+        elif isinstance(op, Prepare):
+            names = [op.spec.source, op.spec.target]
+        elif isinstance(op, Snapshot):
+            names = [op.volume]
+        elif isinstance(op, DeleteSnapshot) and op.snapshot in state.volumes:
+            names = [op.snapshot]
         else:
             return ()
         return tuple(sorted({m for n in names if n in state.volumes for m in state.family(n)}))

@@ -47,6 +47,10 @@ def copy_extent_tracks(track_size: int) -> int:
 class Plans:
     """What each operation copies where (rules 0-5, 7, 9, 12)."""
 
+    #: The purpose of the copies a source write makes for its targets (rule 2): a data copy
+    #: here; a block left to the snapshot, a metadata update, under redirect-on-write.
+    source_write_purpose = COPY_BEFORE_WRITE
+
     def resolve(self, state: State, volume: str, first: int, end: int) -> Runs:
         """Where tracks [first, end) of `volume`'s image physically are (rules 1 and 9): runs
         (holder, first, end), following set bits up the chain of sources."""
@@ -147,7 +151,7 @@ class Plans:
                         f"relationship {rel_in.id} failed: space-efficient target {volume} is full"
                     )
                     return (FailRelationship(rel_in.id), RaiseError(error))
-        actions = self.plan_receive(state, volume, ((first, end),), COPY_BEFORE_WRITE)
+        actions = self.plan_receive(state, volume, ((first, end),), self.source_write_purpose)
         if rel_in is not None and rel_in.bitmap.any_in(first, end):
             ts = vol.track_size
             partial = sorted(

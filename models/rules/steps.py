@@ -15,8 +15,9 @@ simulator and the model checker all drive these same steps.
 from __future__ import annotations
 
 from flashsim.models.errors import FlashCopyError, RelationshipError
+from flashsim.models.ops import SpaceReport
 from flashsim.models.rules.actions import Action, ClearBits
-from flashsim.models.rules.control import Control
+from flashsim.models.rules.control import Control, unsupported
 from flashsim.models.rules.inflight import (
     ACT,
     CONTROL,
@@ -32,8 +33,16 @@ from flashsim.models.state.store import State
 
 
 class Rules(Control):
-    """The DS8000 FlashCopy rules as steps. A variant, or a seeded bug of the checker
-    (`flashsim.models.check`), is a subclass that replaces the methods it changes."""
+    """The DS8000 FlashCopy rules as steps. A variant (`flashsim.models.rules.profiles`), or a
+    seeded bug of the checker (`flashsim.models.check`), is a subclass that replaces the
+    methods it changes."""
+
+    #: False where the profile has no background copy to ask for (redirect-on-write).
+    offers_background_copy = True
+
+    def space(self, state: State) -> SpaceReport:
+        """Space accounting per volume (rule R4): only redirect-on-write offers it."""
+        raise unsupported(state, "space")
 
     def enabled(self, state: State, op: InFlight) -> bool:
         """True if `op`'s next step can run now (LOCK waits for its locks to be free)."""
@@ -127,6 +136,8 @@ DS8000_RULES = Rules()
 def require_background_copy(state: State, rel_id: str, tracks: int) -> None:
     """Errors of an op-log `background_copy` request (rule 4), raised before any step."""
     rel = state.relationship(rel_id)
+    if not rel.linked:
+        raise RelationshipError(f"mapping {rel_id} is {rel.state}: it copies nothing")
     if not rel.options.background_copy:
         raise RelationshipError(
             f"relationship {rel_id} is NOCOPY: it was established without background copy"

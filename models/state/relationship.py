@@ -4,19 +4,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flashsim.models.limits import (
+    DS8000_MAX_TARGETS_PER_SOURCE,
+    ROW_MAX_SNAPSHOTS_PER_ORIGIN,
+    SVC_MAX_MAPPINGS_PER_SOURCE,
+)
 from flashsim.models.ops import Establish
 from flashsim.models.state.bitmap import Bitmap
 
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """Limits of a storage system model. DS8000: 12 targets per source."""
+    """A storage system model: its `design` chooses the rules (`ds8000`, `svc` or `row`;
+    `flashsim.models.rules.profiles`), with its limits. DS8000: 12 targets per source; SVC:
+    256 mappings per source."""
 
     name: str = "ds8000"
-    max_targets_per_source: int = 12
+    max_targets_per_source: int = DS8000_MAX_TARGETS_PER_SOURCE
+    design: str = "ds8000"
 
 
 DS8000 = Profile()
+SVC = Profile("svc", SVC_MAX_MAPPINGS_PER_SOURCE, "svc")
+ROW = Profile("row", ROW_MAX_SNAPSHOTS_PER_ORIGIN, "row")
+PROFILES = {p.name: p for p in (DS8000, SVC, ROW)}
+
+# SVC mapping states a relationship stores (None: a DS8000 relationship or a ROW snapshot).
+# idle_or_copied is not stored: it is a started mapping with nothing left to copy.
+PREPARED, COPYING, STOPPED = "prepared", "copying", "stopped"
 
 
 @dataclass(slots=True, eq=False)
@@ -34,6 +49,7 @@ class Relationship:
     target_changes: Bitmap | None = None
     allocated: Bitmap | None = None
     failed: bool = False
+    state: str | None = None  # SVC mapping state (PREPARED, COPYING, STOPPED)
 
     @property
     def persistent(self) -> bool:
@@ -41,8 +57,24 @@ class Relationship:
 
     @property
     def ends_when_copied(self) -> bool:
-        """Rule 5: non-persistent with background copy: ends when its bitmap empties."""
+        """Rule 5: non-persistent with background copy: ends when its bitmap empties (SVC:
+        an autodelete mapping, rule S5)."""
+        if self.state is not None:
+            return self.options.autodelete
         return self.options.background_copy and not self.persistent
+
+    @property
+    def linked(self) -> bool:
+        """False for a prepared or stopped SVC mapping: its target is offline and reads
+        through nothing; it is out of its source's cascade."""
+        return self.state is None or self.state == COPYING
+
+    @property
+    def mapping_state(self) -> str | None:
+        """The SVC mapping state as IBM names it (None outside the SVC profile)."""
+        if self.state == COPYING and not self.bitmap.count:
+            return "idle_or_copied"
+        return self.state
 
     def recorded(self) -> Bitmap:
         """Tracks changed on either side since the last point in time (incremental only)."""
@@ -60,6 +92,7 @@ class Relationship:
             None if self.target_changes is None else self.target_changes.copy(),
             None if self.allocated is None else self.allocated.copy(),
             self.failed,
+            self.state,
         )
 
     def fingerprint(self) -> tuple[object, ...]:
@@ -73,4 +106,5 @@ class Relationship:
             None if self.target_changes is None else self.target_changes.fingerprint(),
             None if self.allocated is None else self.allocated.fingerprint(),
             self.failed,
+            self.state,
         )

@@ -62,7 +62,10 @@ class State:
             return cached
         root = volume
         while root in self.incoming:
-            root = self.relationships[self.incoming[root]].source
+            rel = self.relationships[self.incoming[root]]
+            if not rel.linked:  # an offline SVC target reads through nothing
+                break
+            root = rel.source
         members, todo = [], [root]
         while todo:
             v = todo.pop()
@@ -91,18 +94,40 @@ class State:
             name, tracks, track_size, self.backend_factory(name, tracks, track_size)
         )
 
+    def add_volume_like(self, name: str, model: str) -> None:
+        """A new volume of `model`'s geometry (a redirect-on-write snapshot)."""
+        vol = self.volumes[model]
+        self.add_volume(name, vol.tracks, vol.track_size)
+
+    def remove_volume(self, name: str) -> None:
+        self.volumes.pop(name).backend.close()
+        self._families.clear()
+
     def add_relationship(self, rel: Relationship) -> None:
         self.relationships[rel.id] = rel
         self.incoming[rel.target] = rel.id
-        self.outgoing.setdefault(rel.source, []).append(rel.id)
+        if rel.linked:
+            self.outgoing.setdefault(rel.source, []).append(rel.id)
         self._families.clear()
 
     def remove_relationship(self, rel: Relationship) -> None:
         del self.relationships[rel.id]
         del self.incoming[rel.target]
+        if rel.linked:
+            self.unlink(rel)
+        self._families.clear()
+
+    def unlink(self, rel: Relationship) -> None:
+        """Take `rel` out of its source's outgoing list (it reads through nothing now)."""
         self.outgoing[rel.source].remove(rel.id)
         if not self.outgoing[rel.source]:
             del self.outgoing[rel.source]
+        self._families.clear()
+
+    def link(self, rel: Relationship, source: str) -> None:
+        """`rel` reads through `source` from now on (a cascade's new upstream)."""
+        rel.source = source
+        self.outgoing.setdefault(source, []).append(rel.id)
         self._families.clear()
 
     def flip_relationship(self, rel: Relationship) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flashsim.sim.devices import KINDS
+from flashsim.sim.devices import KINDS, PROFILE_KINDS
 from flashsim.sim.engine import Result
 from flashsim.sim.metrics.figures import io_figures, latency_ms, phase_figures, r
 from flashsim.sim.recording import RelationshipStats
@@ -189,12 +189,13 @@ def array_figures(result: Result) -> dict[str, Any]:
     out = {}
     for name, arr in result.arrays.items():
         capacity_s = arr.spec.parallelism * duration
+        kinds = KINDS + tuple(k for k in PROFILE_KINDS if arr.ios[k])
         out[name] = {
             "utilisation": r(min(arr.busy_s, capacity_s) / capacity_s, 6),
             "busy_s": r(arr.busy_s),
-            "ios": {k: arr.ios[k] for k in KINDS},
-            "bytes": {k: arr.bytes[k] for k in KINDS},
-            "mib_s": {k: r(arr.bytes[k] / MIB / duration, 3) for k in KINDS},
+            "ios": {k: arr.ios[k] for k in kinds},
+            "bytes": {k: arr.bytes[k] for k in kinds},
+            "mib_s": {k: r(arr.bytes[k] / MIB / duration, 3) for k in kinds},
         }
     return out
 

@@ -14,6 +14,7 @@ from flashsim.models.limits import (
     MAX_TRACK_SIZE,
     MAX_TRACKS,
 )
+from flashsim.models.ops import PROFILE_NAMES
 from flashsim.sim.scenario.arrays import array_specs
 from flashsim.sim.scenario.controller import controller_spec
 from flashsim.sim.scenario.overrides import apply_override
@@ -102,6 +103,12 @@ def validate(raw: dict[str, Any], file: str) -> Scenario:
         plots=run_t.get("plots", bool, True),
         backend=run_t.get(
             "backend", str, "memory", lambda v: None if v in BACKENDS else "must be memory or file"
+        ),
+        profile=run_t.get(
+            "profile",
+            str,
+            "ds8000",
+            lambda v: None if v in PROFILE_NAMES else "must be " + ", ".join(PROFILE_NAMES),
         ),
     )
     run_t.finish()

@@ -82,6 +82,11 @@ def flashcopy_specs(
         )
         if capacity is not None and background:
             raise t.error("target_capacity_mib", "a space-efficient target must be NOCOPY")
+        if run.profile == "row":  # a [[flashcopy]] is a snapshot, named by its volume
+            if background:
+                raise t.error(rate_key, "a redirect-on-write snapshot has no background copy: 0")
+            if rid != target:
+                raise t.error("id", f"a redirect-on-write snapshot's id is its volume ({target})")
         track_size = volumes[source].track_size
         max_extent = max(1, 4 * MIB // track_size)
         default_extent = max(1, min(max_extent, int(rate * 0.05) // track_size))

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 RW_MODES = ("read", "write", "randread", "randwrite", "rw", "readwrite", "randrw")
-ACTIONS = ("withdraw", "refresh", "reverse")
+ACTIONS = ("withdraw", "refresh", "reverse", "stop")
 DEFAULT_FREEZE_TIMEOUT_S = 120.0
 DEFAULT_COPY_RATE = 50  # SAN Volume Controller default
 BACKENDS = ("memory", "file")
@@ -25,6 +25,7 @@ class RunSpec:
     records: bool = True
     plots: bool = True
     backend: str = "memory"  # or "file": sparse files in a temporary folder
+    profile: str = "ds8000"  # the design whose rules run: ds8000, svc or row
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,8 @@ def test_the_reference_configurations_are_bundled(reference):
         "d_group",
         "e_space_efficient",
         "f_symmetric_writers",
+        "g_svc_cascade",
+        "h_row_snapshots",
     ]
 
 

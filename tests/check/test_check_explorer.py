@@ -17,6 +17,8 @@ EXHAUSTIVE = {
     "c_two_targets": "properties hold (exhaustive: 2476 states, 4799 edges, depth 39)",
     "d_group": "properties hold (exhaustive: 243 states, 399 edges, depth 23)",
     "e_space_efficient": "properties hold (exhaustive: 634 states, 1251 edges, depth 29)",
+    "g_svc_cascade": "properties hold (exhaustive: 446 states, 703 edges, depth 19)",
+    "h_row_snapshots": "properties hold (exhaustive: 246 states, 278 edges, depth 24)",
 }
 
 

@@ -25,6 +25,13 @@ KILLERS = {
     "group_waits_for_first_member": ("d_group", "freshness", 5),
     "reverse_ignores_source_changes": ("c_two_targets", "restore", 25),
     "failing_write_drops_data": ("e_space_efficient", "isolation", 11),
+    # stop m2 (1 step); S's write planning copies to T3 and to m1's T1 (lock, plan, 7 actions,
+    # unlock: 10); stop m1 finds it copied (1): the serial run stops it
+    "svc_write_copies_every_target": ("g_svc_cascade", "outcome_agreement", 12),
+    # the first step, stop m2, leaves T1 reading grain 0 through T3 (b0), not a0
+    "cleaning_skips_a_grain": ("g_svc_cascade", "image_agreement", 1),
+    # snapshot s2 (1), O's write leaves a0 to s2 (7), the read of s2 (4), delete s2 (1)
+    "snapshot_delete_frees_shared_blocks": ("h_row_snapshots", "image_agreement", 13),
 }
 
 

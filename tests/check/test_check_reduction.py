@@ -16,6 +16,8 @@ REDUCED = {
     "d_group": (True, False),
     "e_space_efficient": (False, False),  # a shared allocation count: nothing is local
     "f_symmetric_writers": (True, True),  # two hosts write the same tracks in either order
+    "g_svc_cascade": (True, False),
+    "h_row_snapshots": (False, False),  # the administrator's whole-volume ops come last
 }
 MODES = ({"reduce": True}, {"symmetry": True}, {"reduce": True, "symmetry": True})
 
@@ -53,7 +55,7 @@ def test_the_partial_order_reduction_reaches_every_quiescent_state(reference, na
     explore(reference[name], progress=False, states_out=full)
     explore(reference[name], progress=False, reduce=True, states_out=reduced)
     assert quiescent(reduced) == quiescent(full)
-    assert reduced < full or name == "e_space_efficient"
+    assert reduced < full or not REDUCED[name][0]
 
 
 @pytest.mark.parametrize("name", sorted(REDUCED))

@@ -107,5 +107,12 @@ def test_the_summary_answers_the_question_where_the_comment_says(path: Path) -> 
             assert p99 == pytest.approx(controller.cache_hit_latency_ms), phase
         none = resolve(run(path, ["controller.write_cache_mib=0"]), answer_path(path))
         assert none["during"]["write_latency_ms"]["p99"] > 10 * controller.cache_hit_latency_ms
+    elif name == "copies_by_design":
+        # DS8000: every first write of a track copies it to each of the 12 targets
+        cows = [answer[f"t{i:02d}"]["cow_copies"] for i in range(1, 13)]
+        assert len(set(cows)) == 1 and cows[0] > 0
+        # SVC: to the newest mapping only, as many copies as the DS8000 made per target
+        svc = resolve(run(path, ["run.profile='svc'"]), answer_path(path))
+        assert [svc[f"t{i:02d}"]["cow_copies"] for i in range(1, 13)] == [0] * 11 + cows[:1]
     else:
         pytest.fail(f"{name}: a new bundled scenario: say here what answers its question")

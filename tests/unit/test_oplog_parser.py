@@ -17,12 +17,19 @@ from flashsim.models.ops import (
     OUT_OF_SPACE_POLICIES,
     BackgroundCopy,
     Create,
+    DeleteSnapshot,
     Establish,
     EstablishGroup,
     Op,
+    Prepare,
     Read,
     Refresh,
     Reverse,
+    SetProfile,
+    Snapshot,
+    Space,
+    Start,
+    Stop,
     Withdraw,
     Write,
 )
@@ -36,16 +43,23 @@ EXAMPLES_ABSENT = (
 OP_NAMES = (
     "background_copy",
     "create",
+    "delete_snapshot",
     "establish",
     "establish_group",
+    "prepare",
+    "profile",
     "read",
     "refresh",
     "reverse",
+    "snapshot",
+    "space",
+    "start",
+    "stop",
     "withdraw",
     "write",
 )
 ESTABLISH_FIELDS = (
-    "background_copy, id, incremental, inhibit_target_writes, out_of_space, persistent, "
+    "autodelete, background_copy, id, incremental, inhibit_target_writes, out_of_space, persistent, "
     "source, target, target_capacity_tracks"
 )
 REL_AB = '{"id": "r1", "source": "A", "target": "B"}'
@@ -364,12 +378,20 @@ ALL_OPS = (
     Refresh,
     Reverse,
     Withdraw,
+    SetProfile,
+    Prepare,
+    Start,
+    Stop,
+    Snapshot,
+    DeleteSnapshot,
+    Space,
 )
 FIELD_NAMES = sorted(
     {
         "volume", "tracks", "track_size", "offset", "data", "fill", "length", "id", "source",
         "target", "background_copy", "incremental", "persistent", "inhibit_target_writes",
-        "target_capacity_tracks", "out_of_space", "relationships", "fast",
+        "target_capacity_tracks", "out_of_space", "relationships", "fast", "autodelete",
+        "name", "force", "snapshot",
     }
 )  # fmt: skip
 
