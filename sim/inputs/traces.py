@@ -59,11 +59,17 @@ def _lines_error(path: str, text: bytes, good: re.Pattern[bytes], skip: re.Patte
     kept, bad = [], 0
     for number, line in enumerate(text.split(b"\n"), start=first_line):
         stripped = line.rstrip(b"\r")
-        if good.fullmatch(stripped) or (skip is not None and skip.fullmatch(stripped)):
+        if skip is not None and not stripped.strip() and skip.fullmatch(stripped):
+            continue  # a blank line, whitespace or not: numpy reads only truly empty ones
+        inner_cr = b"\r" in stripped  # numpy would end the line there
+        if not inner_cr and (
+            good.fullmatch(stripped) or (skip is not None and skip.fullmatch(stripped))
+        ):
             kept.append(line)
             continue
         if not skip_bad:
-            raise TraceError(f"{path}:{number}: {explain(stripped)}")
+            why = f"a carriage return inside the line: {_show(stripped)}" if inner_cr else None
+            raise TraceError(f"{path}:{number}: {why or explain(stripped)}")
         bad += 1
     return b"\n".join(kept), bad
 

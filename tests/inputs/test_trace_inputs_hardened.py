@@ -142,3 +142,21 @@ def test_a_mutated_trace_reads_or_is_a_trace_error(tmp_path, case, skip_bad):
         recs = trace.records
         assert (recs["offset"] >= 0).all()
         assert ((recs["length"] >= 0) & (recs["length"] <= MAX_IO_BYTES)).all()
+
+
+@pytest.mark.parametrize("fmt", sorted(SAMPLES))
+@pytest.mark.parametrize("blank", ["\t", " ", " \t \r"])
+def test_a_whitespace_only_line_reads_like_an_empty_one(tmp_path, fmt, blank):
+    # found by the fuzz test at 10x: numpy skips empty lines but failed on "\t" with a
+    # ValueError; every format allows blank lines, and a whitespace-only line is one
+    plain = read(tmp_path, fmt, SAMPLES[fmt] + "\n")
+    padded = read(tmp_path, fmt, SAMPLES[fmt] + blank + "\n")
+    assert padded.records.tobytes() == plain.records.tobytes()
+
+
+@pytest.mark.parametrize("fmt", ["msr", "cloudphysics"])
+def test_a_carriage_return_inside_a_line_is_named(tmp_path, fmt):
+    lines = SAMPLES[fmt].split("\n")
+    lines[-2] = lines[-2].replace(",", ",\r", 1)  # the last record, broken by a CR
+    with pytest.raises(TraceError, match=r"t\.\w+:\d+: a carriage return inside the line"):
+        read(tmp_path, fmt, "\n".join(lines))

@@ -363,9 +363,14 @@ def test_an_oplog_error_reads_as_its_message() -> None:
 # ---------------------------------------------------------------- fuzz: only OpLogError escapes
 
 LINES = st.integers(min_value=1, max_value=10**6)
+# containers of at least one value, so that the extension really recurses (Hypothesis warns
+# when extend(nothing()) is not nothing); the empty ones are leaves
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.just([]) | st.just({}),
+    lambda inner: (
+        st.lists(inner, min_size=1, max_size=4)
+        | st.dictionaries(st.text(), inner, min_size=1, max_size=4)
+    ),
     max_leaves=12,
 )
 ALL_OPS = (
