@@ -244,7 +244,10 @@ def bench_replay(lines: int, repeat: int) -> list[dict[str, object]]:
 
 BENCHES = (
     "background_copy", "cow_writes", "volume_size", "replay", "simulator", "traces", "checker",
+    "mutation",
 )  # fmt: skip
+#: Run only when asked for (`--only`): the mutation run takes minutes to an hour.
+ON_REQUEST = ("mutation",)
 
 
 def bench_checker(repeat: int) -> list[dict[str, object]]:
@@ -275,7 +278,7 @@ def bench_checker(repeat: int) -> list[dict[str, object]]:
 
 def main(args: argparse.Namespace) -> int:
     quick = bool(getattr(args, "quick", False))
-    only = getattr(args, "only", None) or list(BENCHES)
+    only = getattr(args, "only", None) or [b for b in BENCHES if b not in ON_REQUEST]
     unknown = sorted(set(only) - set(BENCHES))
     if unknown:
         print(
@@ -303,5 +306,12 @@ def main(args: argparse.Namespace) -> int:
         bench_traces(20_000 if quick else 500_000, 0.5 if quick else 4.0, repeat=repeat)
     if "checker" in only:
         bench_checker(1 if quick else 5)
+    if "mutation" in only:
+        from flashsim.bench.mutation import bench as bench_mutation
+
+        if quick:
+            bench_mutation(size=30)
+        else:
+            bench_mutation(size=300, tests=24)
     print(f"peak memory of this process: {peak_rss_mib():,.0f} MiB")
     return 0
