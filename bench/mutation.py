@@ -67,6 +67,11 @@ SEMANTICS = (
 TEST_PATHS = ("tests/unit", "tests/property")
 _RESULT = "flashsim-mutation-result: "
 
+#: Mutants classified equivalent by hand after a run (docs/checker.md, "Mutation run"):
+#: (module, the mutated line's text, the mutation) -> why no run can tell it from the original.
+#: Keyed by the line's text, not its number, so an edit elsewhere in the file keeps the entry.
+EQUIVALENT: dict[tuple[str, str, str], str] = {}
+
 
 @dataclass(frozen=True, slots=True)
 class Mutant:
@@ -111,6 +116,18 @@ def collect(modules: Sequence[str], paths: Sequence[str] | None = None) -> list[
     for module, path in zip(modules, files, strict=True):
         source = Path(path).read_text(encoding="utf-8")
         found.extend(Mutant(module, path, site) for site in sites(source))
+    return found
+
+
+def equivalents(mutants: Sequence[Mutant]) -> dict[str, str]:
+    """The mutants of `mutants` that `EQUIVALENT` classifies: name -> reason."""
+    found = {}
+    lines: dict[str, list[str]] = {}
+    for m in mutants:
+        text = lines.setdefault(m.path, Path(m.path).read_text(encoding="utf-8").splitlines())
+        reason = EQUIVALENT.get((m.module, text[m.site.node_line - 1].strip(), m.site.description))
+        if reason is not None:
+            found[m.name] = reason
     return found
 
 
@@ -302,6 +319,7 @@ def run(
     jobs: int = 2,
     env: dict[str, str] | None = None,
     trace: bool = True,
+    progress: bool = False,
 ) -> list[Outcome]:
     """Each mutant against `suite` in a child of its own, `jobs` at a time; with `trace`,
     mutants on lines the unmutated suite never runs are `unreached` and not run."""
@@ -323,9 +341,13 @@ def run(
         }
         result, why, seconds = _spawn(request, budget_s, env)
         if result is None:
-            return Outcome(*base, "timeout" if why == "timeout" else "crash", why, seconds)
-        status = "killed" if result["killed"] else "survived"
-        return Outcome(*base, status, str(result["detail"]), seconds)
+            outcome = Outcome(*base, "timeout" if why == "timeout" else "crash", why, seconds)
+        else:
+            status = "killed" if result["killed"] else "survived"
+            outcome = Outcome(*base, status, str(result["detail"]), seconds)
+        if progress:
+            print(f"  {suite}: {outcome.status:<8} {mutant.name} {outcome.description}", flush=True)
+        return outcome
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:  # each thread waits on a child
         return list(pool.map(one, mutants))
@@ -403,21 +425,37 @@ def bench(  # noqa: PLR0917 - the command line's options, in order
         f"mutation run: {len(mutants)} mutants of {len(SEMANTICS)} semantics modules "
         f"(seed {seed}, budget {budget_s:.0f} s each, {jobs} at a time)"
     )
-    summaries = [Summary("checker", run(mutants, "checker", args={"configs": list(configs)},
-                                        budget_s=budget_s, jobs=jobs))]  # fmt: skip
+    same = equivalents(mutants)
+    outcomes = run(
+        mutants,
+        "checker",
+        args={"configs": list(configs)},
+        budget_s=budget_s,
+        jobs=jobs,
+        progress=True,
+    )
+    summaries = [Summary("checker", outcomes, same)]
     if tests:
         repo = repo_root()
         if not (repo / TEST_PATHS[0]).is_dir():
             print(f"  tests: skipped, no {TEST_PATHS[0]} under {repo} (not a repository install)")
         else:
             subset = sample(mutants, tests, seed)
+            # untraced: the suite under a line tracer takes longer than the mutants it would
+            # spare; a test survivor is looked at by hand instead (docs/checker.md)
             outcomes = run(
-                subset, "tests", args={"repo": str(repo)}, budget_s=tests_budget_s, jobs=jobs
+                subset,
+                "tests",
+                args={"repo": str(repo)},
+                budget_s=tests_budget_s,
+                jobs=jobs,
+                trace=False,
+                progress=True,
             )
-            summaries.append(Summary("tests", outcomes))
+            summaries.append(Summary("tests", outcomes, same))
             checker = {o.mutant: o for o in summaries[0].outcomes}
-            same = [checker[o.mutant] for o in outcomes]
-            summaries.insert(1, Summary("checker, same mutants as tests", same))
+            both = [checker[o.mutant] for o in outcomes]
+            summaries.insert(1, Summary("checker, same mutants as tests", both, same))
     print("\n".join(table(summaries)))
     by_name = {s.suite: {o.mutant: o for o in s.outcomes} for s in summaries}
     survivors = [o for o in summaries[0].outcomes if o.status in {"survived", "unreached"}]
@@ -425,7 +463,8 @@ def bench(  # noqa: PLR0917 - the command line's options, in order
     for o in survivors:
         other = by_name.get("tests", {}).get(o.mutant)
         tests = f"; tests: {other.status}" if other else ""
-        print(f"  {o.mutant} [{o.op_class}] {o.description}: {o.status}{tests}")
+        why = f" (equivalent: {same[o.mutant]})" if o.mutant in same else ""
+        print(f"  {o.mutant} [{o.op_class}] {o.description}: {o.status}{tests}{why}")
     print(f"mutation run: {time.perf_counter() - started:.0f} s")
     if json_out:
         Path(json_out).write_text(

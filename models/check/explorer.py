@@ -242,12 +242,17 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
             expanded[index] = True
         done: list[int] = []
         new_sleep: frozenset[int] = frozenset()
+        records, system_id, oracle_id, base = (
+            world.procs,
+            world.system_id,
+            world.oracle_id,
+            world.ident_,
+        )
         for proc in todo:
             # A step's outcome depends on the engine, the oracle and this process's record
             # only: remembered per (engine, process, record, oracle), so a world reached
             # again through another process's step costs a look-up and two small tuples.
-            record = world.procs[proc]
-            edge_key = (world.system_id, proc, record.id, world.oracle_id)
+            edge_key = (system_id, proc, records[proc].id, oracle_id)
             known = outcomes.get(edge_key)
             if known is None:
                 new, step, caused, found = transition(world, setting, proc)
@@ -257,9 +262,9 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
                 new_ident = new.ident_
             else:
                 new = None  # built below only if the state is new (or symmetry needs it)
-                step, new_record, _, oracle_id, caused, found = known
-                ident = list(world.ident_)
-                ident[0], ident[1], ident[2 + proc] = step.system_id, oracle_id, new_record.id
+                step, new_record, _, new_oracle_id, caused, found = known
+                ident = list(base)
+                ident[0], ident[1], ident[2 + proc] = step.system_id, new_oracle_id, new_record.id
                 new_ident = tuple(ident)
             if found:
                 witnessed.update(found)
