@@ -70,7 +70,21 @@ _RESULT = "flashsim-mutation-result: "
 #: Mutants classified equivalent by hand after a run (docs/checker.md, "Mutation run"):
 #: (module, the mutated line's text, the mutation) -> why no run can tell it from the original.
 #: Keyed by the line's text, not its number, so an edit elsewhere in the file keeps the entry.
-EQUIVALENT: dict[tuple[str, str, str], str] = {}
+_CACHE = "a cache of the relationships: without it the family is computed again, the same"
+_IDS = "operation numbers only need to be distinct, and they still are"
+_PAGED = "chooses paged or flat storage of a track: both hold the same bytes"
+EQUIVALENT: dict[tuple[str, str, str], str] = {
+    ("flashsim.models.state.store", "self._families[member] = family",
+     "delete `self._families[member] = family`"): _CACHE,
+    ("flashsim.models.state.store", "self._next_op += 1", "`1` -> `2`"): _IDS,
+    ("flashsim.models.state.store", "self._next_op += 1", "`+` -> `-`"): _IDS,
+    ("flashsim.models.state.store", "if not runs:", "delete `if not runs:`"):
+        "an early return: with no runs the loop below marks nothing either",
+    ("flashsim.models.state.backend", "self._paged = track_size >= 2 * PAGE_BYTES",
+     "`2` -> `3`"): _PAGED,
+    ("flashsim.models.state.backend", "self._paged = track_size >= 2 * PAGE_BYTES",
+     "`>=` -> `>`"): _PAGED,
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
