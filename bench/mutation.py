@@ -11,7 +11,8 @@ mutant. Suites:
   violation, a vacuous search or an exception kills;
 - `tests`: pytest on the semantic tests (`TEST_PATHS`, the differential Hypothesis test
   included), seeded, stopping at the first failure.
-A child over its time budget is killed and counts as a kill (`timeout`: a mutant that loops).
+A child over its time budget (never under 3x the unmutated run) is stopped and counts as a
+kill (`timeout`: a mutant that loops).
 
 Before the mutants, one child runs the unmutated code under a line tracer and reports which
 lines of the semantics each suite executes: a mutant on a line the suite never runs is
@@ -310,13 +311,15 @@ def _spawn(
 
 def reached_lines(
     files: Sequence[str], suite: str, args: dict[str, object], env: dict[str, str] | None = None
-) -> dict[str, set[int]]:
-    """The lines of `files` the unmutated `suite` executes (one traced child)."""
+) -> tuple[dict[str, set[int]], float]:
+    """The lines of `files` the unmutated `suite` executes (one traced child), and the
+    seconds it took."""
     request = {"suite": suite, "args": args, "trace": True, "files": list(files)}
-    result, why, _ = _spawn(request, 3600.0, env)
+    result, why, seconds = _spawn(request, 3600.0, env)
     if result is None:
         raise RuntimeError(f"the traced run of suite {suite} failed: {why}")
-    return {f: set(lines) for f, lines in result["lines"].items()}  # type: ignore[attr-defined]
+    lines = {f: set(found) for f, found in result["lines"].items()}  # type: ignore[attr-defined]
+    return lines, seconds
 
 
 def _reached(mutant: Mutant, lines: dict[str, set[int]]) -> bool:
@@ -340,7 +343,10 @@ def run(
     args = args or {}
     lines = None
     if trace:
-        lines = reached_lines(sorted({m.path for m in mutants}), suite, args, env)
+        lines, traced_s = reached_lines(sorted({m.path for m in mutants}), suite, args, env)
+        # a loaded machine slows every child alike: the budget never falls below 3x the
+        # unmutated run (traced, so slower still), or a slow survivor would pass as a loop
+        budget_s = max(budget_s, 3 * traced_s)
 
     def one(mutant: Mutant) -> Outcome:
         base = (mutant.name, mutant.site.op_class, mutant.site.description)
