@@ -181,3 +181,10 @@ def test_a_hunt_on_two_workers_gives_the_rows_of_one(reference) -> None:
         (True, "d_group.toml"),
         (True, "b_cascade.toml"),
     ]
+
+
+def test_a_graph_over_the_export_bound_is_refused(reference) -> None:
+    from flashsim.models.check.tla import ExportError
+
+    with pytest.raises(ExportError, match="stopped at max states 100: an export needs the whole"):
+        export_tla(reference["a_pair"], "a_pair", max_states=100)
