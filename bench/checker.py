@@ -3,20 +3,34 @@ reduction, the states each reduction leaves (partial order, symmetry on data val
 and a plain-dict BFS of a toy model as the same-run baseline. Prints figures; asserts nothing
 about time. Each search runs `repeat` times (5); the fastest run counts (the machine is shared).
 
+At scale (`bench_large`): `LARGE`, a configuration of over a million states, explored without
+reduction in a child process (its memory per state from the child's resident memory), against
+a BASELINE in the same run: a BFS over the same configuration's successor function
+(`world.choices`, `world.transition`) with a plain set of states and nothing else (no
+properties, no parent pointers, no edge memo). And the multi-core figure: the same list of
+independent searches (every bundled configuration, correct and with every seeded bug) on one
+worker and on every core (`flashsim.models.check.parallel`), swarm-style.
+
     python -m flashsim.bench.checker [CONFIG.toml]
 """
 
 from __future__ import annotations
 
+import json
 import resource
+import subprocess
 import sys
 import time
 from collections import deque
 from pathlib import Path
+from typing import Any
 
-from flashsim.bundled import root
-from flashsim.models.check.config import load_config
+from flashsim.bundled import check_configs, root
+from flashsim.models.check.config import CheckConfig, load_config, parse_config
 from flashsim.models.check.explorer import CheckResult, explore
+from flashsim.models.check.mutants import MUTANTS
+from flashsim.models.check.parallel import default_workers, explore_all
+from flashsim.models.check.world import choices, initial_world, transition
 
 REFERENCE_A = root() / "check" / "a_pair.toml"
 
@@ -91,6 +105,159 @@ def bench(config_path: str | Path = REFERENCE_A, repeat: int = 5) -> dict[str, f
     )
     print(f"  peak RSS:         {peak_mib:.0f} MiB")
     return figures
+
+
+def _write(volume: str, offset: int, data: str) -> dict[str, object]:
+    return {"op": "write", "volume": volume, "offset": offset, "data": data}
+
+
+def _read(volume: str, offset: int, length: int) -> dict[str, object]:
+    return {"op": "read", "volume": volume, "offset": offset, "length": length}
+
+
+def large_raw(readers: int = 5) -> dict[str, Any]:
+    """Configuration (a) grown: one pair A->B of 3 tracks x 2 bytes with background copy, two
+    source writers, two target writers, `readers` readers and the copier. The checker's
+    bounds are raised to fit."""
+    reads = [_read("B", 0, 6), _read("A", 0, 6), _read("B", 2, 4), _read("B", 0, 2),
+             _read("A", 2, 2)][:readers]  # fmt: skip
+    return {
+        "check": {"description": "bench: (a) grown", "max_states": 5_000_000, "max_depth": 400},
+        "volumes": [
+            {"name": "A", "tracks": 3, "track_size_bytes": 2},
+            {"name": "B", "tracks": 3, "track_size_bytes": 2},
+        ],
+        "setup": [
+            _write("A", 0, "a0a1a2a3a4a5"),
+            {"op": "establish", "id": "r1", "source": "A", "target": "B"},
+        ],
+        "processes": [
+            {"name": "src_writer", "ops": [_write("A", 1, "51"), _write("A", 2, "5252")]},
+            {"name": "src_writer2", "ops": [_write("A", 4, "7172"), _write("A", 0, "73")]},
+            {"name": "tgt_writer", "ops": [_write("B", 0, "61"), _write("B", 2, "6262")]},
+            {"name": "tgt_writer2", "ops": [_write("B", 4, "8182")]},
+            *({"name": f"reader{i}", "ops": [op]} for i, op in enumerate(reads)),
+            {"name": "copier", "copier": "r1"},
+        ],
+    }
+
+
+def large_config(readers: int = 5) -> CheckConfig:
+    return parse_config(large_raw(readers), f"bench:large({readers} readers)")
+
+
+def baseline_bfs(config: CheckConfig) -> tuple[int, float]:
+    """BASELINE: a plain BFS over the configuration's successor function, a set of states and
+    a queue, nothing checked; (states, seconds)."""
+    start = time.perf_counter()
+    setting, world0 = initial_world(config)
+    seen = {world0.ident_}
+    frontier = deque([world0])
+    while frontier:
+        world = frontier.popleft()
+        for proc in choices(world, setting):
+            new = transition(world, setting, proc)[0]
+            if new.ident_ not in seen:
+                seen.add(new.ident_)
+                frontier.append(new)
+    return len(seen), time.perf_counter() - start
+
+
+def _rss_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _large_child(readers: int, what: str) -> dict[str, float]:
+    """In a fresh process: the search (`explore`, progress on as `flashsim check` runs it) or
+    the baseline on the large configuration, its time and the memory it added per state."""
+    config = large_config(readers)
+    before = _rss_kib("VmRSS")
+    if what == "explore":
+        result = explore(config)
+        states, seconds, edges = result.states, result.elapsed_s, result.edges
+        notes = result.notes
+    else:
+        (states, seconds), edges, notes = baseline_bfs(config), 0, []
+    peak = _rss_kib("VmHWM")
+    return {
+        "states": states,
+        "edges": edges,
+        "seconds": seconds,
+        "bytes_per_state": (peak - before) * 1024 / states,
+        "peak_mib": peak / 1024,
+        "notes": notes,  # type: ignore[dict-item]
+    }
+
+
+def _in_child(readers: int, what: str) -> dict[str, Any]:
+    code = (
+        "import json, sys\n"
+        "from flashsim.bench.checker import _large_child\n"
+        f"print(json.dumps(_large_child({readers}, {what!r})))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def bench_large(readers: int = 5) -> dict[str, float]:
+    """The search at scale against the BASELINE (same run), each in a child of its own."""
+    ours = _in_child(readers, "explore")
+    base = _in_child(readers, "baseline")
+    toy_states, toy_rate = toy_bfs_states_per_s()
+    rate = ours["states"] / ours["seconds"]
+    base_rate = base["states"] / base["seconds"]
+    print(f"configuration: bench large ({readers} readers), no reduction, progress analysis on")
+    print(
+        f"  search:           {ours['states']:,} states, {ours['edges']:,} edges, "
+        f"{ours['seconds']:.1f} s, {rate:,.0f} states/s, "
+        f"{ours['bytes_per_state']:,.0f} bytes/state (peak {ours['peak_mib']:,.0f} MiB)"
+    )
+    for note in ours["notes"]:
+        print(f"    note: {note}")
+    print(
+        f"  BASELINE BFS:     {base['states']:,} states, {base['seconds']:.1f} s, "
+        f"{base_rate:,.0f} states/s, {base['bytes_per_state']:,.0f} bytes/state "
+        f"(plain set + queue over the same successor function; search: "
+        f"{rate / base_rate:.2f}x of it)"
+    )
+    print(
+        f"  toy dict BFS:     {toy_states} states, {toy_rate:,.0f} states/s "
+        f"(the CPython ceiling with trivial states; search: {rate / toy_rate:.3f}x of it)"
+    )
+    return {
+        "states": ours["states"],
+        "states_per_s": rate,
+        "bytes_per_state": ours["bytes_per_state"],
+        "baseline_states": base["states"],
+        "baseline_states_per_s": base_rate,
+        "toy_bfs_states_per_s": toy_rate,
+    }
+
+
+def bench_workers(
+    configs: list[Path] | None = None, workers: int | None = None
+) -> dict[str, float]:
+    """The same independent searches (every configuration, correct and with every seeded bug)
+    on one worker and on `workers` (every core); the speed-up."""
+    loaded = [load_config(p) for p in (configs if configs is not None else check_configs())]
+    jobs: list[tuple[CheckConfig, str | None]] = [(c, m) for c in loaded for m in (None, *MUTANTS)]
+    workers = workers or default_workers()
+    start = time.perf_counter()
+    one = explore_all(jobs, 1)
+    one_s = time.perf_counter() - start
+    start = time.perf_counter()
+    many = explore_all(jobs, workers)
+    many_s = time.perf_counter() - start
+    assert [r.states for r in one] == [r.states for r in many]  # the same searches
+    states = sum(r.states for r in one)
+    print(
+        f"  {len(jobs)} searches ({states:,} states): 1 worker {one_s:.1f} s, {workers} workers "
+        f"{many_s:.1f} s, speed-up x{one_s / many_s:.2f}"
+    )
+    return {"searches": len(jobs), "workers": workers, "speed_up": one_s / many_s}
 
 
 if __name__ == "__main__":

@@ -277,16 +277,24 @@ def bench_replay(lines: int, repeat: int) -> list[dict[str, object]]:
 
 BENCHES = (
     "background_copy", "hole_copy", "cow_writes", "volume_size", "replay", "simulator",
-    "traces", "checker",
+    "traces", "checker", "mutation",
 )  # fmt: skip
+#: Run only when asked for (`--only`): the mutation run takes minutes to an hour.
+ON_REQUEST = ("mutation",)
 
 
-def bench_checker(repeat: int) -> list[dict[str, object]]:
+def bench_checker(repeat: int, quick: bool = False) -> list[dict[str, object]]:
     """The model checker on reference configuration (a): distinct states per second against a
-    plain-dict BFS of a toy model, and the states the reductions leave."""
-    from flashsim.bench.checker import bench
+    plain-dict BFS of a toy model, and the states the reductions leave; at scale (over a
+    million states; `quick`: a small one) against a BFS over the same successor function;
+    and the speed-up of independent searches on every core."""
+    from flashsim.bench.checker import bench, bench_large, bench_workers
+    from flashsim.bundled import check_configs
 
     figures = bench(repeat=repeat)
+    large = bench_large(readers=0 if quick else 5)
+    configs = check_configs()
+    cores = bench_workers(configs[:2] if quick else configs)
     rate, toy = figures["states_per_s"], figures["toy_bfs_states_per_s"]
     both = figures["both_factor"]
     return [
@@ -304,12 +312,26 @@ def bench_checker(repeat: int) -> list[dict[str, object]]:
             1 / both,
             ">= 5x fewer (ratio <= 0.20)",
         ),
+        _line(
+            f"checker at scale ({large['states']:,.0f} states): states/s",
+            f"{large['states_per_s']:,.0f}",
+            f"{large['baseline_states_per_s']:,.0f} BFS",
+            large["states_per_s"] / large["baseline_states_per_s"],
+            ">= 100,000 states/s on >= 1 M states",
+        ),
+        _line(
+            f"checker, {cores['searches']:.0f} searches on {cores['workers']:.0f} cores",
+            f"x{cores['speed_up']:.2f}",
+            "1 worker",
+            cores["speed_up"],
+            "uses every core",
+        ),
     ]
 
 
 def main(args: argparse.Namespace) -> int:
     quick = bool(getattr(args, "quick", False))
-    only = getattr(args, "only", None) or list(BENCHES)
+    only = getattr(args, "only", None) or [b for b in BENCHES if b not in ON_REQUEST]
     unknown = sorted(set(only) - set(BENCHES))
     if unknown:
         print(
@@ -338,6 +360,13 @@ def main(args: argparse.Namespace) -> int:
 
         bench_traces(20_000 if quick else 500_000, 0.5 if quick else 4.0, repeat=repeat)
     if "checker" in only:
-        bench_checker(1 if quick else 5)
+        bench_checker(1 if quick else 5, quick=quick)
+    if "mutation" in only:
+        from flashsim.bench.mutation import bench as bench_mutation
+
+        if quick:
+            bench_mutation(size=30)
+        else:
+            bench_mutation(size=300, tests=24)
     print(f"peak memory of this process: {peak_rss_mib():,.0f} MiB")
     return 0

@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -248,3 +249,28 @@ def _exchange(a: Path, b: Path) -> bool:
     if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
         return False
     raise OSError(code, os.strerror(code), os.fspath(b))
+
+
+def write_file(path: str | os.PathLike[str], text: str) -> Path:
+    """Write one text file whole: a temporary file beside it, fsynced, then renamed over
+    `path`, so `path` holds the old or the new text at every instant. OutputFolderError if
+    its folder does not exist or cannot be written (nothing changed)."""
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise OutputFolderError(f"{target}: folder {target.parent} does not exist")
+    if target.is_dir():
+        raise OutputFolderError(f"{target}: is a folder")
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as error:
+        raise OutputFolderError(f"{target}: cannot write: {error.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target

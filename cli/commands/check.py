@@ -6,6 +6,8 @@
     flashsim check --list-mutants
     flashsim check [CONFIG.toml] --all-mutants      (all bundled configurations by default)
     flashsim check --replay FILE [CONFIG.toml]
+    flashsim check --export-tla CONFIG.toml [--out FILE.tla] [--mutant NAME]
+    flashsim check [CONFIG.toml] --all-mutants --workers N|auto
 
 Exit codes: 0 the properties hold within the stated search (exhaustive or bounded, said so),
 1 a violation (the counterexample is printed) or a mutant left alive, 2 bad input (the message
@@ -25,6 +27,7 @@ from flashsim.models.check.config import CheckConfig, CheckConfigError, load_con
 from flashsim.models.check.explorer import CheckResult, explore
 from flashsim.models.check.hunt import format_table, hunt
 from flashsim.models.check.mutants import MUTANTS
+from flashsim.models.check.parallel import MAX_WORKERS, default_workers
 from flashsim.models.check.properties import PROGRESS, SAFETY
 from flashsim.models.check.schedule import (
     ScheduleError,
@@ -81,6 +84,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         metavar="FILE.png",
         help="draw the explored state graph by depth (no reductions; up to 3000 states)",
     )
+    parser.add_argument(
+        "--export-tla",
+        metavar="CONFIG",
+        help="write CONFIG's explored state graph as a TLA+ module TLC can check",
+    )
+    parser.add_argument("--out", metavar="FILE.tla", help="with --export-tla: write it here")
+    parser.add_argument(
+        "--workers",
+        metavar="N",
+        help="with --all-mutants: run the searches on N processes (default 1; 'auto': every core)",
+    )
     parser.set_defaults(func=run)
     return parser
 
@@ -103,6 +117,16 @@ def _run(args: argparse.Namespace) -> int:
         if value is not None and not 1 <= value <= most:
             print(f"--{flag.replace('_', '-')}: must be 1..{most}, got {value}", file=sys.stderr)
             return 2
+    workers = _workers(args.workers)
+    if workers is None:
+        return 2
+    if args.out and not args.export_tla:
+        print("--out: only with --export-tla", file=sys.stderr)
+        return 2
+    if args.export_tla:
+        from flashsim.commands.check_export import export
+
+        return export(_load(args.export_tla), args)
     if args.list_mutants:
         for name, what in MUTANTS.items():
             print(f"{name}: {what}")
@@ -118,7 +142,10 @@ def _run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-        return _all_mutants(paths)
+        return _all_mutants(paths, workers)
+    if args.workers is not None:
+        print("--workers: only with --all-mutants (one search runs on one core)", file=sys.stderr)
+        return 2
     if not args.config:
         print(
             "flashsim check: give a CONFIG.toml (or --list-mutants, --all-mutants)", file=sys.stderr
@@ -186,9 +213,25 @@ def _replay(args: argparse.Namespace) -> int:
     return 1
 
 
-def _all_mutants(paths: list[str]) -> int:
+def _workers(given: str | None) -> int | None:
+    """--workers as a number (1 if not given); None after printing why it is bad."""
+    if given is None:
+        return 1
+    if given == "auto":
+        return default_workers()
+    try:
+        workers = int(given)
+    except ValueError:
+        workers = 0
+    if not 1 <= workers <= MAX_WORKERS:
+        print(f"--workers: must be 1..{MAX_WORKERS} or auto, got {given}", file=sys.stderr)
+        return None
+    return workers
+
+
+def _all_mutants(paths: list[str], workers: int = 1) -> int:
     configs = [_load(p) for p in paths]
-    correct, rows = hunt(configs)
+    correct, rows = hunt(configs, workers=workers)
     status = 0
     for config, result in zip(configs, correct, strict=True):
         print(f"correct model on {config.path}: {result.summary()}")

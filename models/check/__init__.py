@@ -6,8 +6,9 @@ configurations), `properties`, `records` (process states, events, violations), `
 (a step as the timeline shows it), `memo` (what a search remembers), `mutants` (seeded bugs:
 subclasses of the rules that replace what they break), `world` (the transition system over the
 same steps the simulator runs), `symmetry`, `explorer` (breadth-first search, partial-order
-reduction, cycle analysis), `hunt` (every mutant against the reference configurations),
-`schedule` (timelines, schedule files, replay). See docs/checker.md.
+reduction, cycle analysis), `parallel` (independent searches over a process pool), `hunt`
+(every mutant against the reference configurations), `tla` (the explored graph as a TLA+
+module), `schedule` (timelines, schedule files, replay). See docs/checker.md.
 """
 
 from flashsim.models.check.config import CheckConfig, CheckConfigError, load_config

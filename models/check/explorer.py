@@ -1,19 +1,21 @@
 """Breadth-first explicit-state search over a check configuration, with shortest
 counterexamples.
 
-The hot loop keeps plain dicts and lists: `seen` maps a world's ident (interned engine,
-oracle and process records) to its index, `parents[i]` is (parent index, process index) and
-`steps_to[i]` the step that reached it (its timeline line is drawn up only for a
-counterexample). Safety properties are checked on every transition before deduplication;
-BFS order makes the first violation found one of the shortest. networkx holds the explored
-graph only for the progress analysis (strongly connected components), built from the edge
-list after the search.
+The hot loop keeps plain dicts, lists and int arrays: `seen` maps a world's ident (interned
+engine, oracle and process records) to its index, `parent[i]` and `by[i]` the state and the
+process that first reached it, `steps_to[i]` the step (its timeline line is drawn up only for
+a counterexample). A step's outcome is remembered per (engine, process, process record,
+oracle), so an edge to a known state costs a look-up and a tuple, no `World`. Safety
+properties are checked on every transition before deduplication; BFS order makes the first
+violation found one of the shortest. networkx holds the explored graph only for the progress
+analysis (strongly connected components), built from the edge arrays after the search.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
+from array import array
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,7 +25,7 @@ from flashsim.models.check import properties as props
 from flashsim.models.check.config import CheckConfig
 from flashsim.models.check.independence import independent, may_go_alone
 from flashsim.models.check.memo import Step
-from flashsim.models.check.records import Event, Violation
+from flashsim.models.check.records import Event, ProcState, Violation
 from flashsim.models.check.symmetry import class_id
 from flashsim.models.check.world import (
     World,
@@ -34,9 +36,14 @@ from flashsim.models.check.world import (
     state_checks,
     transition,
 )
+from flashsim.models.oracle import Oracle
 
 if TYPE_CHECKING:
     import networkx as nx
+
+#: A step's outcome from one (engine, process record, oracle): the step, the process's next
+#: record, the oracle after it and its id, the violations it caused and its witnesses.
+_Outcome = tuple[Step, ProcState, Oracle, int, tuple[Violation, ...], tuple[str, ...]]
 
 #: Above this many states the progress (cycle) analysis is skipped, and the result says so.
 MAX_GRAPH_STATES = 500_000
@@ -109,11 +116,11 @@ class CheckResult:
         return f"{verdict} ({extent})"
 
 
-def _path(index: int, parents: list[tuple[int, int]]) -> list[int]:
+def _path(index: int, parent: array[int]) -> list[int]:
     path = []
     while index > 0:
         path.append(index)
-        index = parents[index][0]
+        index = parent[index]
     path.reverse()
     return path
 
@@ -151,16 +158,22 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
     result = CheckResult(config.path, mutant, reduced=reduce, symmetric=symmetry)
 
     seen: dict[object, int] = {class_id(world0, setting) if symmetry else world0.ident_: 0}
-    idents = [world0.ident()]  # a representative's ident per state (for states_out)
-    parents: list[tuple[int, int]] = [(-1, -1)]
+    #: a representative's ident per state, kept only for states_out
+    idents = [world0.ident()] if states_out is not None else []
+    #: parent[i], by[i]: the state that first reached state i and the process that stepped
+    #: (two int arrays: 8 bytes a state, where a list of pairs costs 72)
+    parent, by = array("l", [-1]), array("l", [-1])
     steps_to: list[Step | None] = [None]  # the step that reached each state (the first none)
     depths = [0]
     #: sleep sets (reduce): the processes whose next step needs no exploring from a state
     sleep: list[frozenset[int]] = [frozenset()]
     expanded = [False]
-    edges: list[tuple[int, int, int]] = []  # (from, to, process)
+    #: the edges (from, to, process), kept only for a graph (the cycle analysis or a
+    #: drawing) and only up to MAX_GRAPH_STATES states: three int arrays
+    edge_from, edge_to, edge_by = array("l"), array("l"), array("b")
     idle: list[int] = []  # states with successors where no copier is enabled
     keep_edges = (progress or keep_graph) and not reduce and not symmetry
+    graph_capped = False  # the graph outgrew MAX_GRAPH_STATES: its edges were dropped
     quiet: list[int] = [0]  # quiescent states (no lock held), for the drawing
     ends: list[int] = []  # terminal states (no process can step), for the drawing
     edge_count = 0
@@ -168,13 +181,15 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
     #: (state, its world, None or the processes a smaller sleep set woke up there)
     frontier: deque[tuple[int, World, frozenset[int] | None]] = deque([(0, world0, None)])
     names = [p.name for p in config.processes]
+    #: (engine, process, its record, oracle) -> the step's outcome (see the loop)
+    outcomes: dict[tuple[int, int, int, int], _Outcome] = {}
 
-    def fail(parent: int, proc: int, event: Event, violation: Violation) -> None:
-        steps = _path(parent, parents)
+    def fail(at: int, proc: int, event: Event, violation: Violation) -> None:
+        steps = _path(at, parent)
         result.counterexample = Counterexample(
             violation.property,
             violation.message,
-            (*tuple(names[parents[i][1]] for i in steps), names[proc]),
+            (*tuple(names[by[i]] for i in steps), names[proc]),
             (*_events_of(steps, steps_to), event),
         )
 
@@ -185,21 +200,21 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
         if not ready:
             ends.append(index)
             if not is_final(world, setting):
-                steps = _path(index, parents)
+                steps = _path(index, parent)
                 result.counterexample = Counterexample(
                     "no_deadlock",
                     "no process can take a step, yet not every process is done",
-                    tuple(names[parents[i][1]] for i in steps),
+                    tuple(names[by[i]] for i in steps),
                     _events_of(steps, steps_to),
                 )
                 break
             message = props.copy_completes(world.system, setting.copied)
             if message is not None:
-                fail_at = _path(index, parents)
+                fail_at = _path(index, parent)
                 result.counterexample = Counterexample(
                     "copy_completes",
                     message,
-                    tuple(names[parents[i][1]] for i in fail_at),
+                    tuple(names[by[i]] for i in fail_at),
                     _events_of(fail_at, steps_to),
                 )
                 break
@@ -210,7 +225,7 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
             result.exhaustive = False
             result.bound = f"max depth {max_depth}"
             continue
-        asleep = sleep[index]
+        asleep = sleep[index] if reduce else frozenset()
         if reduce:
             if len(ready) > 1:
                 for proc in ready:
@@ -223,11 +238,34 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
                 todo = [p for p in ready if p in woken]
         else:
             todo = ready
-        expanded[index] = True
+        if reduce:
+            expanded[index] = True
         done: list[int] = []
         new_sleep: frozenset[int] = frozenset()
+        records, system_id, oracle_id, base = (
+            world.procs,
+            world.system_id,
+            world.oracle_id,
+            world.ident_,
+        )
         for proc in todo:
-            new, step, caused, found = transition(world, setting, proc)
+            # A step's outcome depends on the engine, the oracle and this process's record
+            # only: remembered per (engine, process, record, oracle), so a world reached
+            # again through another process's step costs a look-up and two small tuples.
+            edge_key = (system_id, proc, records[proc].id, oracle_id)
+            known = outcomes.get(edge_key)
+            if known is None:
+                new, step, caused, found = transition(world, setting, proc)
+                outcomes[edge_key] = known = (
+                    step, new.procs[proc], new.oracle, new.oracle_id, caused, found
+                )  # fmt: skip
+                new_ident = new.ident_
+            else:
+                new = None  # built below only if the state is new (or symmetry needs it)
+                step, new_record, _, new_oracle_id, caused, found = known
+                ident = list(base)
+                ident[0], ident[1], ident[2 + proc] = step.system_id, new_oracle_id, new_record.id
+                new_ident = tuple(ident)
             if found:
                 witnessed.update(found)
             if caused:
@@ -238,9 +276,13 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
                     q for q in (*asleep, *done) if independent(world, setting, proc, q)
                 )
                 done.append(proc)
-            key = class_id(new, setting) if symmetry else new.ident_
+            if new is None and symmetry:
+                new = _world(world, proc, known, new_ident)
+            key = class_id(new, setting) if symmetry else new_ident  # type: ignore[arg-type]
             target = seen.get(key)
             if target is None:
+                if new is None:
+                    new = _world(world, proc, known, new_ident)
                 violations, seen_here = state_checks(new)
                 witnessed.update(seen_here)
                 if violations:
@@ -251,36 +293,53 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
                     result.bound = f"max states {max_states}"
                     frontier.clear()
                     break
-                target = len(parents)
+                target = len(parent)
                 if keep_edges and not new.system.locks:
                     quiet.append(target)
                 seen[key] = target
-                idents.append(new.ident_)
-                parents.append((index, proc))
+                if states_out is not None:
+                    idents.append(new.ident_)
+                parent.append(index)
+                by.append(proc)
                 steps_to.append(step)
                 depths.append(depth + 1)
-                sleep.append(new_sleep if reduce else frozenset())
-                expanded.append(False)
+                if reduce:  # sleep sets: for the partial-order reduction only
+                    sleep.append(new_sleep)
+                    expanded.append(False)
                 frontier.append((target, new, None))
             elif reduce and not sleep[target] <= new_sleep:
                 # reached again with a smaller sleep set: what it lost must be explored
                 lost = sleep[target] - new_sleep
                 sleep[target] &= new_sleep
                 if expanded[target]:
+                    if new is None:
+                        new = _world(world, proc, known, new_ident)
                     frontier.append((target, new, lost))
             edge_count += 1
             if keep_edges:
-                edges.append((index, target, proc))
+                edge_from.append(index)
+                edge_to.append(target)
+                edge_by.append(proc)
+                if target >= MAX_GRAPH_STATES:  # too big to analyse: stop keeping the graph
+                    keep_edges, graph_capped = False, True
+                    edge_from, edge_to, edge_by = array("l"), array("l"), array("b")
+                    quiet.clear()
+                    idle.clear()
     if states_out is not None:
         states_out.update(setting.memo.key(ident) for ident in idents)
-    result.states = len(parents)
+    result.states = len(parent)
     result.edges = edge_count
     result.depth = max(depths)
     result.witnessed = tuple(sorted(witnessed))
     graph = None
-    if keep_edges and result.states <= MAX_GRAPH_STATES:
+    if keep_edges:
         graph = state_graph(
-            result.states, edges, depths=depths, quiet=quiet, names=names, ends=ends
+            result.states,
+            zip(edge_from, edge_to, edge_by, strict=True),
+            depths=depths,
+            quiet=quiet,
+            names=names,
+            ends=ends,
         )
         if keep_graph:
             result.graph = graph
@@ -292,7 +351,7 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
             cycle = _find_cycle(graph, copiers, frozenset(idle))
             if cycle is not None:
                 entry, loop = cycle
-                prefix = [names[parents[i][1]] for i in _path(entry, parents)]
+                prefix = [names[by[i]] for i in _path(entry, parent)]
                 schedule = (*prefix, *(names[p] for p in loop))
                 result.counterexample = Counterexample(
                     "no_copy_starvation_cycle",
@@ -303,10 +362,23 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
                 )
         elif progress and (reduce or symmetry):
             result.notes.append("progress (cycles) not checked: it needs the unreduced graph")
+        elif progress and graph_capped:
+            result.notes.append(
+                f"progress (cycles) not checked: the state graph outgrew the graph-size cap "
+                f"({MAX_GRAPH_STATES:,} states), so its edges were not kept"
+            )
         elif progress:
             result.notes.append("progress (cycles) not checked: the search was bounded")
     result.elapsed_s = time.perf_counter() - started
     return result
+
+
+def _world(world: World, proc: int, known: _Outcome, ident: tuple[int, ...]) -> World:
+    """The world `proc`'s remembered step leads to from `world` (`known`: its outcome)."""
+    step, record, oracle, oracle_id = known[:4]
+    procs = list(world.procs)
+    procs[proc] = record
+    return World(step.system, oracle, tuple(procs), step.system_id, oracle_id, world.memo, ident)
 
 
 def _events_of(path: list[int], steps_to: list[Step | None]) -> tuple[Event, ...]:
@@ -328,7 +400,7 @@ def _events(
 
 def state_graph(
     states: int,
-    edges: list[tuple[int, int, int]],
+    edges: Iterable[tuple[int, int, int]],
     *,
     depths: list[int] | None = None,
     quiet: Iterable[int] = (),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from flashsim.models.check.config import CheckConfig
 from flashsim.models.check.explorer import CheckResult, explore
 from flashsim.models.check.mutants import MUTANTS, design_of
+from flashsim.models.check.parallel import explore_all
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,18 +26,29 @@ class MutantRow:
 
 
 def hunt(
-    configs: list[CheckConfig], mutants: list[str] | None = None
+    configs: list[CheckConfig], mutants: list[str] | None = None, workers: int = 1
 ) -> tuple[list[CheckResult], list[MutantRow]]:
-    """The correct model's results on `configs`, and one row per mutant."""
-    correct = [explore(config) for config in configs]
+    """The correct model's results on `configs`, and one row per mutant. With `workers` > 1
+    every (configuration, mutant) search runs at once over a process pool
+    (`flashsim.models.check.parallel`), the rows the same as in order."""
+    names = mutants if mutants is not None else list(MUTANTS)
+    if workers > 1:
+        jobs: list[tuple[CheckConfig, str | None]] = [(c, None) for c in configs]
+        pairs = [(c, m) for m in names for c in configs if c.profile.design == design_of(m)]
+        jobs += pairs
+        done = explore_all(jobs, workers)
+        correct, found = done[: len(configs)], iter(done[len(configs) :])
+        results = {(m, c.path): next(found) for c, m in pairs}
+    else:
+        correct, results = [explore(config) for config in configs], {}
     rows = []
-    for mutant in mutants if mutants is not None else list(MUTANTS):
+    for mutant in names:
         states, elapsed = 0, 0.0
         row = None
         for config in configs:
             if config.profile.design != design_of(mutant):
                 continue  # a profile's seeded bugs run on that profile's configurations
-            result = explore(config, mutant)
+            result = results.get((mutant, config.path)) or explore(config, mutant)
             states += result.states
             elapsed += result.elapsed_s
             cex = result.counterexample

@@ -37,11 +37,24 @@ def test_bench_checker_prints_states_per_second_and_the_reduction(
 ) -> None:
     from flashsim.bench.core import bench_checker
 
-    lines = bench_checker(repeat=1)
-    assert [line["name"] for line in lines] == [
+    lines = bench_checker(repeat=1, quick=True)
+    names = [line["name"] for line in lines]
+    assert names[:2] == [
         "checker (a), no reduction: states/s",
         "checker (a), partial order + symmetry: states",
     ]
+    assert names[2].startswith("checker at scale (") and names[2].endswith(" states): states/s")
+    assert names[3].startswith("checker, 32 searches on ")  # 2 configurations x (1 + 15 mutants)
     assert lines[1]["value"] == "424" and lines[1]["baseline"] == "2,149 full"
     assert lines[1]["ratio"] == pytest.approx(424 / 2149)
-    assert "toy dict BFS" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "toy dict BFS" in out and "BASELINE BFS" in out and "speed-up x" in out
+
+
+def test_the_baseline_bfs_finds_the_searchs_states() -> None:
+    from flashsim.bench.checker import baseline_bfs, large_config
+    from flashsim.models.check.explorer import explore
+
+    config = large_config(readers=0)
+    states, _ = baseline_bfs(config)
+    assert states == explore(config, progress=False).states
