@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -167,7 +167,8 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
     witnessed: set[str] = set()
     #: (state, its world, None or the processes a smaller sleep set woke up there)
     frontier: deque[tuple[int, World, frozenset[int] | None]] = deque([(0, world0, None)])
-    names = [p.name for p in config.processes]
+    names = setting.labels  # move -> its name in schedules (world.choices)
+    count = len(config.processes)
 
     def fail(parent: int, proc: int, event: Event, violation: Violation) -> None:
         steps = _path(parent, parents)
@@ -204,7 +205,7 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
                 )
                 break
             continue
-        if keep_edges and not any(config.processes[p].copier for p in ready):
+        if keep_edges and not any(config.processes[p % count].copier for p in ready):
             idle.append(index)  # no copier can step here (weak fairness, `_find_cycle`)
         if depth >= max_depth:
             result.exhaustive = False
@@ -318,10 +319,9 @@ def _events(
 ) -> tuple[Event, ...]:
     """Re-run a schedule (the steps are deterministic) for its events."""
     setting, world = initial_world(config, mutant)
-    index = {p.name: i for i, p in enumerate(config.processes)}
     events = []
     for name in schedule:
-        world, event, _, _ = advance(world, setting, index[name], check_state=False)
+        world, event, _, _ = advance(world, setting, setting.moves[name], check_state=False)
         events.append(event)
     return tuple(events)
 
@@ -332,7 +332,7 @@ def state_graph(
     *,
     depths: list[int] | None = None,
     quiet: Iterable[int] = (),
-    names: list[str] | None = None,
+    names: Mapping[int, str] | None = None,
     ends: Iterable[int] = (),
 ) -> nx.DiGraph:
     """The explored graph: nodes are state indices (attributes `depth`, `quiescent`,

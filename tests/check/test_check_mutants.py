@@ -19,6 +19,7 @@ KILLERS = {
     "cascade_read_one_level": ("b_cascade", "pit", 4),
     "copy_no_recheck": ("a_pair", "bitmap_soundness", 14),
     "withdraw_skips_rule0": ("b_cascade", "image_agreement", 1),
+    "withdraw_keeps_target_consistent": ("b_cascade", "consistency", 1),
     "space_limit_ignored": ("e_space_efficient", "outcome_agreement", 14),
     "lock_volume_by_volume": ("a_pair", "no_deadlock", 2),
     "copy_never_clears": ("a_pair", "outcome_agreement", 20),
