@@ -155,6 +155,9 @@ def oracle_fingerprint(oracle: Oracle) -> tuple[object, ...]:
                 r.id, r.source, r.target, tuple(sorted(r.pending)), tuple(sorted(r.stale.items())),
                 tuple(sorted(r.src_changes)), tuple(sorted(r.tgt_changes)),
                 tuple(sorted(r.allocated)), r.failed, r.group, r.restored,
+                # the options: two oracles that differ only there behave differently later
+                r.background_copy, r.persistent, r.incremental, r.inhibit_target_writes,
+                r.capacity_tracks, r.out_of_space,
             )
             for _, r in sorted(state.relationships.items())
         ),

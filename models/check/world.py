@@ -239,6 +239,11 @@ def _linearise(oracle: Oracle, op: InFlight) -> props.Expected:
     try:
         if op.kind == WRITE:
             assert op.data is not None
+            into = oracle._state.relationship_into(op.volume)
+            if into is not None and into.capacity_tracks is not None:
+                # a write that fails a full space-efficient relationship marks it failed in
+                # place (the oracle's one exception): never on a state other worlds share
+                oracle._state = copy.deepcopy(oracle._state)
             oracle.write(op.volume, op.offset, op.data)
             return props.Expected(None, None, None, None)
         if op.kind == READ:
