@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from flashsim.models.output_folder import output_folder
+from flashsim.models.worker_processes import die_with_parent
 from flashsim.sim import metrics
 from flashsim.sim.engine import simulate
 from flashsim.sim.outputs import write_outputs
@@ -30,7 +31,6 @@ from flashsim.sim.sweep_plot import first_window, plot
 from flashsim.sim.sweep_points import (
     commit,
     copy_into,
-    die_with_parent,
     finished,
     point_key,
     points_folder,

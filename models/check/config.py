@@ -396,7 +396,7 @@ def _choices(
             raise reader.fail(
                 key, f"over {MAX_CHECK_CHOICES} ops to choose from: make the domains smaller"
             )
-    return tuple(sorted(found, key=choice_order)), tuple(data)
+    return tuple(sorted(found, key=choice_order)), tuple(sorted(data))
 
 
 def _establishes(

@@ -314,10 +314,11 @@ STATE_CHECKS: tuple[tuple[str, Callable[[System, Oracle], str | None]], ...] = (
 
 
 def copy_completes(system: System, copied: Iterable[str]) -> str | None:
-    """In a terminal state, every relationship a copier serves has no set bit left."""
+    """In a terminal state, every relationship a copier serves has no set bit left (unless
+    it was established NOCOPY: a chooser may establish its id either way)."""
     for rel_id in copied:
         rel = system.relationships.get(rel_id)
-        if rel is not None and rel.bitmap.count and not rel.failed:
+        if rel is not None and rel.bitmap.count and not rel.failed and rel.options.background_copy:
             return (
                 f"terminal state: relationship {rel_id} still has {rel.bitmap.count} tracks to copy"
             )
