@@ -2,9 +2,20 @@
 TOML (`scenarios/check/*.toml`) and validated with errors that name the file and the key.
 
 A configuration has volumes, a `setup` run sequentially before the search (writes and
-establishes), and `processes`: each either a host process (a bounded list of `ops`, issued one
-after the other: the second only once the first completed) or a background `copier` of one
-relationship (it copies one track at a time, lowest first, while the relationship has set bits).
+establishes), and `processes`: each a host process (a bounded list of `ops`, issued one
+after the other: the second only once the first completed), a choosing process (`choose`:
+domains, `max_ops`: at each of its ops it may issue any op the domains allow, every choice a
+successor) or a background `copier` of one relationship (it copies one track at a time,
+lowest first, while the relationship has set bits).
+
+A `choose` table's keys are domains (lists): `ops` (the kinds: write, read, establish,
+establish_group, withdraw, refresh, reverse), `volumes`, `offsets`, `lengths`, `data` (hex
+values, each repeated to the write's length), `ids`, `sources` and `targets` (default:
+`volumes`), the establish options `background_copy`, `incremental`, `persistent`,
+`inhibit_target_writes`, `target_capacity_tracks` ("full" or tracks), `out_of_space`, then
+`fast` (reverse) and `groups` (establish_group: lists of establish tables). Every
+combination an op kind draws from is one choice; the choices are deduplicated and sorted
+(`choice_order`), and the limits of `flashsim.models.limits` bound their number.
 
     [check]
     max_states = 100000
@@ -25,6 +36,17 @@ relationship (it copies one track at a time, lowest first, while the relationshi
     [[processes]]
     name = "reader"
     ops = [{ op = "read", volume = "B", offset = 0, length = 6 }]
+
+    [[processes]]
+    name = "host"
+    max_ops = 2
+
+    [processes.choose]
+    ops = ["write", "read"]
+    volumes = ["A", "B"]
+    offsets = [0, 1]
+    lengths = [1, 3]
+    data = ["51", "52"]
 """
 
 from __future__ import annotations

@@ -40,6 +40,10 @@ def test_the_reference_configurations_are_bundled(reference):
         "d_group",
         "e_space_efficient",
         "f_symmetric_writers",
+        "g_host_choices",
+        "h_admin_choices",
+        "i_space_choices",
+        "j_group_choices",
     ]
 
 
