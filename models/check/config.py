@@ -367,10 +367,12 @@ def _choices(
         for i, volume in enumerate(domains.get(name, [])):
             if volume not in volumes:
                 raise reader.fail(f"{key}.{name}[{i}]", f"unknown volume {volume!r}")
-    for name in ("offsets", "lengths"):
-        for i, number in enumerate(domains.get(name, [])):
-            if number < (1 if name == "lengths" else 0):
-                raise reader.fail(f"{key}.{name}[{i}]", f"must be >= {int(name == 'lengths')}")
+    # a negative offset, a zero length, a range past the end: allowed, they are error cases
+    # (AddressError); only a write needs a length of at least one byte to repeat its data to
+    if "write" in domains["ops"]:
+        for i, number in enumerate(domains.get("lengths", [])):
+            if number < 1:
+                raise reader.fail(f"{key}.lengths[{i}]", "must be >= 1 for a write")
     data = []
     for i, text in enumerate(domains.get("data", [])):
         try:

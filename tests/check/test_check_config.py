@@ -44,6 +44,7 @@ def test_the_reference_configurations_are_bundled(reference):
         "h_admin_choices",
         "i_space_choices",
         "j_group_choices",
+        "k_address_errors",
     ]
 
 
