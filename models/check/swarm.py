@@ -4,13 +4,13 @@ that still fails, written as a configuration file and a schedule file that repla
 
 `generate(seed, index)` draws one configuration as a TOML document (a dict), from
 `random.Random(f"{seed}:{index}")` alone: the same seed gives the same configurations on
-any machine, in any order of completion. Each has two or three volumes of one shape (1-2
-tracks of 1-2 bytes), setup data, perhaps one or two relationships (random options, a
-cascade or two targets), a choosing host or two (random ops, volumes, offsets, lengths,
-data values, max_ops), perhaps a choosing administrator (random control ops and options)
-and a copier. `shrink` then tries, until none helps: a process fewer, a smaller max_ops, a
-value fewer in a domain, a setup op fewer, a track fewer; a change is kept when the
-configuration still violates the same property.
+any machine, in any order of completion. Each has two to four volumes of one shape (1-2
+tracks of 1-2 bytes), distinct setup data, perhaps one or two relationships (random options,
+some space-efficient; a cascade or two targets), a choosing host or two (random ops,
+volumes, offsets, lengths, data values, max_ops), perhaps a choosing administrator (random
+control ops and options, or a consistency group) and a copier. `shrink` then tries, until
+none helps: a process fewer, a smaller max_ops, a value fewer in a domain, a setup op fewer,
+a track fewer; a change is kept when the configuration still violates the same property.
 """
 
 from __future__ import annotations
@@ -82,36 +82,45 @@ def generate(seed: int, index: int) -> Raw:
     """The `index`-th configuration of swarm `seed` (see the module docstring)."""
     rng = random.Random(f"{seed}:{index}")
     tracks, size = rng.randint(1, 2), rng.randint(1, 2)
-    names = ["A", "B", "C"][: rng.randint(2, 3)]
+    grouped = rng.random() < 0.15  # a consistency group of two pairs needs four volumes
+    names = ["A", "B", "C", "D"][: 4 if grouped else rng.randint(2, 3)]
     volumes = [{"name": n, "tracks": tracks, "track_size_bytes": size} for n in names]
     length = tracks * size
-    setup: list[Raw] = [
-        {"op": "write", "volume": "A", "offset": 0, "data": bytes(range(0xA0, 0xA0 + length)).hex()}
-    ]
-    if rng.random() < 0.5:
-        data = bytes(range(0xB0, 0xB0 + length)).hex()
-        setup.append({"op": "write", "volume": "B", "offset": 0, "data": data})
+    setup: list[Raw] = []
+    for name, first in (("A", 0xA0), ("B", 0xB0), ("C", 0xC0)):  # distinct bytes everywhere
+        if name in names and (name == "A" or rng.random() < 0.5):
+            data = bytes(range(first, first + length)).hex()
+            setup.append({"op": "write", "volume": name, "offset": 0, "data": data})
     rels: list[Raw] = []
-    if rng.random() < 0.75:
+    if not grouped and rng.random() < 0.8:
         rels.append(_establish(rng, "r1", "A", "B"))
-        if len(names) == 3 and rng.random() < 0.4:
-            rels.append(_establish(rng, "r2", rng.choice(["A", "B"]), "C"))
+        if len(names) == 3 and rng.random() < 0.5:
+            source = "A" if rels[0].get("target_capacity_tracks") else rng.choice(["A", "B"])
+            rels.append(_establish(rng, "r2", source, "C"))
     setup += [{"op": "establish", **r} for r in rels]
     processes: list[Raw] = []
-    for host in range(1 if rng.random() < 0.6 else 2):
+    for host in range(1 if rng.random() < 0.5 else 2):
         ops = _subset(rng, ["write", "read"], 2)
         choose: Raw = {
             "ops": ops,
             "volumes": _subset(rng, names, 2),
-            "offsets": _subset(rng, list(range(length + 1)), 2),
+            "offsets": _subset(rng, list(range(length)), 2),
             "lengths": _subset(rng, list(range(1, min(length, 2 * size) + 1)), 2),
         }
         if "write" in ops:
             choose["data"] = _subset(rng, ["51", "52", "5152"], 2)
         processes.append({"name": f"host{host}", "max_ops": rng.randint(1, 2), "choose": choose})
-    if rng.random() < 0.4:
+    if grouped:
+        members = [
+            {"id": "g1", "source": "A", "target": "C", "background_copy": False},
+            {"id": "g2", "source": "B", "target": "D", "background_copy": False},
+        ]
+        choose = {"ops": ["establish_group"], "groups": [members]}
+        processes.append({"name": "admin", "max_ops": 1, "choose": choose})
+    elif rng.random() < 0.5:
+        ids = [r["id"] for r in rels] + ["r3"]
         ops = _subset(rng, ["establish", "withdraw", "refresh", "reverse"], 2)
-        choose = {"ops": ops, "ids": _subset(rng, ["r1", "r3"], 1)}
+        choose = {"ops": ops, "ids": _subset(rng, ids, 2)}
         if "establish" in ops:
             choose["sources"] = _subset(rng, names, 2)
             choose["targets"] = _subset(rng, names, 2)
@@ -132,12 +141,18 @@ def generate(seed: int, index: int) -> Raw:
 
 
 def _establish(rng: random.Random, rel_id: str, source: str, target: str) -> Raw:
+    """A setup relationship: a copy or NOCOPY (incremental, persistent at random) or, one
+    time in five, a space-efficient target of one track under a random policy."""
+    if rng.random() < 0.2:
+        policy = rng.choice(["fail_relationship", "inhibit_source_writes"])
+        return {"id": rel_id, "source": source, "target": target, "background_copy": False,
+                "target_capacity_tracks": 1, "out_of_space": policy}  # fmt: skip
     return {
         "id": rel_id,
         "source": source,
         "target": target,
         "background_copy": rng.random() < 0.6,
-        "incremental": rng.random() < 0.4,
+        "incremental": rng.random() < 0.5,
         "persistent": rng.random() < 0.3,
     }
 

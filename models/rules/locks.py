@@ -10,7 +10,7 @@ enabled only while no track of the volumes it touches is locked.
 from __future__ import annotations
 
 from flashsim.models.ops import Establish, EstablishGroup, Op, Refresh, Reverse, Withdraw
-from flashsim.models.rules.inflight import COPY, WRITE, InFlight
+from flashsim.models.rules.inflight import COPY, READ, WRITE, InFlight
 from flashsim.models.rules.plans import Plans
 from flashsim.models.state.relationship import Relationship
 from flashsim.models.state.store import State
@@ -33,7 +33,7 @@ class Locking(Plans):
         """The locks of an operation of `kind` on tracks [first, end) of `volume`."""
         members = self.lock_members(state, volume)
         keys = tuple((member, t) for member in members for t in range(first, end))
-        if kind == WRITE:
+        if kind in (WRITE, READ):
             keys += space_pools(state, members)
         return keys
 
@@ -83,7 +83,9 @@ class Locking(Plans):
 def space_pools(state: State, members: tuple[str, ...]) -> Keys:
     """A write may allocate on any space-efficient target of its family (a copy-before-write
     or the write itself), and two writes to different tracks must not both pass the capacity
-    check before either allocates: the target's space pool is a lock of its own, SPACE_POOL."""
+    check before either allocates: the target's space pool is a lock of its own, SPACE_POOL.
+    A read takes it too: a write that finds the target full fails the relationship, and a
+    read of another track of the target, ordered after that write, must see it failed."""
     pools = []
     for member in members:
         rel = state.incoming_relationship(member)

@@ -145,6 +145,16 @@ def test_concurrent_source_writes_never_overfill_a_space_efficient_target():
     assert result.counterexample is None, result.counterexample.message
 
 
+def test_a_read_of_a_space_efficient_target_is_ordered_with_a_write_that_fails_it():
+    """Regression found by the swarm: a read of another track of a space-efficient target
+    slipped between the LOCK of a write that fails the relationship and its ACT, and read
+    the target as alive, though ordered after the write; reads take the space pool too."""
+    config = load_config(Path(__file__).parent / "data" / "space_read_race.toml")
+    result = explore(config)
+    assert result.counterexample is None, result.counterexample.message
+    assert not result.missing  # the failing write and a rejected op are reached
+
+
 def test_the_explored_graph_is_kept_on_request_with_depths_and_kinds_of_state(reference):
     result = explore(reference["a_pair"], keep_graph=True)
     graph = result.graph
