@@ -33,8 +33,10 @@ class Locking(Plans):
         """The locks of an operation of `kind` on tracks [first, end) of `volume`."""
         members = self.lock_members(state, volume)
         keys = tuple((member, t) for member in members for t in range(first, end))
-        if kind in (WRITE, READ):
+        if kind == WRITE:
             keys += space_pools(state, members)
+        elif kind == READ:  # only a read of the target itself sees the relationship fail
+            keys += space_pools(state, (volume,))
         return keys
 
     def copy_extent(self, state: State, rel: Relationship, op: InFlight) -> tuple[int, int] | None:
@@ -84,8 +86,9 @@ def space_pools(state: State, members: tuple[str, ...]) -> Keys:
     """A write may allocate on any space-efficient target of its family (a copy-before-write
     or the write itself), and two writes to different tracks must not both pass the capacity
     check before either allocates: the target's space pool is a lock of its own, SPACE_POOL.
-    A read takes it too: a write that finds the target full fails the relationship, and a
-    read of another track of the target, ordered after that write, must see it failed."""
+    A read of the target takes it too: a write that finds the target full fails the
+    relationship, and a read of another track of the target, ordered after that write, must
+    see it failed (a read of any other volume of the family does not depend on it)."""
     pools = []
     for member in members:
         rel = state.incoming_relationship(member)
