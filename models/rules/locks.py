@@ -10,7 +10,7 @@ enabled only while no track of the volumes it touches is locked.
 from __future__ import annotations
 
 from flashsim.models.ops import Establish, EstablishGroup, Op, Refresh, Reverse, Withdraw
-from flashsim.models.rules.inflight import COPY, READ, WRITE, InFlight
+from flashsim.models.rules.inflight import COPY, WRITE, InFlight
 from flashsim.models.rules.plans import Plans
 from flashsim.models.state.relationship import Relationship
 from flashsim.models.state.store import State
@@ -35,8 +35,6 @@ class Locking(Plans):
         keys = tuple((member, t) for member in members for t in range(first, end))
         if kind == WRITE:
             keys += space_pools(state, members)
-        elif kind == READ:  # only a read of the target itself sees the relationship fail
-            keys += space_pools(state, (volume,))
         return keys
 
     def copy_extent(self, state: State, rel: Relationship, op: InFlight) -> tuple[int, int] | None:
@@ -85,10 +83,7 @@ class Locking(Plans):
 def space_pools(state: State, members: tuple[str, ...]) -> Keys:
     """A write may allocate on any space-efficient target of its family (a copy-before-write
     or the write itself), and two writes to different tracks must not both pass the capacity
-    check before either allocates: the target's space pool is a lock of its own, SPACE_POOL.
-    A read of the target takes it too: a write that finds the target full fails the
-    relationship, and a read of another track of the target, ordered after that write, must
-    see it failed (a read of any other volume of the family does not depend on it)."""
+    check before either allocates: the target's space pool is a lock of its own, SPACE_POOL."""
     pools = []
     for member in members:
         rel = state.incoming_relationship(member)
