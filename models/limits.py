@@ -34,6 +34,16 @@ MAX_CHECK_TRACK_SIZE = 4096
 MAX_CHECK_PROCESSES = 16
 MAX_CHECK_OPS = 64
 MAX_CHECK_SETUP_OPS = 256
+#: A choosing process (`choose`): entries of one domain, distinct ops it may choose among,
+#: its `max_ops`, and ops x max_ops (the successors it adds to a state times the depth it adds:
+#: together they bound how far one process can widen the search).
+MAX_CHECK_DOMAIN = 16
+MAX_CHECK_CHOICES = 256
+MAX_CHECK_CHOICE_OPS = 8
+MAX_CHECK_CHOICE_STEPS = 512
+#: A swarm (`flashsim check --swarm N --jobs J`): configurations and worker processes.
+MAX_SWARM_CONFIGS = 100_000
+MAX_SWARM_JOBS = 64
 #: The state budget of one search (`check.max_states`, `--max-states`) and its depth.
 MAX_CHECK_STATES = 5_000_000
 MAX_CHECK_DEPTH = 100_000

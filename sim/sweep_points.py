@@ -7,18 +7,15 @@ seed and flashsim's version): first into a temporary folder, fsynced, then renam
 key in one step, so a point is either wholly there or absent. A rerun of the same sweep takes
 the points it finds and runs only the others; the folder is removed once the sweep's output
 is in place. Workers of a parallel sweep die with the process that started them (Linux:
-PR_SET_PDEATHSIG), so a killed sweep leaves none running.
+PR_SET_PDEATHSIG: `flashsim.models.worker_processes`), so a killed sweep leaves none running.
 """
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
 import os
 import shutil
-import signal
-import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -86,13 +83,3 @@ def _link_or_copy(src: str, dst: str) -> None:
         os.link(src, dst)
     except OSError:
         shutil.copy2(src, dst)
-
-
-def die_with_parent() -> None:
-    """A worker's initializer: the kernel kills it when the process that started it dies."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() == 1:  # the parent died before prctl took effect
-        os._exit(1)

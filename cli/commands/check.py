@@ -8,6 +8,8 @@
     flashsim check --replay FILE [CONFIG.toml]
     flashsim check --export-tla CONFIG.toml [--out FILE.tla] [--mutant NAME]
     flashsim check [CONFIG.toml] --all-mutants --workers N|auto
+    flashsim check [CONFIG.toml] --coverage          (all bundled configurations by default)
+    flashsim check --swarm N --seed S [--mutant NAME] [--jobs J] [--swarm-out DIR]
 
 Exit codes: 0 the properties hold within the stated search (exhaustive or bounded, said so),
 1 a violation (the counterexample is printed) or a mutant left alive, 2 bad input (the message
@@ -37,7 +39,13 @@ from flashsim.models.check.schedule import (
     replay_schedule,
     write_schedule,
 )
-from flashsim.models.limits import MAX_CHECK_DEPTH, MAX_CHECK_STATES
+from flashsim.models.check.swarm import SWARM_MAX_STATES, swarm, write_violation
+from flashsim.models.limits import (
+    MAX_CHECK_DEPTH,
+    MAX_CHECK_STATES,
+    MAX_SWARM_CONFIGS,
+    MAX_SWARM_JOBS,
+)
 
 
 def reference_configs() -> list[Path]:
@@ -95,6 +103,29 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         metavar="N",
         help="with --all-mutants: run the searches on N processes (default 1; 'auto': every core)",
     )
+    parser.add_argument(
+        "--coverage",
+        action="store_true",
+        help="report the branches of the semantics the search ran (coverage.py), on CONFIG "
+        "or on every bundled configuration together",
+    )
+    parser.add_argument(
+        "--swarm",
+        type=int,
+        metavar="N",
+        help="search N small random configurations (seeded by --seed); shrink the first "
+        "that fails and write it with its schedule",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="the swarm's seed (default 0)")
+    parser.add_argument(
+        "--jobs", type=int, default=1, metavar="J", help="the swarm's worker processes"
+    )
+    parser.add_argument(
+        "--swarm-out",
+        metavar="DIR",
+        default="swarm-out",
+        help="where the swarm writes a failing configuration and its schedule (swarm-out)",
+    )
     parser.set_defaults(func=run)
     return parser
 
@@ -133,6 +164,11 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.replay:
         return _replay(args)
+    if args.swarm is not None:
+        return _swarm(args)
+    if args.coverage:
+        paths = [args.config] if args.config else [str(p) for p in reference_configs()]
+        return _coverage([_load(p) for p in paths])
     if args.all_mutants:
         paths = [args.config] if args.config else [str(p) for p in reference_configs()]
         if not paths:
@@ -211,6 +247,70 @@ def _replay(args: argparse.Namespace) -> int:
         return 0
     print(f"violation of {replay.violation.property}: {replay.violation.message}")
     return 1
+
+
+def _coverage(configs: list[CheckConfig]) -> int:
+    from flashsim.models.check.semantics_coverage import measure
+
+    report = measure(configs)
+    status = 0
+    for config, result in zip(configs, report.results, strict=True):
+        print(f"correct model on {config.path}: {result.summary()}")
+        status |= 0 if result.holds else 1
+    print("\n".join(report.lines()))
+    return status
+
+
+def _swarm(args: argparse.Namespace) -> int:
+    for flag, value, least, most in (
+        ("--swarm", args.swarm, 1, MAX_SWARM_CONFIGS),
+        ("--jobs", args.jobs, 1, MAX_SWARM_JOBS),
+        ("--seed", args.seed, 0, 2**63 - 1),
+    ):
+        if not least <= value <= most:
+            print(f"{flag}: must be {least}..{most}, got {value}", file=sys.stderr)
+            return 2
+    if args.config:
+        print("--swarm: generates its configurations; drop CONFIG", file=sys.stderr)
+        return 2
+    result = swarm(args.swarm, args.seed, args.mutant, args.jobs)
+    bounded = sum(not o.exhaustive for o in result.outcomes)
+    states = sum(o.states for o in result.outcomes)
+    print(
+        f"swarm seed {args.seed} (mutant: {args.mutant or 'none'}): {len(result.outcomes)} "
+        f"configurations, {states} states, {len(result.outcomes) - bounded} exhaustive, "
+        f"{bounded} bounded at {SWARM_MAX_STATES} states"
+    )
+    if result.holds:
+        print("properties hold in every configuration")
+        print(f"{result.elapsed_s:.1f} s")
+        return 0
+    failing = result.outcomes[result.first or 0]
+    print(f"first violation: configuration #{failing.index}: {failing.property}")
+    shrunk = result.shrunk
+    assert shrunk is not None and result.original is not None
+    print(
+        f"shrunk in {shrunk.attempts} searches: {_size(result.original)} -> "
+        f"{_size(shrunk.raw)}, counterexample of {shrunk.steps} steps"
+    )
+    config_path, schedule_path = write_violation(result, args.mutant, args.swarm_out)
+    print(f"configuration written to {config_path}")
+    print(f"schedule written to {schedule_path}")
+    print(f"replay: flashsim check --replay {schedule_path}")
+    print(f"{result.elapsed_s:.1f} s")
+    return 1
+
+
+def _size(raw: dict[str, object]) -> str:
+    """A configuration's size as the shrink reports it."""
+    procs: list[dict[str, object]] = raw["processes"]  # type: ignore[assignment]
+    ops = sum(int(p.get("max_ops", len(p.get("ops", ())))) for p in procs)  # type: ignore[arg-type]
+    values = sum(len(v) for p in procs for v in p.get("choose", {}).values())  # type: ignore[attr-defined]
+    volumes: list[dict[str, int]] = raw["volumes"]  # type: ignore[assignment]
+    return (
+        f"{len(procs)} processes, {ops} ops, {values} domain values, "
+        f"{volumes[0]['tracks']} tracks x {volumes[0]['track_size_bytes']} bytes"
+    )
 
 
 def _workers(given: str | None) -> int | None:

@@ -2,9 +2,20 @@
 TOML (`scenarios/check/*.toml`) and validated with errors that name the file and the key.
 
 A configuration has volumes, a `setup` run sequentially before the search (writes and
-establishes), and `processes`: each either a host process (a bounded list of `ops`, issued one
-after the other: the second only once the first completed) or a background `copier` of one
-relationship (it copies one track at a time, lowest first, while the relationship has set bits).
+establishes), and `processes`: each a host process (a bounded list of `ops`, issued one
+after the other: the second only once the first completed), a choosing process (`choose`:
+domains, `max_ops`: at each of its ops it may issue any op the domains allow, every choice a
+successor) or a background `copier` of one relationship (it copies one track at a time,
+lowest first, while the relationship has set bits).
+
+A `choose` table's keys are domains (lists): `ops` (the kinds: write, read, establish,
+establish_group, withdraw, refresh, reverse), `volumes`, `offsets`, `lengths`, `data` (hex
+values, each repeated to the write's length), `ids`, `sources` and `targets` (default:
+`volumes`), the establish options `background_copy`, `incremental`, `persistent`,
+`inhibit_target_writes`, `target_capacity_tracks` ("full" or tracks), `out_of_space`, then
+`fast` (reverse) and `groups` (establish_group: lists of establish tables). Every
+combination an op kind draws from is one choice; the choices are deduplicated and sorted
+(`choice_order`), and the limits of `flashsim.models.limits` bound their number.
 
     [check]
     max_states = 100000
@@ -25,10 +36,22 @@ relationship (it copies one track at a time, lowest first, while the relationshi
     [[processes]]
     name = "reader"
     ops = [{ op = "read", volume = "B", offset = 0, length = 6 }]
+
+    [[processes]]
+    name = "host"
+    max_ops = 2
+
+    [processes.choose]
+    ops = ["write", "read"]
+    volumes = ["A", "B"]
+    offsets = [0, 1]
+    lengths = [1, 3]
+    data = ["51", "52"]
 """
 
 from __future__ import annotations
 
+import itertools
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +60,11 @@ from typing import Any
 from flashsim.models.errors import FlashCopyError
 from flashsim.models.input_files import read_text
 from flashsim.models.limits import (
+    MAX_CHECK_CHOICE_OPS,
+    MAX_CHECK_CHOICE_STEPS,
+    MAX_CHECK_CHOICES,
     MAX_CHECK_DEPTH,
+    MAX_CHECK_DOMAIN,
     MAX_CHECK_OPS,
     MAX_CHECK_PROCESSES,
     MAX_CHECK_SETUP_OPS,
@@ -82,11 +109,27 @@ class VolumeSpec:
 
 @dataclass(frozen=True, slots=True)
 class Process:
-    """A host process (`ops` in order) or a background copier (`copier` = relationship id)."""
+    """A host process (`ops` in order), a choosing process (any of `choices` at each of its
+    `max_ops` steps; `data_domain` the data values its writes draw from) or a background
+    copier (`copier` = relationship id)."""
 
     name: str
     ops: tuple[Op, ...] = ()
     copier: str | None = None
+    choices: tuple[Op, ...] = ()  # sorted (`choice_order`): the successors' order
+    max_ops: int = 0
+    data_domain: tuple[bytes, ...] = ()
+
+    @property
+    def length(self) -> int:
+        """How many ops the process issues."""
+        return self.max_ops if self.choices else len(self.ops)
+
+    def options(self, pc: int) -> tuple[Op, ...]:
+        """The ops the process may issue as its `pc`-th (none once it is done)."""
+        if pc >= self.length:
+            return ()
+        return self.choices if self.choices else (self.ops[pc],)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +262,202 @@ class _Reader:
         return Reverse(table["id"], table.get("fast", False))
 
 
+#: `choose` domains: key -> the type of its entries.
+_DOMAINS: dict[str, tuple[type, ...]] = {
+    "ops": (str,),
+    "volumes": (str,),
+    "offsets": (int,),
+    "lengths": (int,),
+    "data": (str,),
+    "ids": (str,),
+    "sources": (str,),
+    "targets": (str,),
+    "background_copy": (bool,),
+    "incremental": (bool,),
+    "persistent": (bool,),
+    "inhibit_target_writes": (bool,),
+    "target_capacity_tracks": (int, str),
+    "out_of_space": (str,),
+    "fast": (bool,),
+    "groups": (list,),
+}
+#: The domains each op kind draws from (`sources`/`targets` default to `volumes`; the
+#: establish options to their single default).
+_NEEDS = {
+    "write": ("volumes", "offsets", "lengths", "data"),
+    "read": ("volumes", "offsets", "lengths"),
+    "establish": ("ids",),
+    "establish_group": ("groups",),
+    "withdraw": ("ids",),
+    "refresh": ("ids",),
+    "reverse": ("ids",),
+}
+_OPTION_DEFAULTS: dict[str, list[object]] = {
+    "background_copy": [True],
+    "incremental": [False],
+    "persistent": [False],
+    "inhibit_target_writes": [False],
+    "target_capacity_tracks": ["full"],
+    "out_of_space": ["fail_relationship"],
+    "fast": [False],
+}
+
+
+def choice_order(op: Op) -> tuple[str, str]:
+    """The order a choosing process's ops are tried in: by kind, then by value (never the
+    order of the TOML lists, so a reordered domain explores identically)."""
+    return (type(op).__name__, repr(op))
+
+
+def describe_op(op: Op) -> str:
+    """A choice as a schedule names it: `write A 1 4142`, `establish r1 A B nocopy ...`."""
+    match op:
+        case Write(volume, offset, data):
+            return f"write {volume} {offset} {data.hex()}"
+        case Read(volume, offset, length):
+            return f"read {volume} {offset} {length}"
+        case Establish():
+            return "establish " + _describe_establish(op)
+        case EstablishGroup(members):
+            return "establish_group " + " + ".join(_describe_establish(m) for m in members)
+        case Reverse(rel_id, fast):
+            return f"reverse {rel_id}{' fast' if fast else ''}"
+        case Withdraw(rel_id) | Refresh(rel_id):
+            return f"{type(op).__name__.lower()} {rel_id}"
+    return repr(op)
+
+
+def _describe_establish(op: Establish) -> str:
+    words = [op.id, op.source, op.target]
+    flags = (
+        ("nocopy", not op.background_copy),
+        ("incremental", op.incremental),
+        ("persistent", op.persistent),
+        ("inhibit", op.inhibit_target_writes),
+    )
+    words += [word for word, on in flags if on]
+    if op.target_capacity_tracks is not None:
+        words += [f"capacity={op.target_capacity_tracks}", op.out_of_space]
+    return " ".join(words)
+
+
+def _cycled(value: bytes, length: int) -> bytes:
+    """`value` repeated to `length` bytes: a write of any length from one data value."""
+    return (value * (length // len(value) + 1))[:length]
+
+
+def _choices(
+    reader: _Reader, value: object, key: str, volumes: set[str]
+) -> tuple[tuple[Op, ...], tuple[bytes, ...]]:
+    """Every op a `choose` table allows, deduplicated and sorted, and its data values."""
+    if not isinstance(value, dict):
+        raise reader.fail(key, f"expected a table, got {type(value).__name__}")
+    domains: dict[str, list[Any]] = {}
+    for name, items in value.items():
+        if name not in _DOMAINS:
+            known = ", ".join(sorted(_DOMAINS))
+            raise reader.fail(f"{key}.{name}", f"unknown domain (known: {known})")
+        if not isinstance(items, list) or not items:
+            raise reader.fail(f"{key}.{name}", "expected a non-empty list")
+        reader.at_most(items, f"{key}.{name}", MAX_CHECK_DOMAIN)
+        kinds = _DOMAINS[name]
+        for i, item in enumerate(items):
+            if not isinstance(item, kinds) or (bool not in kinds and isinstance(item, bool)):
+                want = " or ".join(k.__name__ for k in kinds)
+                raise reader.fail(f"{key}.{name}[{i}]", f"expected {want}, got {item!r}")
+        if name != "groups" and len(set(map(repr, items))) != len(items):
+            raise reader.fail(f"{key}.{name}", "repeats a value")
+        domains[name] = items
+    if "ops" not in domains:
+        raise reader.fail(f"{key}.ops", "missing: the op kinds to choose from")
+    for i, kind in enumerate(domains["ops"]):
+        if kind not in _NEEDS:
+            raise reader.fail(
+                f"{key}.ops[{i}]", f"unknown operation {kind!r} (known: {', '.join(_NEEDS)})"
+            )
+        for need in _NEEDS[kind]:
+            if need not in domains:
+                raise reader.fail(f"{key}.{need}", f"missing: {kind} draws from it")
+    for name in ("volumes", "sources", "targets"):
+        for i, volume in enumerate(domains.get(name, [])):
+            if volume not in volumes:
+                raise reader.fail(f"{key}.{name}[{i}]", f"unknown volume {volume!r}")
+    # a negative offset, a zero length, a range past the end: allowed, they are error cases
+    # (AddressError); only a write needs a length of at least one byte to repeat its data to
+    if "write" in domains["ops"]:
+        for i, number in enumerate(domains.get("lengths", [])):
+            if number < 1:
+                raise reader.fail(f"{key}.lengths[{i}]", "must be >= 1 for a write")
+    data = []
+    for i, text in enumerate(domains.get("data", [])):
+        try:
+            data.append(bytes.fromhex(text))
+        except ValueError:
+            raise reader.fail(f"{key}.data[{i}]", "expected hex digits, e.g. '41'") from None
+        if not data[-1]:
+            raise reader.fail(f"{key}.data[{i}]", "empty data value")
+    for i, capacity in enumerate(domains.get("target_capacity_tracks", [])):
+        if isinstance(capacity, str) and capacity != "full":
+            raise reader.fail(
+                f"{key}.target_capacity_tracks[{i}]", "expected 'full' or a number of tracks"
+            )
+    for i, policy in enumerate(domains.get("out_of_space", [])):
+        if policy not in OUT_OF_SPACE_POLICIES:
+            raise reader.fail(f"{key}.out_of_space[{i}]", f"unknown policy {policy!r}")
+    options = {n: domains.get(n, d) for n, d in _OPTION_DEFAULTS.items()}
+    found: set[Op] = set()
+    for kind in domains["ops"]:
+        if kind in ("write", "read"):
+            for volume, offset, length in itertools.product(
+                domains["volumes"], domains["offsets"], domains["lengths"]
+            ):
+                if kind == "read":
+                    found.add(Read(volume, offset, length))
+                else:
+                    found.update(Write(volume, offset, _cycled(d, length)) for d in data)
+        elif kind == "establish":
+            found.update(_establishes(domains, options, volumes))
+        elif kind == "establish_group":
+            for i, group in enumerate(domains["groups"]):
+                where = f"{key}.groups[{i}]"
+                reader.at_most(group, where, MAX_CHECK_VOLUMES)
+                found.add(
+                    EstablishGroup(
+                        tuple(reader.establish(m, f"{where}[{j}]") for j, m in enumerate(group))
+                    )
+                )
+        elif kind == "reverse":
+            found.update(Reverse(i, f) for i in domains["ids"] for f in options["fast"])
+        else:
+            made = Withdraw if kind == "withdraw" else Refresh
+            found.update(made(i) for i in domains["ids"])
+        if len(found) > MAX_CHECK_CHOICES:
+            raise reader.fail(
+                key, f"over {MAX_CHECK_CHOICES} ops to choose from: make the domains smaller"
+            )
+    return tuple(sorted(found, key=choice_order)), tuple(sorted(data))
+
+
+def _establishes(
+    domains: dict[str, list[Any]], options: dict[str, list[Any]], volumes: set[str]
+) -> list[Establish]:
+    made = []
+    sources = domains.get("sources", domains.get("volumes", sorted(volumes)))
+    targets = domains.get("targets", domains.get("volumes", sorted(volumes)))
+    names = ("background_copy", "incremental", "persistent", "inhibit_target_writes",
+             "target_capacity_tracks", "out_of_space")  # fmt: skip
+    for rel_id, source, target, *values in itertools.product(
+        domains["ids"], sources, targets, *(options[n] for n in names)
+    ):
+        chosen = dict(zip(names, values, strict=True))
+        if chosen["target_capacity_tracks"] == "full":
+            chosen["target_capacity_tracks"] = None
+            if chosen["out_of_space"] != "fail_relationship":
+                continue  # the policy of a full-size target means nothing: one of them
+        made.append(Establish(rel_id, source, target, **chosen))
+    return made
+
+
 def load_config(path: str | Path) -> CheckConfig:
     """Read and validate a check configuration; raises CheckConfigError naming file and key."""
     name = str(path)
@@ -337,12 +576,39 @@ def parse_config(raw: dict[str, Any], name: str = "<config>") -> CheckConfig:
     reader.at_most(top.get("processes", []), "processes", MAX_CHECK_PROCESSES)
     for i, value in enumerate(top.get("processes", [])):
         key = f"processes[{i}]"
-        table = reader.table(value, key, {"name": str, "ops": list, "copier": str})
+        table = reader.table(
+            value,
+            key,
+            {"name": str, "ops": list, "copier": str, "choose": dict, "max_ops": int},
+        )
         reader.required(table, key, ("name",))
-        if ("ops" in table) == ("copier" in table):
-            raise reader.fail(key, "give exactly one of 'ops' (a host process) or 'copier'")
+        if sum(k in table for k in ("ops", "copier", "choose")) != 1:
+            raise reader.fail(
+                key,
+                "give exactly one of 'ops' (a host process) or 'copier' or 'choose' (a "
+                "choosing process)",
+            )
+        if ("max_ops" in table) != ("choose" in table):
+            raise reader.fail(f"{key}.max_ops", "a choosing process needs max_ops, and only it")
         if any(p.name == table["name"] for p in processes):
             raise reader.fail(f"{key}.name", f"process {table['name']!r} defined twice")
+        if not table["name"] or any(c in table["name"] for c in " #:"):
+            raise reader.fail(f"{key}.name", "expected a name without spaces, '#' or ':'")
+        if "choose" in table:
+            most = MAX_CHECK_CHOICE_OPS
+            if not 1 <= table["max_ops"] <= most:
+                raise reader.fail(f"{key}.max_ops", f"must be 1..{most}, got {table['max_ops']}")
+            choices, data = _choices(reader, table["choose"], f"{key}.choose", known_volumes)
+            if len(choices) * table["max_ops"] > MAX_CHECK_CHOICE_STEPS:
+                raise reader.fail(
+                    key,
+                    f"{len(choices)} ops to choose from x max_ops {table['max_ops']} is over "
+                    f"the limit of {MAX_CHECK_CHOICE_STEPS}",
+                )
+            for j, op in enumerate(choices):
+                check_volumes(op, f"{key}.choose[{j}]")
+            processes.append(Process(table["name"], (), None, choices, table["max_ops"], data))
+            continue
         ops = []
         reader.at_most(table.get("ops", []), f"{key}.ops", MAX_CHECK_OPS)
         for j, item in enumerate(table.get("ops", [])):
@@ -355,10 +621,13 @@ def parse_config(raw: dict[str, Any], name: str = "<config>") -> CheckConfig:
     if not processes:
         raise reader.fail("processes", "missing: at least one [[processes]] table is needed")
     established: dict[str, Establish] = {}
-    for op in (*setup, *(o for p in processes for o in p.ops)):
+    for op in (*setup, *(o for p in processes for o in (*p.ops, *p.choices))):
         for member in op.relationships if isinstance(op, EstablishGroup) else (op,):
-            if isinstance(member, Establish):
-                established.setdefault(member.id, member)
+            # with choices, an id may come with and without background copy: keep the one with
+            if isinstance(member, Establish) and (
+                member.background_copy or member.id not in established
+            ):
+                established[member.id] = member
     for i, process in enumerate(processes):
         if process.copier is None:
             continue

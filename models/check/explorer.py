@@ -17,7 +17,7 @@ import itertools
 import time
 from array import array
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -170,7 +170,7 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
     expanded = [False]
     #: the edges (from, to, process), kept only for a graph (the cycle analysis or a
     #: drawing) and only up to MAX_GRAPH_STATES states: three int arrays
-    edge_from, edge_to, edge_by = array("l"), array("l"), array("b")
+    edge_from, edge_to, edge_by = array("l"), array("l"), array("l")
     idle: list[int] = []  # states with successors where no copier is enabled
     keep_edges = (progress or keep_graph) and not reduce and not symmetry
     graph_capped = False  # the graph outgrew MAX_GRAPH_STATES: its edges were dropped
@@ -180,8 +180,9 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
     witnessed: set[str] = set()
     #: (state, its world, None or the processes a smaller sleep set woke up there)
     frontier: deque[tuple[int, World, frozenset[int] | None]] = deque([(0, world0, None)])
-    names = [p.name for p in config.processes]
-    #: (engine, process, its record, oracle) -> the step's outcome (see the loop)
+    names = setting.labels  # move -> its name in schedules (world.choices)
+    count = len(config.processes)
+    #: (engine, move, its process's record, oracle) -> the step's outcome (see the loop)
     outcomes: dict[tuple[int, int, int, int], _Outcome] = {}
 
     def fail(at: int, proc: int, event: Event, violation: Violation) -> None:
@@ -219,7 +220,7 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
                 )
                 break
             continue
-        if keep_edges and not any(config.processes[p].copier for p in ready):
+        if keep_edges and not any(config.processes[p % count].copier for p in ready):
             idle.append(index)  # no copier can step here (weak fairness, `_find_cycle`)
         if depth >= max_depth:
             result.exhaustive = False
@@ -248,23 +249,24 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
             world.oracle_id,
             world.ident_,
         )
-        for proc in todo:
+        for proc in todo:  # a move: a process, or a chooser's choice of op (world.choices)
             # A step's outcome depends on the engine, the oracle and this process's record
-            # only: remembered per (engine, process, record, oracle), so a world reached
+            # only: remembered per (engine, move, record, oracle), so a world reached
             # again through another process's step costs a look-up and two small tuples.
-            edge_key = (system_id, proc, records[proc].id, oracle_id)
+            pi = proc % count
+            edge_key = (system_id, proc, records[pi].id, oracle_id)
             known = outcomes.get(edge_key)
             if known is None:
                 new, step, caused, found = transition(world, setting, proc)
                 outcomes[edge_key] = known = (
-                    step, new.procs[proc], new.oracle, new.oracle_id, caused, found
+                    step, new.procs[pi], new.oracle, new.oracle_id, caused, found
                 )  # fmt: skip
                 new_ident = new.ident_
             else:
                 new = None  # built below only if the state is new (or symmetry needs it)
                 step, new_record, _, new_oracle_id, caused, found = known
                 ident = list(base)
-                ident[0], ident[1], ident[2 + proc] = step.system_id, new_oracle_id, new_record.id
+                ident[0], ident[1], ident[2 + pi] = step.system_id, new_oracle_id, new_record.id
                 new_ident = tuple(ident)
             if found:
                 witnessed.update(found)
@@ -277,12 +279,12 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
                 )
                 done.append(proc)
             if new is None and symmetry:
-                new = _world(world, proc, known, new_ident)
+                new = _world(world, pi, known, new_ident)
             key = class_id(new, setting) if symmetry else new_ident  # type: ignore[arg-type]
             target = seen.get(key)
             if target is None:
                 if new is None:
-                    new = _world(world, proc, known, new_ident)
+                    new = _world(world, pi, known, new_ident)
                 violations, seen_here = state_checks(new)
                 witnessed.update(seen_here)
                 if violations:
@@ -313,7 +315,7 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
                 sleep[target] &= new_sleep
                 if expanded[target]:
                     if new is None:
-                        new = _world(world, proc, known, new_ident)
+                        new = _world(world, pi, known, new_ident)
                     frontier.append((target, new, lost))
             edge_count += 1
             if keep_edges:
@@ -322,7 +324,7 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
                 edge_by.append(proc)
                 if target >= MAX_GRAPH_STATES:  # too big to analyse: stop keeping the graph
                     keep_edges, graph_capped = False, True
-                    edge_from, edge_to, edge_by = array("l"), array("l"), array("b")
+                    edge_from, edge_to, edge_by = array("l"), array("l"), array("l")
                     quiet.clear()
                     idle.clear()
     if states_out is not None:
@@ -390,10 +392,9 @@ def _events(
 ) -> tuple[Event, ...]:
     """Re-run a schedule (the steps are deterministic) for its events."""
     setting, world = initial_world(config, mutant)
-    index = {p.name: i for i, p in enumerate(config.processes)}
     events = []
     for name in schedule:
-        world, event, _, _ = advance(world, setting, index[name], check_state=False)
+        world, event, _, _ = advance(world, setting, setting.moves[name], check_state=False)
         events.append(event)
     return tuple(events)
 
@@ -404,7 +405,7 @@ def state_graph(
     *,
     depths: list[int] | None = None,
     quiet: Iterable[int] = (),
-    names: list[str] | None = None,
+    names: Mapping[int, str] | None = None,
     ends: Iterable[int] = (),
 ) -> nx.DiGraph:
     """The explored graph: nodes are state indices (attributes `depth`, `quiescent`,

@@ -5,7 +5,7 @@ under check to keep the lock discipline: footprints are the semantic ones."""
 
 from __future__ import annotations
 
-from flashsim.models.check.world import Setting, World, start_op
+from flashsim.models.check.world import Setting, World, split_move, start_op
 from flashsim.models.errors import FlashCopyError
 from flashsim.models.rules.actions import (
     ApplyData,
@@ -23,10 +23,11 @@ def _tracks(volume: str, first: int, end: int) -> list[tuple[str, int]]:
     return [(volume, t) for t in range(first, end)]
 
 
-def is_local(world: World, index: int) -> bool:
-    """See `_is_local`; memoised per engine and process state."""
+def is_local(world: World, move: int) -> bool:
+    """See `_is_local`; memoised per engine and process state (a move: `world.choices`)."""
+    index = move % len(world.procs)
     proc = world.procs[index]
-    key = (world.system_id, index, proc.pc, proc.op_id)
+    key = (world.system_id, move, proc.pc, proc.op_id)
     memo = world.memo.local
     found = memo.get(key)
     if found is None:
@@ -88,18 +89,18 @@ def _is_local(world: World, index: int) -> bool:
     return all(key in held for key in keys)
 
 
-def footprint(world: World, setting: Setting, index: int) -> frozenset[tuple[str, int]] | None:
-    """See `_footprint`; memoised per engine and process state."""
-    proc = world.procs[index]
-    key = (world.system_id, index, proc.pc, proc.op_id)
+def footprint(world: World, setting: Setting, move: int) -> frozenset[tuple[str, int]] | None:
+    """See `_footprint`; memoised per engine and process state (a move: `world.choices`)."""
+    proc = world.procs[move % len(world.procs)]
+    key = (world.system_id, move, proc.pc, proc.op_id)
     memo = setting.memo.footprints
     if key in memo:
         return memo[key]
-    found = memo[key] = _footprint(world, setting, index)
+    found = memo[key] = _footprint(world, setting, move)
     return found
 
 
-def _footprint(world: World, setting: Setting, index: int) -> frozenset[tuple[str, int]] | None:
+def _footprint(world: World, setting: Setting, move: int) -> frozenset[tuple[str, int]] | None:
     """The (volume, track) keys process `index`'s next step reads or changes, for the declared
     independence of steps; None: it may depend on any step.
 
@@ -111,15 +112,16 @@ def _footprint(world: World, setting: Setting, index: int) -> frozenset[tuple[st
     whole-volume operation, and any step in a system with a space-efficient target (a shared
     allocation count).
     """
-    if is_local(world, index):
+    if is_local(world, move):
         return frozenset()
+    index, choice = split_move(move, len(world.procs))
     system = world.system
     if any(rel.allocated is not None for rel in system.relationships.values()):
         return None
     proc = world.procs[index]
     op = proc.op
     if op is None:
-        op = start_op(system, setting.config.processes[index], index, proc.pc)
+        op = start_op(system, setting.config.processes[index], index, proc.pc, choice)
     if op is None or op.kind == CONTROL:
         return None
     if op.phase == ACT and isinstance(op.plan[op.pc], ClearBits):
@@ -152,14 +154,15 @@ def _family_keys(system: System, volume: str, first: int, end: int) -> frozenset
     return frozenset((member, t) for member in system.family(volume) for t in range(first, end))
 
 
-def may_go_alone(world: World, setting: Setting, index: int) -> bool:
+def may_go_alone(world: World, setting: Setting, move: int) -> bool:
     """True if process `index`'s next step is local (`is_local`) and no other process has a
     whole-volume operation in flight or still to come. A correct model runs such an
     operation only when the volumes it changes hold no lock, so it cannot come between the
     steps of an operation holding locks; a seeded bug may let it, and the reduction must not
     assume what the model under check may get wrong."""
-    if not is_local(world, index):
+    if not is_local(world, move):
         return False
+    index = move % len(world.procs)
     pending = setting.controls_from
     return not any(pending[j][proc.pc] for j, proc in enumerate(world.procs) if j != index)
 

@@ -302,6 +302,18 @@ class SnapshotDeleteFreesSharedBlocks(RedirectOnWriteRules):
         return []
 
 
+@_mutant("withdraw_keeps_target_consistent")
+class WithdrawKeepsTargetConsistent(Rules):
+    """A withdraw with tracks still to copy leaves its target marked consistent, though
+    the target never received them (Control.withdraw)."""
+
+    def withdraw(self, state: State, rel_id: str) -> list[Action]:
+        target = state.relationship(rel_id).target
+        performed = super().withdraw(state, rel_id)
+        state.volume(target).consistent = True
+        return performed
+
+
 #: name -> the bug it seeds (the class's docstring, on one line).
 MUTANTS: dict[str, str] = {
     name: " ".join((type(rules).__doc__ or "").split()) for name, rules in _REGISTRY.items()

@@ -19,6 +19,8 @@ Safety (a function returns a message on violation, None when it holds):
 - `isolation`: with no lock held, the source of every failed, space-efficient or withdrawn
   relationship reads as its latest writes (running out of space or a withdraw never loses
   source data).
+- `consistency`: with no lock held, every volume's consistency flag (cleared by a withdraw
+  with tracks left to copy and on the old target of a fast reverse) is the oracle's.
 - `image_agreement`: with no lock held, every volume reads as the oracle's image.
 Progress: `no_deadlock`, `copy_completes` (a terminal state leaves no relationship with a
 copier incomplete) and `no_copy_starvation_cycle` (no reachable cycle: explorer).
@@ -48,7 +50,7 @@ if TYPE_CHECKING:
 
 SAFETY = (
     "pit", "freshness", "outcome_agreement", "bitmap_soundness", "group_consistency", "restore",
-    "isolation", "image_agreement",
+    "isolation", "consistency", "image_agreement",
 )  # fmt: skip
 PROGRESS = ("no_deadlock", "copy_completes", "no_copy_starvation_cycle")
 
@@ -81,6 +83,10 @@ SOMETIMES: dict[str, str] = {
     "copy_before_write": "image_agreement: a host write copies the old track to a target first",
     "target_precopy": "image_agreement: a partial target write pulls its track first",
     "background_copy_copies_a_track": "copy_completes: the copier copies a track",
+    "volume_marked_inconsistent": (
+        "consistency: a quiescent state where a volume is marked inconsistent (a withdraw "
+        "with tracks left to copy, or a fast reverse)"
+    ),
 }
 
 
@@ -151,6 +157,9 @@ def oracle_fingerprint(oracle: Oracle) -> tuple[object, ...]:
                 tuple(sorted(r.src_changes)), tuple(sorted(r.tgt_changes)),
                 tuple(sorted(r.allocated)), r.failed, r.group, r.restored,
                 r.state, r.autodelete, r.upstream,
+                # the options: two oracles that differ only there behave differently later
+                r.background_copy, r.persistent, r.incremental, r.inhibit_target_writes,
+                r.capacity_tracks, r.out_of_space,
             )
             for _, r in sorted(state.relationships.items())
         ),
@@ -283,6 +292,21 @@ def isolation(system: System, oracle: Oracle) -> str | None:
     return None
 
 
+def consistency(system: System, oracle: Oracle) -> str | None:
+    """With no lock held, every volume is marked consistent (a full point-in-time image) or
+    not exactly as in the oracle: a target withdrawn with tracks still to copy, or the old
+    target of a fast reverse, is not."""
+    state = oracle._state
+    for name in sorted(system.volumes):
+        got, want = system.volumes[name].consistent, state.volumes[name].consistent
+        if got != want:
+            return (
+                f"volume {name} is marked {'in' * (not got)}consistent, the serial run "
+                f"marks it {'in' * (not want)}consistent"
+            )
+    return None
+
+
 #: The state properties, checked on every quiescent state (no lock held), in this order: the
 #: narrow ones first, so a violation is named by the most specific property.
 STATE_CHECKS: tuple[tuple[str, Callable[[System, Oracle], str | None]], ...] = (
@@ -290,15 +314,17 @@ STATE_CHECKS: tuple[tuple[str, Callable[[System, Oracle], str | None]], ...] = (
     ("restore", restore),
     ("isolation", isolation),
     ("bitmap_soundness", bitmap_soundness),
+    ("consistency", consistency),
     ("image_agreement", image_agreement),
 )
 
 
 def copy_completes(system: System, copied: Iterable[str]) -> str | None:
-    """In a terminal state, every relationship a copier serves has no set bit left."""
+    """In a terminal state, every relationship a copier serves has no set bit left (unless
+    it was established NOCOPY: a chooser may establish its id either way)."""
     for rel_id in copied:
         rel = system.relationships.get(rel_id)
-        if rel is not None and rel.bitmap.count and not rel.failed:
+        if rel is not None and rel.bitmap.count and not rel.failed and rel.options.background_copy:
             return (
                 f"terminal state: relationship {rel_id} still has {rel.bitmap.count} tracks to copy"
             )
@@ -346,6 +372,8 @@ def state_witnesses(system: System, oracle: Oracle) -> list[str]:
         found.append("partly_copied_relationship")
     if any(_reverse_changed_image(system, rel) for rel in rels):
         found.append("restore_changes_an_image")
+    if any(not vol.consistent for vol in system.volumes.values()):
+        found.append("volume_marked_inconsistent")
     return found
 
 

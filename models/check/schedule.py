@@ -101,7 +101,7 @@ def replay_schedule(
     """Re-run `schedule` step by step; stop at the first violation (or report the deadlock
     or unfinished copy the schedule ends in). Raises ScheduleError if a step is not enabled."""
     setting, world = initial_world(config, mutant)
-    index = {p.name: i for i, p in enumerate(config.processes)}
+    index = setting.moves  # a process name, or a choosing process's "name: op"
     events: list[Event] = []
     seen = {world.ident(): 0}
     for n, name in enumerate(schedule, 1):

@@ -37,9 +37,18 @@ def _collect(value: object, out: list[bytes]) -> None:
             _collect(item, out)
 
 
+class DataSet(tuple[bytes, ...]):
+    """The data values a choosing process may still write: a set, so renamed it is sorted
+    again (a renaming that maps the domain onto itself keeps the process as it is)."""
+
+    __slots__ = ()
+
+
 def _rename(value: object, table: bytes) -> object:
     if type(value) is bytes:
         return value.translate(table)
+    if isinstance(value, DataSet):
+        return DataSet(sorted(item.translate(table) for item in value))
     if isinstance(value, tuple):
         return tuple([_rename(item, table) for item in value])
     return value
@@ -110,5 +119,7 @@ def _value(part: tuple[str, int, int], setting: Setting) -> object:
         return memo.oracles.values[number]
     if kind == "proc":
         return memo.key((0, 0, number))[1]
-    ops = setting.config.processes[number].ops[pc:]
-    return tuple(op.data for op in ops if isinstance(op, Write))
+    process = setting.config.processes[number]
+    if process.choices:  # any of its data values, in any order, while it has ops to go
+        return DataSet(sorted(process.data_domain)) if pc < process.max_ops else ()
+    return tuple(op.data for op in process.ops[pc:] if isinstance(op, Write))

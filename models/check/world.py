@@ -2,11 +2,13 @@
 
 A world is the engine state, each process's program counter and in-flight operation, and the
 oracle fed with every operation at its linearisation point (LOCK). `choices(world)` lists the
-processes whose next step is `enabled`, in process order; `advance(world, i)` returns a new
+moves whose next step is `enabled`, in process order; `advance(world, m)` returns a new
 world (the old one is never changed) with the step's event, the violations it caused and the
-sometimes-properties it witnessed. The explorer, the replay and the Hypothesis machine all
-drive these two functions, which drive `flashsim.models.rules.steps`: the very steps the
-simulator runs.
+sometimes-properties it witnessed. A move is a process index `i` (its next step), or, for a
+choosing process about to start an op, `i + P * (k + 1)` (P processes): start its k-th
+choice (`Process.choices`, sorted), so every choice is a successor, in a fixed order. The
+explorer, the replay and the Hypothesis machine all drive these two functions, which drive
+`flashsim.models.rules.steps`: the very steps the simulator runs.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 
 from flashsim.models import ops as opsmod
 from flashsim.models.check import properties as props
-from flashsim.models.check.config import CheckConfig, CheckConfigError, Process
+from flashsim.models.check.config import CheckConfig, CheckConfigError, Process, describe_op
 from flashsim.models.check.memo import NO_OP, Memo, Step
 from flashsim.models.check.mutants import design_of, rules_of
 from flashsim.models.check.records import Event, ProcState, Violation
@@ -89,6 +91,9 @@ class Setting:
     #: controls_from[i][pc]: process i has a whole-volume operation at pc or later
     controls_from: tuple[tuple[bool, ...], ...] = ()
     memo: Memo = field(default_factory=Memo)
+    #: move -> its name in schedules (`move_label`), and back
+    labels: dict[int, str] = field(default_factory=dict)
+    moves: dict[str, int] = field(default_factory=dict)
 
 
 def initial_world(config: CheckConfig, mutant: str | None = None) -> tuple[Setting, World]:
@@ -115,12 +120,19 @@ def initial_world(config: CheckConfig, mutant: str | None = None) -> tuple[Setti
         tuple(sorted({p.copier for p in config.processes if p.copier is not None})),
         tuple(
             tuple(
-                any(not isinstance(op, Read | Write) for op in p.ops[pc:])
-                for pc in range(len(p.ops) + 1)
+                any(not isinstance(op, Read | Write) for k in range(pc, p.length)
+                    for op in p.options(k))
+                for pc in range(p.length + 1)
             )
             for p in config.processes
         ),
-    )
+    )  # fmt: skip
+    count = len(config.processes)
+    for i, proc in enumerate(config.processes):
+        setting.labels[i] = proc.name
+        for k, op in enumerate(proc.choices):
+            setting.labels[i + count * (k + 1)] = f"{proc.name}: {describe_op(op)}"
+    setting.moves = {label: move for move, label in setting.labels.items()}
     memo = setting.memo
     start = ProcState(0, None, None, NO_OP, memo.procs.id((0, NO_OP, None)))
     world = World(
@@ -134,8 +146,11 @@ def initial_world(config: CheckConfig, mutant: str | None = None) -> tuple[Setti
     return setting, world
 
 
-def start_op(system: System, process: Process, index: int, pc: int) -> InFlight | None:
-    """A fresh operation for the process's next op (None: nothing left to do now)."""
+def start_op(
+    system: System, process: Process, index: int, pc: int, choice: int = 0
+) -> InFlight | None:
+    """A fresh operation for the process's next op, its `choice`-th option (None: nothing
+    left to do now)."""
     if process.copier is not None:
         rel = system.relationships.get(process.copier)
         if (
@@ -147,10 +162,10 @@ def start_op(system: System, process: Process, index: int, pc: int) -> InFlight 
         ):
             return None  # nothing to copy now (a refresh may give it work again)
         op = system.start_copy(process.copier, 1)
-    elif pc >= len(process.ops):
+    elif pc >= process.length:
         return None
     else:
-        spec = process.ops[pc]
+        spec = process.options(pc)[choice]
         if isinstance(spec, Write):
             op = system.start_write(spec.volume, spec.offset, spec.data)
         elif isinstance(spec, Read):
@@ -169,36 +184,52 @@ def copy_op(op: InFlight) -> InFlight:
     return InFlight(*_FIELDS(op))
 
 
-def next_op(world: World, setting: Setting, index: int) -> InFlight | None:
+def split_move(move: int, count: int) -> tuple[int, int]:
+    """A move's (process index, choice): see the module docstring."""
+    return move % count, max(move // count - 1, 0)
+
+
+def next_op(world: World, setting: Setting, move: int) -> InFlight | None:
+    index, choice = split_move(move, len(world.procs))
     proc = world.procs[index]
     if proc.op is not None:
         return copy_op(proc.op)  # step() changes the op: never touch a stored one
-    return start_op(world.system, setting.config.processes[index], index, proc.pc)
+    return start_op(world.system, setting.config.processes[index], index, proc.pc, choice)
 
 
 def choices(world: World, setting: Setting) -> list[int]:
-    """Indices of the processes whose next step can run now, in process order."""
+    """The moves that can run now: in process order, a choosing process's in choice order."""
     ready = []
     memo = setting.memo.enabled
     system_id = world.system_id
+    count = len(world.procs)
+    processes = setting.config.processes
     for index, proc in enumerate(world.procs):
         op = proc.op
         if op is not None and op.phase != LOCK:  # past its LOCK: always a next step
             ready.append(index)
             continue
-        key = (system_id, index, proc.pc, proc.op_id)
-        can = memo.get(key)
-        if can is None:
-            can = memo[key] = _enabled(world.system, setting, index, proc)
-        if can:
-            ready.append(index)
+        if op is None and processes[index].choices:
+            if proc.pc >= processes[index].max_ops:
+                continue
+            moves = range(index + count, index + count * (len(processes[index].choices) + 1), count)
+        else:
+            moves = range(index, index + 1)
+        for move in moves:
+            key = (system_id, move, proc.pc, proc.op_id)
+            can = memo.get(key)
+            if can is None:
+                can = memo[key] = _enabled(world.system, setting, move, proc)
+            if can:
+                ready.append(move)
     return ready
 
 
-def _enabled(system: System, setting: Setting, index: int, proc: ProcState) -> bool:
+def _enabled(system: System, setting: Setting, move: int, proc: ProcState) -> bool:
     op = proc.op
     if op is None:
-        op = start_op(system, setting.config.processes[index], index, proc.pc)
+        index, choice = split_move(move, len(setting.config.processes))
+        op = start_op(system, setting.config.processes[index], index, proc.pc, choice)
         if op is None:
             return False
     elif op.phase == LOCK:
@@ -220,6 +251,11 @@ def _linearise(oracle: Oracle, op: InFlight) -> props.Expected:
     try:
         if op.kind == WRITE:
             assert op.data is not None
+            into = oracle._state.relationship_into(op.volume)
+            if into is not None and into.capacity_tracks is not None:
+                # a write that fails a full space-efficient relationship marks it failed in
+                # place (the oracle's one exception): never on a state other worlds share
+                oracle._state = copy.deepcopy(oracle._state)
             oracle.write(op.volume, op.offset, op.data)
             return props.Expected(None, None, None, None)
         if op.kind == READ:
@@ -248,7 +284,7 @@ def _linearise(oracle: Oracle, op: InFlight) -> props.Expected:
 def advance(
     world: World, setting: Setting, index: int, check_state: bool = True
 ) -> tuple[World, Event, list[Violation], list[str]]:
-    """Run process `index`'s next step on a copy of `world` (the caller checked it is enabled).
+    """Run move `index`'s next step on a copy of `world` (the caller checked it is enabled).
 
     Returns the new world, the step's event, the safety violations the step caused (checked
     before any deduplication: a violation belongs to the transition) and the witnesses. The
@@ -265,16 +301,17 @@ def advance(
 
 
 def transition(
-    world: World, setting: Setting, index: int
+    world: World, setting: Setting, move: int
 ) -> tuple[World, Step, tuple[Violation, ...], tuple[str, ...]]:
     """`advance` without the state properties, its step's `Step` (whose `event` is drawn up
     only when asked for) instead of the event, and tuples the caller must not change."""
+    index = move % len(world.procs)
     proc = world.procs[index]
     memo = setting.memo
-    step_key = (world.system_id, index, proc.pc, proc.op_id)
+    step_key = (world.system_id, move, proc.pc, proc.op_id)
     found_step = memo.steps.get(step_key)
     if found_step is None:
-        found_step = memo.steps[step_key] = _run_step(world, setting, index)
+        found_step = memo.steps[step_key] = _run_step(world, setting, move)
     op = found_step.op
     oracle, oracle_id, expected = world.oracle, world.oracle_id, proc.expected
     if found_step.before == LOCK and op.phase != LOCK:  # the linearisation point
@@ -341,13 +378,14 @@ def _complete(
 _READ_ONLY_ACTIONS = (ReadTracks, ReadBytes, RaiseError)
 
 
-def _run_step(world: World, setting: Setting, index: int) -> Step:
+def _run_step(world: World, setting: Setting, move: int) -> Step:
     """Run the step on a copy of the engine: what every world with this engine state and
     this process state gets. PLAN and reading actions leave the engine as it is (no copy at
     all), LOCK and UNLOCK change only the locks (a copy sharing the data); everything else
     runs on a full clone."""
     memo = setting.memo
-    op = next_op(world, setting, index)
+    index = move % len(world.procs)
+    op = next_op(world, setting, move)
     assert op is not None, f"process {setting.config.processes[index].name} has no next step"
     before = op.phase
     action = op.plan[op.pc] if before == ACT else None

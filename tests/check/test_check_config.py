@@ -40,8 +40,13 @@ def test_the_reference_configurations_are_bundled(reference):
         "d_group",
         "e_space_efficient",
         "f_symmetric_writers",
-        "g_svc_cascade",
-        "h_row_snapshots",
+        "g_host_choices",
+        "h_admin_choices",
+        "i_space_choices",
+        "j_group_choices",
+        "k_address_errors",
+        "l_svc_cascade",
+        "m_row_snapshots",
     ]
 
 

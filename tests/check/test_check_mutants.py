@@ -19,6 +19,7 @@ KILLERS = {
     "cascade_read_one_level": ("b_cascade", "pit", 4),
     "copy_no_recheck": ("a_pair", "bitmap_soundness", 14),
     "withdraw_skips_rule0": ("b_cascade", "image_agreement", 1),
+    "withdraw_keeps_target_consistent": ("b_cascade", "consistency", 1),
     "space_limit_ignored": ("e_space_efficient", "outcome_agreement", 14),
     "lock_volume_by_volume": ("a_pair", "no_deadlock", 2),
     "copy_never_clears": ("a_pair", "outcome_agreement", 20),
@@ -27,11 +28,11 @@ KILLERS = {
     "failing_write_drops_data": ("e_space_efficient", "isolation", 11),
     # stop m2 (1 step); S's write planning copies to T3 and to m1's T1 (lock, plan, 7 actions,
     # unlock: 10); stop m1 finds it copied (1): the serial run stops it
-    "svc_write_copies_every_target": ("g_svc_cascade", "outcome_agreement", 12),
+    "svc_write_copies_every_target": ("l_svc_cascade", "outcome_agreement", 12),
     # the first step, stop m2, leaves T1 reading grain 0 through T3 (b0), not a0
-    "cleaning_skips_a_grain": ("g_svc_cascade", "image_agreement", 1),
+    "cleaning_skips_a_grain": ("l_svc_cascade", "image_agreement", 1),
     # snapshot s2 (1), O's write leaves a0 to s2 (7), the read of s2 (4), delete s2 (1)
-    "snapshot_delete_frees_shared_blocks": ("h_row_snapshots", "image_agreement", 13),
+    "snapshot_delete_frees_shared_blocks": ("m_row_snapshots", "image_agreement", 13),
 }
 
 

@@ -72,7 +72,7 @@ def test_the_new_properties_are_the_first_state_checks():
     # the narrow properties name a violation first: a refresh that misses a track is a
     # restore bug before it is a bitmap one
     names = [name for name, _ in props.STATE_CHECKS]
-    assert names == [*NEW, "bitmap_soundness", "image_agreement"]
+    assert names == [*NEW, "bitmap_soundness", "consistency", "image_agreement"]
     assert set(NEW) <= set(props.SAFETY)
 
 
@@ -226,3 +226,34 @@ def test_configurations_without_groups_restores_or_failures_witness_none_of_the_
     partners = {"group_instant_kept", "restore_changes_an_image"}
     partners.add("relationship_failed_with_source_written")
     assert partners.isdisjoint(explore(reference[name], progress=False).witnessed)
+
+
+# -- consistency -----------------------------------------------------------------------------
+@pytest.mark.parametrize("fast", [False, True])
+def test_consistency_holds_after_a_withdraw_or_fast_reverse_and_names_a_wrong_flag(fast):
+    last = Reverse("r1", fast=True) if fast else Withdraw("r1")
+    system, oracle = _run(
+        ("A", "B"),
+        Write("A", 0, bytes.fromhex("a0a1a2a3")),
+        Establish("r1", "A", "B", background_copy=False, incremental=True),
+        Write("B", 0, bytes.fromhex("7171")),
+        last,
+    )
+    flagged = "B"  # left with tracks it never received: withdrawn, or reverted as new source
+    assert not oracle.consistent(flagged)
+    assert props.consistency(system, oracle) is None
+    assert "volume_marked_inconsistent" in props.state_witnesses(system, oracle)
+    system.volumes[flagged].consistent = True
+    assert props.consistency(system, oracle) == (
+        f"volume {flagged} is marked consistent, the serial run marks it inconsistent"
+    )
+
+
+def test_a_withdraw_of_a_complete_copy_keeps_the_target_consistent():
+    system, oracle = _run(("A", "B"), Establish("r1", "A", "B", persistent=True))
+    system.background_copy("r1", 2)
+    oracle.background_copy("r1", 2)
+    ops.apply(system, Withdraw("r1"))
+    ops.apply(oracle, Withdraw("r1"))
+    assert system.volumes["B"].consistent and oracle.consistent("B")
+    assert props.consistency(system, oracle) is None

@@ -16,8 +16,8 @@ REDUCED = {
     "d_group": (True, False),
     "e_space_efficient": (False, False),  # a shared allocation count: nothing is local
     "f_symmetric_writers": (True, True),  # two hosts write the same tracks in either order
-    "g_svc_cascade": (True, False),
-    "h_row_snapshots": (False, False),  # the administrator's whole-volume ops come last
+    "l_svc_cascade": (True, False),
+    "m_row_snapshots": (False, False),  # the administrator's whole-volume ops come last
 }
 MODES = ({"reduce": True}, {"symmetry": True}, {"reduce": True, "symmetry": True})
 

@@ -26,7 +26,8 @@ KILLER = {m: name for name, config in CONFIGS.items() for m in config.mutants}
 
 
 def scheduler_machine(config, mutant=None, known=None, priorities=False):
-    """A state machine over `config`: one rule, 'the scheduler lets a process step'. With
+    """A state machine over `config`: one rule, 'the scheduler lets a process step' (a
+    choosing process about to start an op: with one of its choices, drawn). With
     `known` (the explorer's state keys), every state reached must be one of them.
 
     The scheduler picks uniformly among the ready processes or, with `priorities`, as PCT
@@ -55,15 +56,18 @@ def scheduler_machine(config, mutant=None, known=None, priorities=False):
         @precondition(lambda self: bool(choices(self.world, self.setting)))
         @rule(data=st.data())
         def let_a_process_step(self, data):
-            ready = choices(self.world, self.setting)
-            names = [config.processes[i].name for i in ready]
+            moves: dict[str, list[int]] = {}  # a choosing process may have several
+            for move in choices(self.world, self.setting):
+                process = config.processes[move % len(config.processes)]
+                moves.setdefault(process.name, []).append(move)
+            names = list(moves)
             if priorities:
                 name = min(names, key=self.priority.index)
             else:
                 name = data.draw(st.sampled_from(names), label="process")
-            self.world, event, violations, _ = advance(
-                self.world, self.setting, ready[names.index(name)]
-            )
+            mine = moves[name]
+            move = mine[0] if len(mine) == 1 else data.draw(st.sampled_from(mine), label="choice")
+            self.world, event, violations, _ = advance(self.world, self.setting, move)
             self.steps.append(event)
             self.taken[name] += 1
             if self.changes.get(name) == self.taken[name]:  # a change point: to the lowest
