@@ -28,7 +28,7 @@ from typing import Any
 from flashsim.bundled import check_configs, root
 from flashsim.models.check.config import CheckConfig, load_config, parse_config
 from flashsim.models.check.explorer import CheckResult, explore
-from flashsim.models.check.mutants import MUTANTS
+from flashsim.models.check.mutants import MUTANTS, design_of
 from flashsim.models.check.parallel import default_workers, explore_all
 from flashsim.models.check.world import choices, initial_world, transition
 
@@ -243,7 +243,13 @@ def bench_workers(
     """The same independent searches (every configuration, correct and with every seeded bug)
     on one worker and on `workers` (every core); the speed-up."""
     loaded = [load_config(p) for p in (configs if configs is not None else check_configs())]
-    jobs: list[tuple[CheckConfig, str | None]] = [(c, m) for c in loaded for m in (None, *MUTANTS)]
+    # each mutant on the configurations of its profile (a profile's seeded bugs are its own)
+    jobs: list[tuple[CheckConfig, str | None]] = [
+        (c, m)
+        for c in loaded
+        for m in (None, *MUTANTS)
+        if m is None or design_of(m) == c.profile.design
+    ]
     workers = workers or default_workers()
     start = time.perf_counter()
     one = explore_all(jobs, 1)

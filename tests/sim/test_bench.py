@@ -44,7 +44,11 @@ def test_bench_checker_prints_states_per_second_and_the_reduction(
         "checker (a), partial order + symmetry: states",
     ]
     assert names[2].startswith("checker at scale (") and names[2].endswith(" states): states/s")
-    assert names[3].startswith("checker, 32 searches on ")  # 2 configurations x (1 + 15 mutants)
+    # the first 2 bundled configurations (DS8000) x (the correct model + the DS8000 mutants)
+    from flashsim.models.check.mutants import MUTANTS, design_of
+
+    ds8000 = sum(design_of(m) == "ds8000" for m in MUTANTS)
+    assert names[3].startswith(f"checker, {2 * (1 + ds8000)} searches on ")
     assert lines[1]["value"] == "424" and lines[1]["baseline"] == "2,149 full"
     assert lines[1]["ratio"] == pytest.approx(424 / 2149)
     out = capsys.readouterr().out
