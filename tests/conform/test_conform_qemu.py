@@ -207,3 +207,24 @@ def test_the_daemon_dies_with_a_killed_flashsim(tmp_path: Path) -> None:
     while _daemons_under(tmp_path) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _daemons_under(tmp_path) == []  # PR_SET_PDEATHSIG: the kernel killed it
+
+
+def test_the_quick_validation_runs_and_writes_its_table(tmp_path: Path) -> None:
+    # the timing experiment is a benchmark; CI only checks that it runs end to end against
+    # the real daemon and fio and writes a complete table (no figure is judged here)
+    out = tmp_path / "validation"
+    code = main(["validate", "--qemu", "--quick", "--out", str(out)])
+    assert code == 0
+    report = json.loads((out / "validation.json").read_text())
+    rates = report["setup"]["rates_mib_s"]
+    rows = {(r["rate_mib_s"], r["phase"], r["figure"]) for r in report["table"]}
+    for rate in rates:
+        assert (rate, "copy", "completion s") in rows
+        for phase in ("before", "during", "after"):
+            for figure in ("IOPS", "mean ms", "p50 ms", "p99 ms"):
+                assert (rate, phase, figure) in rows
+    for row in report["table"]:
+        assert row["measured"] > 0 and row["predicted"] > 0
+        assert row["error"] == pytest.approx(row["predicted"] / row["measured"] - 1)
+    assert (out / "validation.png").stat().st_size > 0
+    assert "| copy MiB/s | phase |" in (out / "validation.md").read_text()
