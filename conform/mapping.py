@@ -26,6 +26,8 @@ are its cluster size, a power of two from 64 KiB to 2 MiB.
 
 from __future__ import annotations
 
+import re
+
 from flashsim.models.ops import (
     BackgroundCopy,
     Create,
@@ -35,6 +37,7 @@ from flashsim.models.ops import (
     Read,
     Refresh,
     Reverse,
+    SetProfile,
     Withdraw,
     Write,
 )
@@ -137,4 +140,13 @@ def refusal(state: State, op: Op, image_format: str) -> str | None:
             return f"reverse {rel_id}: QEMU's copy-before-write has no reverse restore"
         case Read() | BackgroundCopy():
             pass
+        case SetProfile(name) if name == "ds8000":
+            pass
+        case _:  # the other designs' operations: QEMU's filter is one copy-before-write
+            name = re.sub(r"(?<!^)(?=[A-Z])", "_", type(op).__name__).lower()
+            return (
+                f"{name}: QEMU's copy-before-write has no such operation (conform maps create, "
+                "read, write, establish, establish_group, withdraw and background_copy of the "
+                "ds8000 profile)"
+            )
     return None

@@ -92,6 +92,7 @@ def compare(
                 continue
             if problem is not None:
                 raise Refused(line, problem)
+            assert not isinstance(expected, dict)  # a space report: refused above
             outcome.ops += 1
             if side is None:
                 continue
@@ -137,7 +138,9 @@ class ModelSide:
         self.system = system
 
     def run(self, op: Op, _model: State) -> bytes | None:
-        return apply(self.system, op)
+        got = apply(self.system, op)
+        assert not isinstance(got, dict)  # a space report: refused before any side runs
+        return got
 
 
 SideFactory = Callable[[], AbstractContextManager[Side]]

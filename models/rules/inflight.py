@@ -34,7 +34,7 @@ class InFlight:
     phase: int = LOCK
     first: int = 0
     end: int = 0
-    locks: tuple[tuple[str, int], ...] = ()
+    locks: tuple[tuple[str, int, int], ...] = ()  # ranges (volume, first, end)
     plan: tuple[Action, ...] = ()
     pc: int = 0
     buffer: TrackImages | None = None

@@ -193,3 +193,26 @@ def test_a_line_flashsim_rejects_is_skipped_not_refused(
     )
     assert main(["conform", "--qemu", str(log)]) == 2
     assert "qemu-storage-daemon not found on PATH" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("line", "name"),
+    [
+        ('{"op": "profile", "name": "svc"}', "set_profile"),
+        ('{"op": "prepare", "id": "r1", "source": "a", "target": "b"}', "prepare"),
+        ('{"op": "start", "id": "r1"}', "start"),
+        ('{"op": "stop", "id": "r1", "force": true}', "stop"),
+        ('{"op": "snapshot", "volume": "a", "snapshot": "s1"}', "snapshot"),
+        ('{"op": "delete_snapshot", "snapshot": "s1"}', "delete_snapshot"),
+        ('{"op": "space"}', "space"),
+    ],
+)
+def test_the_other_designs_operations_are_refused_naming_the_op(line: str, name: str) -> None:
+    op = parse_line(line, 1)
+    assert op is not None
+    message = refusal(_state(), op, "raw")
+    assert message is not None and message.startswith(f"{name}: QEMU's copy-before-write has no")
+
+
+def test_the_ds8000_profile_line_is_allowed() -> None:
+    assert _refusal(_state(), '{"op": "profile", "name": "ds8000"}') is None
