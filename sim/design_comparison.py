@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from flashsim.models.errors import FlashCopyError
 from flashsim.models.ops import PROFILE_NAMES
+from flashsim.models.output_folder import OutputFolderError, check_destination, output_folder
 from flashsim.sim.engine import simulate
 from flashsim.sim.figure_files import new_figure, save
-from flashsim.sim.scenario import Scenario, load
+from flashsim.sim.scenario import Scenario, ScenarioError, load
 
 COPIES = (1, 4, 12)
+LABELS = {"ds8000": "DS8000", "svc": "SVC / FlashSystem", "row": "redirect-on-write"}
 MIB = 1 << 20
 
 
@@ -65,11 +68,18 @@ def compare(scenario: Scenario) -> list[dict[str, Any]]:
 def figure(rows: list[dict[str, Any]], title: str) -> Any:
     fig = new_figure(figsize=(10, 4))
     left, right = fig.subplots(1, 2)
+    # distinct line styles: at one copy the DS8000 and SVC points coincide
+    styles = {"ds8000": ("o", "-"), "svc": ("s", "--"), "row": ("^", ":")}
     for profile in PROFILE_NAMES:
         mine = [r for r in rows if r["profile"] == profile]
         x = [r["copies"] for r in mine]
-        left.plot(x, [r["write_latency_ms"]["p50"] for r in mine], marker="o", label=profile)
-        right.plot(x, [r["back_end_mib_s"] for r in mine], marker="o", label=profile)
+        marker, line = styles.get(profile, ("o", "-"))
+        label = LABELS.get(profile, profile)
+        for ax, values in (
+            (left, [r["write_latency_ms"]["p50"] for r in mine]),
+            (right, [r["back_end_mib_s"] for r in mine]),
+        ):
+            ax.plot(x, values, marker=marker, linestyle=line, label=label)
     left.set(xlabel="point-in-time copies", ylabel="host write latency p50 (ms)", xticks=COPIES)
     right.set(xlabel="point-in-time copies", ylabel="back-end MiB/s (all kinds)", xticks=COPIES)
     for ax in (left, right):
@@ -84,14 +94,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m flashsim.sim.design_comparison")
     parser.add_argument("scenario")
     parser.add_argument("--out", required=True)
+    parser.add_argument(
+        "--force", action="store_true", help="replace --out even if it is not a flashsim output"
+    )
     args = parser.parse_args(argv)
-    scenario = load(args.scenario)
-    rows = compare(scenario)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "comparison.json").write_text(json.dumps(rows, indent=1) + "\n")
-    title = "host write latency and back-end MiB/s with 1, 4 and 12 copies: DS8000, SVC, ROW"
-    save(figure(rows, title), out / "comparison")
+    try:  # bad input: a message naming the file and key, exit 2, nothing written
+        check_destination(args.out, args.force)
+        scenario = load(args.scenario)
+        rows = compare(scenario)
+        title = "host write latency and back-end MiB/s with 1, 4 and 12 copies: DS8000, SVC, ROW"
+        with output_folder(args.out, "design_comparison", args.force) as build:
+            (build / "comparison.json").write_text(json.dumps(rows, indent=1) + "\n")
+            save(figure(rows, title), build / "comparison")
+    except (FlashCopyError, ScenarioError, OutputFolderError) as error:
+        print(f"design_comparison: {error}", file=sys.stderr)
+        return 2
     for r in rows:
         print(json.dumps(r))
     return 0

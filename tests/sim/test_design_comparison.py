@@ -47,3 +47,16 @@ def test_back_end_copy_traffic_per_design(rows, copies):
 def test_the_figure_has_both_panels_and_three_designs(rows):
     fig = figure(list(rows.values()), "t")
     assert [len(ax.get_lines()) for ax in fig.axes] == [3, 3]
+
+
+def test_the_comparison_command_refuses_a_folder_that_is_not_its_output(tmp_path, capsys):
+    from flashsim.sim.design_comparison import main
+
+    user = tmp_path / "mine"
+    user.mkdir()
+    (user / "thesis.tex").write_text("x")
+    assert main([str(SCENARIO), "--out", str(user)]) == 2
+    assert (user / "thesis.tex").read_text() == "x"
+    assert "mine" in capsys.readouterr().err
+    assert main([str(tmp_path / "missing.toml"), "--out", str(tmp_path / "o")]) == 2
+    assert not (tmp_path / "o").exists()
