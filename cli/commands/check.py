@@ -7,9 +7,9 @@
     flashsim check [CONFIG.toml] --all-mutants      (all bundled configurations by default)
     flashsim check --replay FILE [CONFIG.toml]
     flashsim check --export-tla CONFIG.toml [--out FILE.tla] [--mutant NAME]
-    flashsim check [CONFIG.toml] --all-mutants --workers N|auto
+    flashsim check [CONFIG.toml] --all-mutants --jobs N|auto
     flashsim check [CONFIG.toml] --coverage          (all bundled configurations by default)
-    flashsim check --swarm N --seed S [--mutant NAME] [--jobs J] [--swarm-out DIR]
+    flashsim check --swarm N --seed S [--mutant NAME] [--jobs N|auto] [--swarm-out DIR]
 
 Exit codes: 0 the properties hold within the stated search (exhaustive or bounded, said so),
 1 a violation (the counterexample is printed) or a mutant left alive, 2 bad input (the message
@@ -99,11 +99,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     parser.add_argument("--out", metavar="FILE.tla", help="with --export-tla: write it here")
     parser.add_argument(
-        "--workers",
-        metavar="N",
-        help="with --all-mutants: run the searches on N processes (default 1; 'auto': every core)",
-    )
-    parser.add_argument(
         "--coverage",
         action="store_true",
         help="report the branches of the semantics the search ran (coverage.py), on CONFIG "
@@ -118,7 +113,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     parser.add_argument("--seed", type=int, default=0, help="the swarm's seed (default 0)")
     parser.add_argument(
-        "--jobs", type=int, default=1, metavar="J", help="the swarm's worker processes"
+        "--jobs",
+        metavar="N",
+        help="with --all-mutants or --swarm: run the searches on N processes (default 1; "
+        "'auto': every core), as `flashsim sweep --jobs`",
     )
     parser.add_argument(
         "--swarm-out",
@@ -148,7 +146,7 @@ def _run(args: argparse.Namespace) -> int:
         if value is not None and not 1 <= value <= most:
             print(f"--{flag.replace('_', '-')}: must be 1..{most}, got {value}", file=sys.stderr)
             return 2
-    workers = _workers(args.workers)
+    workers = _jobs(args.jobs)
     if workers is None:
         return 2
     if args.out and not args.export_tla:
@@ -165,7 +163,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.replay:
         return _replay(args)
     if args.swarm is not None:
-        return _swarm(args)
+        return _swarm(args, workers)
     if args.coverage:
         paths = [args.config] if args.config else [str(p) for p in reference_configs()]
         return _coverage([_load(p) for p in paths])
@@ -179,8 +177,11 @@ def _run(args: argparse.Namespace) -> int:
             )
             return 2
         return _all_mutants(paths, workers)
-    if args.workers is not None:
-        print("--workers: only with --all-mutants (one search runs on one core)", file=sys.stderr)
+    if args.jobs is not None:
+        print(
+            "--jobs: only with --all-mutants or --swarm (one search runs on one core)",
+            file=sys.stderr,
+        )
         return 2
     if not args.config:
         print(
@@ -261,10 +262,10 @@ def _coverage(configs: list[CheckConfig]) -> int:
     return status
 
 
-def _swarm(args: argparse.Namespace) -> int:
+def _swarm(args: argparse.Namespace, jobs: int) -> int:
     for flag, value, least, most in (
         ("--swarm", args.swarm, 1, MAX_SWARM_CONFIGS),
-        ("--jobs", args.jobs, 1, MAX_SWARM_JOBS),
+        ("--jobs", jobs, 1, MAX_SWARM_JOBS),
         ("--seed", args.seed, 0, 2**63 - 1),
     ):
         if not least <= value <= most:
@@ -273,7 +274,7 @@ def _swarm(args: argparse.Namespace) -> int:
     if args.config:
         print("--swarm: generates its configurations; drop CONFIG", file=sys.stderr)
         return 2
-    result = swarm(args.swarm, args.seed, args.mutant, args.jobs)
+    result = swarm(args.swarm, args.seed, args.mutant, jobs)
     bounded = sum(not o.exhaustive for o in result.outcomes)
     states = sum(o.states for o in result.outcomes)
     print(
@@ -313,8 +314,8 @@ def _size(raw: dict[str, object]) -> str:
     )
 
 
-def _workers(given: str | None) -> int | None:
-    """--workers as a number (1 if not given); None after printing why it is bad."""
+def _jobs(given: str | None) -> int | None:
+    """--jobs as a number (1 if not given); None after printing why it is bad."""
     if given is None:
         return 1
     if given == "auto":
@@ -324,7 +325,7 @@ def _workers(given: str | None) -> int | None:
     except ValueError:
         workers = 0
     if not 1 <= workers <= MAX_WORKERS:
-        print(f"--workers: must be 1..{MAX_WORKERS} or auto, got {given}", file=sys.stderr)
+        print(f"--jobs: must be 1..{MAX_WORKERS} or auto, got {given}", file=sys.stderr)
         return None
     return workers
 

@@ -1,5 +1,5 @@
 """Scale: the edge list is kept only for a graph and below the graph-size cap (the note says
-so), and --workers is validated."""
+so), and --jobs is validated."""
 
 from __future__ import annotations
 
@@ -33,10 +33,10 @@ def test_the_graph_is_kept_only_when_asked_for(reference) -> None:
 
 @pytest.mark.parametrize("bad", ["0", "-1", "257", "two", ""])
 def test_bad_workers_exit_2_naming_the_flag(bad, capsys) -> None:
-    assert main(["check", "--all-mutants", "check/d_group.toml", "--workers", bad]) == 2
-    assert f"--workers: must be 1..256 or auto, got {bad}" in capsys.readouterr().err
+    assert main(["check", "--all-mutants", "check/d_group.toml", "--jobs", bad]) == 2
+    assert f"--jobs: must be 1..256 or auto, got {bad}" in capsys.readouterr().err
 
 
 def test_workers_only_with_all_mutants(capsys) -> None:
-    assert main(["check", "check/d_group.toml", "--workers", "2"]) == 2
-    assert "--workers: only with --all-mutants" in capsys.readouterr().err
+    assert main(["check", "check/d_group.toml", "--jobs", "2"]) == 2
+    assert "--jobs: only with --all-mutants or --swarm" in capsys.readouterr().err

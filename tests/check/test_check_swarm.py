@@ -80,7 +80,8 @@ def test_the_swarm_command_passes_on_the_correct_model(capsys, tmp_path):
     ("args", "message"),
     [
         (["--swarm", "0"], "--swarm: must be 1..100000, got 0"),
-        (["--swarm", "2", "--jobs", "0"], "--jobs: must be 1..64, got 0"),
+        (["--swarm", "2", "--jobs", "0"], "--jobs: must be 1..256 or auto, got 0"),
+        (["--swarm", "2", "--jobs", "100"], "--jobs: must be 1..64, got 100"),
         (["--swarm", "2", "--seed", "-1"], "--seed: must be 0.."),
         (["x.toml", "--swarm", "2"], "--swarm: generates its configurations; drop CONFIG"),
     ],
