@@ -6,29 +6,14 @@ message names the file and the field); nothing is written then."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+from flashsim.models.output_folder import OutputFolderError, write_file
 from flashsim.sim.calibration.compare import compare, report
 from flashsim.sim.calibration.fio_results import CalibrationError, read_fio_json
 from flashsim.sim.calibration.fit import fit
 from flashsim.sim.scenario import ScenarioError
-
-
-def _write(path: Path, text: str) -> None:
-    """Write `text` to `path` whole: a temporary file beside it, then renamed."""
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _main(args: argparse.Namespace) -> int:
@@ -51,7 +36,10 @@ def _main(args: argparse.Namespace) -> int:
     print(report(rows))
     if out is not None:
         try:
-            _write(out, text)
+            write_file(out, text)
+        except OutputFolderError as error:  # names the file and why
+            print(f"flashsim calibrate: {error}", file=sys.stderr)
+            return 2
         except OSError as error:
             print(f"flashsim calibrate: {out}: cannot write: {error.strerror}", file=sys.stderr)
             return 2

@@ -13,9 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ from flashsim.conform.qemu import FAILURES, QemuSide
 from flashsim.conform.runner import Difference, Outcome, Refused, check, compare, reproducer
 from flashsim.models.errors import FlashCopyError, OpLogError
 from flashsim.models.input_files import read_text
+from flashsim.models.output_folder import OutputFolderError, write_file
 
 #: The largest op log read (the op logs of conformance runs are short).
 MAX_LOG_BYTES = 64 << 20
@@ -43,19 +42,6 @@ SHOWN_BYTES = 16
 
 class _Usage(FlashCopyError):
     pass
-
-
-def _write(path: Path, text: str) -> None:
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _logs(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
@@ -175,7 +161,10 @@ def _main(args: argparse.Namespace) -> int:
     )
     if out is not None and first_reproducer is not None:
         try:
-            _write(out, "".join(line.rstrip("\r\n") + "\n" for line in first_reproducer))
+            write_file(out, "".join(line.rstrip("\r\n") + "\n" for line in first_reproducer))
+        except OutputFolderError as error:  # names the file and why
+            print(f"flashsim conform: {error}", file=sys.stderr)
+            return 2
         except OSError as error:
             print(f"flashsim conform: {out}: cannot write: {error.strerror}", file=sys.stderr)
             return 2
