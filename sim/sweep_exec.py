@@ -13,6 +13,7 @@ error, Ctrl-C); its worker processes exit by themselves if the sweep is killed o
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -90,12 +91,19 @@ def executor(jobs: int | None, scheduler: str | None) -> Iterator[RunMany]:
             stack.enter_context(cluster)
             client = stack.enter_context(Client(cluster))
         else:
+            problem = None
             try:
                 client = stack.enter_context(Client(scheduler, timeout=CONNECT_TIMEOUT))
             except Exception as error:  # distributed's errors of an address vary by protocol
+                problem = str(error)
+            if problem is not None:
+                # The Client that failed to start is garbage now; collected later, its
+                # __del__ would close it from inside the next Client's start and deadlock
+                # there (both wait on distributed's loop lock): collect it here, alone.
+                gc.collect()
                 raise ScenarioError(
-                    f"--scheduler {scheduler}: cannot reach the Dask scheduler ({error})"
-                ) from None
+                    f"--scheduler {scheduler}: cannot reach the Dask scheduler ({problem})"
+                )
         yield _on(client)
 
 
