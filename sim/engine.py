@@ -112,7 +112,7 @@ class Simulation:
             if vol.name not in snapshots:
                 system.create(vol.name, vol.tracks, vol.track_size)
             array_of[vol.name] = self.arrays[vol.array]
-        self.recorder = Recorder(scenario, system, self.arrays)
+        self.recorder = Recorder(scenario, system, self.arrays, lambda: env.now)
         self.driver = Driver(env, system, array_of, self.recorder, oplog)
         self.driver.track_size.update((v.name, v.track_size) for v in scenario.volumes)
         gates, frozen = Gates(env), Gates(env)  # all I/O waits; writes wait

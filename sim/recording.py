@@ -7,6 +7,7 @@ workload, counters per relationship and the timeline of whole-volume operations;
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,8 +59,17 @@ class GroupStats:
 class Recorder:
     """The records of one run of `scenario` on `system` and `arrays`."""
 
-    def __init__(self, scenario: Scenario, system: System, arrays: dict[str, Array]) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        system: System,
+        arrays: dict[str, Array],
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.system = system
+        # the simulated clock: a failure noted at a completion is cut at exactly that instant
+        # (issue + latency can round to just before it, behind a cut already made there)
+        self._clock = clock
         self.arrays = arrays
         self.stats = {f.id: RelationshipStats(f.id) for f in scenario.flashcopies}
         self.groups = {g.id: GroupStats(g.id, tuple(g.members)) for g in scenario.groups}
@@ -109,7 +119,7 @@ class Recorder:
             name = type(error).__name__
             counts[name] = counts.get(name, 0) + 1
         if self._fallible and not is_read:
-            self._look_for_failures(issue + latency)
+            self._look_for_failures(issue + latency if self._clock is None else self._clock())
 
     def _look_for_failures(self, now: float) -> None:
         """Note relationships the core failed since the last look: at the completion of the
