@@ -75,9 +75,6 @@ class RecordSpool:
         self._file.write(block.tobytes())
         self._rows += n
 
-    def __len__(self) -> int:
-        return self._rows + len(self._buf["workload"])
-
     def columns(self) -> dict[str, np.ndarray]:
         """Every record, as read-only columns mapped from the spooled file (the spool is
         finished: nothing more can be appended)."""
