@@ -28,8 +28,9 @@ from flashsim.models.system import System
 
 
 def _replay(args: argparse.Namespace) -> int:
-    """Exit 0 if every line ran, 1 if a line was rejected (with --keep-going: any line),
-    2 if the op log cannot be read or the images cannot be dumped."""
+    """Exit 0 if every line ran; 2 if a line was rejected (the run stops there, nothing is
+    dumped), the op log cannot be read or the images cannot be dumped; with --keep-going, 1 if
+    any line was rejected (the rest ran and the images are dumped)."""
     try:
         handle = open(locate(args.oplog), "rb")  # noqa: SIM115 - closed below
     except OSError as error:
@@ -46,7 +47,7 @@ def _replay(args: argparse.Namespace) -> int:
     except OpLogError as error:
         sys.stdout.flush()
         print(f"{args.oplog}:{error.line}: {error.message}", file=sys.stderr)
-        return 1
+        return 2
     if args.dump:
         try:
             dump_images(system, args.dump, force=args.force)

@@ -94,5 +94,5 @@ def test_a_profile_line_after_a_create_is_rejected_and_changes_nothing(tmp_path,
 def test_bad_lines_of_the_new_ops_name_the_field(tmp_path, capsys, text, message):
     log = tmp_path / "bad.jsonl"
     log.write_text("\n" + text + "\n")
-    assert main(["replay", str(log)]) == 1
+    assert main(["replay", str(log)]) == 2
     assert capsys.readouterr().err == f"{log}:2: {message}\n"

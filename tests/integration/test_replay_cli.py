@@ -83,7 +83,7 @@ def test_each_worked_example_prints_exactly_its_expected_output(capsys, name):
 def test_without_keep_going_an_example_stops_at_its_first_bad_line(capsys):
     path = EXAMPLES / "10_errors_change_nothing.jsonl"
     code, out, err = replay(capsys, path)
-    assert (code, out) == (1, "")
+    assert (code, out) == (2, "")
     prefix = f"{path}:5: "
     assert err.startswith(prefix)
     assert err.endswith("\n")
@@ -106,7 +106,7 @@ def test_the_first_bad_line_stops_the_run_after_printing_the_reads_before_it(cap
         READ_A,
     )
     code, out, err = replay(capsys, path)
-    assert code != 0
+    assert code == 2
     assert out == json.dumps({"line": 3, "data": READ_A_DATA}) + "\n"
     assert err.startswith(f"{path}:4: ")
     assert "unknown volume Q" in err
@@ -153,7 +153,7 @@ def test_a_malformed_line_gives_the_parsers_message_with_its_line_number(
     message = parser_message(bad_line, 4)
     assert problem in message
     code, out, err = replay(capsys, path)
-    assert (code, out, err) == (1, "", f"{path}:4: {message}\n")
+    assert (code, out, err) == (2, "", f"{path}:4: {message}\n")
     code, out, err = replay(capsys, path, "--keep-going")
     assert (code, err) == (1, "")
     assert out.splitlines() == [
@@ -177,7 +177,7 @@ def test_blank_lines_are_skipped_but_counted(capsys, tmp_path):
         (10, READ_A_DATA),
     ]
     code, out, err = replay(capsys, path)
-    assert (code, out) == (1, json.dumps({"line": 7, "data": READ_A_DATA}) + "\n")
+    assert (code, out) == (2, json.dumps({"line": 7, "data": READ_A_DATA}) + "\n")
     assert err.startswith(f"{path}:9: ")
 
 
@@ -307,7 +307,7 @@ def test_the_flashsim_process_prints_reads_and_exits_non_zero_on_a_bad_line(tmp_
     )
     stop = run_flashsim("replay", str(path))
     assert (stop.returncode, stop.stdout) == (
-        1,
+        2,
         json.dumps({"line": 3, "data": READ_A_DATA}) + "\n",
     )
     assert stop.stderr.startswith(f"{path}:4: ")
