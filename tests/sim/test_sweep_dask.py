@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from child_processes import alive, children, wait_for
 from fuzzing import fuzz_examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -193,27 +194,6 @@ def test_the_sweep_draws_its_progress_line_on_stderr(
     assert "2/2" in err
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def test_ctrl_c_shuts_the_local_cluster_down_and_keeps_the_old_output(tmp_path: Path) -> None:
     path = write_theory(tmp_path)
     out = tmp_path / "o"
@@ -223,12 +203,9 @@ def test_ctrl_c_shuts_the_local_cluster_down_and_keeps_the_old_output(tmp_path: 
     # its own session, so that Ctrl-C (SIGINT to the foreground group) reaches it all
     process = subprocess.Popen(command, stderr=subprocess.PIPE, start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
-        while len(_children(process.pid)) < 2:
-            assert time.monotonic() < deadline, "the workers did not start"
-            time.sleep(0.05)
+        wait_for(lambda: len(children(process.pid)) >= 2, what="the workers did not start")
         time.sleep(1.0)  # the workers are running their tasks
-        workers = _children(process.pid)
+        workers = children(process.pid)
         os.killpg(process.pid, signal.SIGINT)
         _, err = process.communicate(timeout=60)
     finally:
@@ -237,8 +214,5 @@ def test_ctrl_c_shuts_the_local_cluster_down_and_keeps_the_old_output(tmp_path: 
             process.wait()
     assert process.returncode == 130, err.decode()
     assert err.decode().endswith("flashsim: interrupted\n")
-    deadline = time.monotonic() + 10
-    while any(_alive(p) for p in workers):
-        assert time.monotonic() < deadline, "a worker outlived the sweep"
-        time.sleep(0.05)
+    wait_for(lambda: not any(alive(p) for p in workers), 10, "a worker outlived the sweep")
     assert not out.exists()

@@ -5,8 +5,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from child_processes import alive, children, wait_for
+from sweep_cases import files_of
 
 from flashsim.bundled import root
 from flashsim.main import main
@@ -22,21 +24,6 @@ ARGS = [
 def sweep_command(out: Path, jobs: int = 1) -> list[str]:
     return [sys.executable, "-m", "flashsim", "sweep", SCENARIO, *ARGS, "--out", str(out),
             "--jobs", str(jobs)]  # fmt: skip
-
-
-def wait_for(condition, seconds: float = 60) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
-def files_of(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != ".flashsim-output"
-    }
 
 
 def committed(kept: Path) -> list[Path]:
@@ -67,36 +54,15 @@ def test_a_killed_sweep_resumes_from_its_finished_points(tmp_path, capsys):
     assert files_of(out) == files_of(whole)  # resumed or not, the same bytes
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def test_the_workers_of_a_killed_parallel_sweep_die_with_it(tmp_path):
     process = subprocess.Popen(sweep_command(tmp_path / "out", jobs=2), stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: len(_children(process.pid)) >= 2)
-        workers = _children(process.pid)
+        wait_for(lambda: len(children(process.pid)) >= 2)
+        workers = children(process.pid)
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
-    wait_for(lambda: not any(_alive(pid) for pid in workers), seconds=10)
+    wait_for(lambda: not any(alive(pid) for pid in workers), seconds=10)
     assert os.getpid() not in workers
 
 
@@ -113,11 +79,11 @@ def test_a_sweep_killed_on_its_local_cluster_resumes_in_process(tmp_path, capsys
     process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
     try:
         wait_for(lambda: kept.is_dir() and bool(committed(kept)))
-        workers = _children(process.pid)
+        workers = children(process.pid)
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
-    wait_for(lambda: not any(_alive(pid) for pid in workers), seconds=10)
+    wait_for(lambda: not any(alive(pid) for pid in workers), seconds=10)
     finished_before = len(committed(kept))
     assert 1 <= finished_before < 8 and not out.exists()
 
