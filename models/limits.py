@@ -44,6 +44,10 @@ MAX_CHECK_CHOICE_STEPS = 512
 #: A swarm (`flashsim check --swarm N --jobs J`): configurations and worker processes.
 MAX_SWARM_CONFIGS = 100_000
 MAX_SWARM_JOBS = 64
+#: A sweep (`flashsim sweep`): runs (grid points x `--replicates`), each validated before any
+#: starts, and `--jobs` worker processes (never more are started than there are runs).
+MAX_SWEEP_RUNS = 10_000
+MAX_SWEEP_JOBS = 64
 #: The state budget of one search (`check.max_states`, `--max-states`) and its depth.
 MAX_CHECK_STATES = 5_000_000
 MAX_CHECK_DEPTH = 100_000

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from flashsim.models.limits import MAX_SWEEP_JOBS, MAX_SWEEP_RUNS
 from flashsim.models.output_folder import check_destination, output_folder
 from flashsim.sim import metrics
 from flashsim.sim.scenario import Scenario, ScenarioError, load
@@ -183,10 +184,19 @@ def run_sweep(
     line on stderr."""
     if replicates < 1:
         raise ScenarioError(f"--replicates: must be at least 1, got {replicates}")
-    if jobs is not None and jobs < 1:
-        raise ScenarioError(f"--jobs: must be at least 1, got {jobs}")
+    if jobs is not None and not 1 <= jobs <= MAX_SWEEP_JOBS:
+        raise ScenarioError(f"--jobs: must be 1..{MAX_SWEEP_JOBS}, got {jobs}")
     if method not in METHODS:
         raise ScenarioError(f"--search: expected one of {', '.join(METHODS)}, got {method!r}")
+    runs = math.prod(len(values) for _, values in params) * replicates
+    if runs > MAX_SWEEP_RUNS:
+        shape = " x ".join(str(len(v)) for _, v in params)
+        raise ScenarioError(
+            f"the sweep asks for {runs:,} runs (grid {shape}, {replicates:,} replicates each), "
+            f"over the limit of {MAX_SWEEP_RUNS:,}"
+        )
+    if jobs is not None:
+        jobs = min(jobs, runs)  # a worker with no run to do is a process for nothing
     points = grid(params)
     kept = points_folder(out)
     tasks: list[list[Task]] = []

@@ -36,6 +36,10 @@ from flashsim.models.output_folder import OutputFolderError, write_file
 
 #: The largest op log read (the op logs of conformance runs are short).
 MAX_LOG_BYTES = 64 << 20
+#: Random op logs of one run, and operations per random log: each log starts a daemon and is
+#: generated before the first runs, so a mistyped number is refused rather than run for days.
+MAX_RANDOM_LOGS = 100_000
+MAX_RANDOM_OPS = 10_000
 #: Bytes of each side shown from the first byte that differs.
 SHOWN_BYTES = 16
 
@@ -87,10 +91,10 @@ def _main(args: argparse.Namespace) -> int:
     try:
         if not args.qemu:
             raise _Usage("--qemu is required (QEMU is the one implementation compared)")
-        if args.random is not None and args.random < 1:
-            raise _Usage(f"--random must be at least 1, got {args.random}")
-        if args.ops < 1:
-            raise _Usage(f"--ops must be at least 1, got {args.ops}")
+        if args.random is not None and not 1 <= args.random <= MAX_RANDOM_LOGS:
+            raise _Usage(f"--random must be 1..{MAX_RANDOM_LOGS:,}, got {args.random}")
+        if not 1 <= args.ops <= MAX_RANDOM_OPS:
+            raise _Usage(f"--ops must be 1..{MAX_RANDOM_OPS:,}, got {args.ops}")
         if out is not None:
             if out.exists() and not args.force:
                 raise _Usage(f"{out}: exists (--force replaces it)")

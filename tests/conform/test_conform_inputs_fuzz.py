@@ -128,8 +128,10 @@ def test_a_log_that_cannot_be_read_exits_2(
     [
         (["--random", "3"], "--qemu is required (QEMU is the one implementation compared)"),
         (["--qemu"], "give an op log (OPS.jsonl) or --random N"),
-        (["--qemu", "--random", "0"], "--random must be at least 1, got 0"),
-        (["--qemu", "--random", "2", "--ops", "0"], "--ops must be at least 1, got 0"),
+        (["--qemu", "--random", "0"], "--random must be 1..100,000, got 0"),
+        (["--qemu", "--random", "99999999999"], "--random must be 1..100,000, got 99999999999"),
+        (["--qemu", "--random", "2", "--ops", "0"], "--ops must be 1..10,000, got 0"),
+        (["--qemu", "--random", "2", "--ops", "10001"], "--ops must be 1..10,000, got 10001"),
         (["--qemu", "x.jsonl", "--random", "2"], "give an op log or --random N, not both"),
     ],
 )

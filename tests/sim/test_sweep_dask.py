@@ -148,7 +148,15 @@ def test_sweep_bad_options_exit_2_naming_them(
     base = ["sweep", str(path), "--param", RATES, "--out", str(tmp_path / "o")]
     cases = {
         "--replicates: must be at least 1, got 0": ["--replicates", "0"],
-        "--jobs: must be at least 1, got 0": ["--jobs", "0"],
+        "--jobs: must be 1..64, got 0": ["--jobs", "0"],
+        "--jobs: must be 1..64, got 100000": ["--jobs", "100000"],
+        # the grid's size is checked before any run's scenario is read: bounded time
+        "the sweep asks for 200,000,000,000 runs (grid 2, 100,000,000,000 replicates each), "
+        "over the limit of 10,000": ["--replicates", "100000000000"],
+        "the sweep asks for 20,000 runs (grid 2 x 100 x 100, 1 replicates each)": [
+            "--param", "run.seed=" + ",".join(map(str, range(100))),
+            "--param", "run.seed=" + ",".join(map(str, range(100))),
+        ],
         "--scheduler tcp://127.0.0.1:1: cannot reach the Dask scheduler": [
             "--scheduler", "tcp://127.0.0.1:1"
         ],
