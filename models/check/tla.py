@@ -64,8 +64,9 @@ def export_tla(
     assert graph is not None
     names = [p.name for p in config.processes]
     succ: list[list[set[int]]] = [[set() for _ in range(result.states)] for _ in names]
-    for a, b, proc in graph.edges(data="proc"):
-        succ[proc][a].add(b)
+    for a, b, move in graph.edges(data="proc"):
+        # an edge is a move; a choosing process has one move per choice (world.choices)
+        succ[move % len(names)][a].add(b)
     terminal = sorted(n for n, done in graph.nodes(data="terminal") if done)
     quiet = sorted(n for n, q in graph.nodes(data="quiescent") if q)
     idents = [module_name(f"Step_{n}") for n in names]
