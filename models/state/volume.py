@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flashsim.models.errors import AddressError
-from flashsim.models.limits import io_limit_problem
+from flashsim.models.limits import MAX_IO_BYTES, MAX_IO_TRACKS, io_limit_problem
 from flashsim.models.state.backend import Backend
 
 
@@ -39,7 +39,7 @@ class Volume:
             )
         ts = self.track_size
         first, end = offset // ts, (offset + length - 1) // ts + 1
-        problem = io_limit_problem(length, end - first)
-        if problem is not None:
+        if length > MAX_IO_BYTES or end - first > MAX_IO_TRACKS:  # the limits' test, inlined
+            problem = io_limit_problem(length, end - first)
             raise AddressError(f"volume {self.name}: I/O at offset {offset}: {problem}")
         return first, end
