@@ -99,13 +99,14 @@ class Driver:
         """Wake the waiters of the released `keys` and those waiting for any release; None
         (the families or bitmaps may have changed): wake every waiter."""
         waits = self._key_waits
-        if keys is None:
-            events = list(waits.values())
-            waits.clear()
-        else:
-            events = [e for e in (waits.pop(k, None) for k in keys) if e is not None]
-        for e in events:
-            e.succeed()
+        if waits:  # (mostly empty: nothing waits for a lock)
+            if keys is None:
+                events = list(waits.values())
+                waits.clear()
+            else:
+                events = [e for e in (waits.pop(k, None) for k in keys) if e is not None]
+            for e in events:
+                e.succeed()
         event = self._released
         if event.callbacks:
             self._released = self.env.event()
