@@ -167,9 +167,13 @@ class Driver:
             if action.purpose == ROW_REMAP:  # type: ignore[union-attr]
                 return ()
             ts = self.track_size
+            runs = action.runs  # type: ignore[union-attr]
+            if len(runs) == 1:  # the common case, without a generator
+                vol, first, end = runs[0]
+                return ((array_of[vol], False, (end - first) * ts[vol], action.purpose),)  # type: ignore[union-attr]
             return tuple(
                 (array_of[vol], False, (end - first) * ts[vol], action.purpose)  # type: ignore[union-attr]
-                for vol, first, end in action.runs  # type: ignore[union-attr]
+                for vol, first, end in runs
             )
         if kind is WriteTracks:
             assert op.buffer is not None

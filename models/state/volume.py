@@ -32,7 +32,7 @@ class Volume:
             raise AddressError(f"volume {self.name}: offset {offset} is negative")
         if length < 1:
             raise AddressError(f"volume {self.name}: length {length} is below 1")
-        if offset + length > self.size_bytes:
+        if offset + length > self.tracks * self.track_size:  # (size_bytes, without the call)
             raise AddressError(
                 f"volume {self.name}: bytes {offset}..{offset + length - 1} pass the end of the "
                 f"volume ({self.size_bytes} bytes)"
