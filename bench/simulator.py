@@ -198,7 +198,9 @@ def bench_simulator(duration_s: float = 4.0, rate_iops: int = 5000) -> dict[str,
     lines = []
     runs = []
     for label, relationship, case in CASES:
-        ios_per_s, ios, cows, accesses = _flashsim(scenario_text(relationship, duration_s, rate_iops))
+        ios_per_s, ios, cows, accesses = _flashsim(
+            scenario_text(relationship, duration_s, rate_iops)
+        )
         toy_per_s, toy_ios = toy_host_ios_per_s(case, duration_s, rate_iops)
         runs.append((label, case, ios_per_s, ios, cows, accesses, toy_per_s, toy_ios))
     reads_per_s, reads, _, _ = _flashsim(scenario_text(None, duration_s, rate_iops, "randread"))

@@ -136,7 +136,13 @@ class MemoryBackend(Backend):
     def write(self, offset: int, data: bytes | memoryview) -> None:
         ts = self.track_size
         t, o = divmod(offset, ts)
-        if type(data) is bytes and len(data) == PAGE_BYTES and not o % PAGE_BYTES and o + PAGE_BYTES <= ts and self._paged:
+        if (
+            type(data) is bytes
+            and len(data) == PAGE_BYTES
+            and not o % PAGE_BYTES
+            and o + PAGE_BYTES <= ts
+            and self._paged
+        ):
             # the common host write, one whole page: the page keeps the caller's bytes
             held = self._tracks.get(t)
             if held is None:
@@ -249,7 +255,9 @@ def _copy_track(held: bytes | bytearray | _Pages) -> bytes | bytearray | _Pages:
     if type(held) is bytes:
         return held
     if type(held) is _Pages:
-        return _Pages((p, page if type(page) is bytes else bytearray(page)) for p, page in held.items())
+        return _Pages(
+            (p, page if type(page) is bytes else bytearray(page)) for p, page in held.items()
+        )
     return bytearray(held)
 
 

@@ -82,10 +82,7 @@ class State:
         rel_id = self.incoming.get(volume)
         if rel_id is not None and relationships[rel_id].options.incremental:
             return True
-        for r in self.outgoing.get(volume, ()):  # a loop, not any(): once per host write
-            if relationships[r].options.incremental:
-                return True
-        return False
+        return any(relationships[r].options.incremental for r in self.outgoing.get(volume, ()))
 
     def next_op_id(self) -> int:
         """A new operation number (the lock table names holders by it)."""

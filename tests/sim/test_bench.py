@@ -35,7 +35,8 @@ def test_bench_prints_flashsim_against_the_toy_and_bare_simpy_in_each_case(
         figures["none_host_ios_per_cpu_s"]
     )
     assert figures["cow_device_accesses_per_cpu_s"] == pytest.approx(
-        figures["cow_host_ios_per_cpu_s"] * (1 + 2 * figures["cow_cow_copies"] / figures["cow_host_ios"])
+        figures["cow_host_ios_per_cpu_s"]
+        * (1 + 2 * figures["cow_cow_copies"] / figures["cow_host_ios"])
     )
     out = capsys.readouterr().out
     assert out.count("BASELINE toy") == 3 and "bare SimPy" in out

@@ -126,7 +126,9 @@ def test_the_summary_answers_the_question_where_the_comment_says(path: Path) -> 
         # the quick look: 1 GiB volumes, so 16,384 tracks of 64 KiB and 1 GiB / 64 MiB/s =
         # 16 s the bound; every track is copied once, by a write first or by the background
         assert quick_sets(path) == [
-            "volume.db.size_gib=1", "volume.db_copy.size_gib=1", "run.duration_s=40"
+            "volume.db.size_gib=1",
+            "volume.db_copy.size_gib=1",
+            "run.duration_s=40",
         ]
         tracks, seconds_per_track = 16_384, (64 << 10) / (64 << 20)
         assert answer["copy_rate_mib_s"] == 64.0
