@@ -16,7 +16,7 @@ controller charges its micro-actions (`flashsim.sim.cache`).
 
 An operation whose LOCK step is not enabled (another operation holds its tracks) waits on an
 event signalled when locks are released. This is the one module that calls the core's
-`enabled`, `step` and `lock_request`.
+`lock_and_plan`, `enabled`, `step` and `lock_request`.
 """
 
 from __future__ import annotations
