@@ -354,7 +354,7 @@ def main(args: argparse.Namespace) -> int:
     if "simulator" in only:
         from flashsim.bench.simulator import bench_simulator
 
-        bench_simulator(duration_s=0.5 if quick else 4.0)
+        bench_simulator(duration_s=0.5 if quick else 4.0, repeat=repeat)
     if "traces" in only:
         from flashsim.bench.traces import bench_traces
 

@@ -93,10 +93,11 @@ class System(State):
         return InFlight(self.next_op_id(), kind, **fields)  # type: ignore[arg-type]
 
     def start_write(self, volume: str, offset: int, data: bytes) -> InFlight:
-        return self._new(WRITE, volume=volume, offset=offset, length=len(data), data=bytes(data))
+        # positional: once per host I/O, and keywords cost a dict
+        return InFlight(self.next_op_id(), WRITE, volume, offset, len(data), bytes(data))
 
     def start_read(self, volume: str, offset: int, length: int) -> InFlight:
-        return self._new(READ, volume=volume, offset=offset, length=length)
+        return InFlight(self.next_op_id(), READ, volume, offset, length)
 
     def start_copy(self, rel_id: str, limit_tracks: int = 1) -> InFlight:
         """Background copy of the lowest set run of `rel_id`, at most `limit_tracks` long."""

@@ -84,28 +84,46 @@ class Array:
         latency = self.write_latency_s if write else self.read_latency_s
         return latency + nbytes * self.seconds_per_byte
 
-    def io(
-        self, write: bool, nbytes: int, kind: str, priority: int
-    ) -> Generator[simpy.Event, Any, None]:
-        """One back-end I/O: queue, then hold a slot for its service time."""
+    def charge(self, write: bool, nbytes: int, kind: str) -> float:
+        """Count one back-end I/O and return its service time (drawn now, at its issue)."""
         service = self.service_s(write, nbytes)
         self.ios[kind] += 1
         self.bytes[kind] += nbytes
         self.busy_s += service
+        return service
+
+    def acquire(self, priority: int) -> simpy.Event | None:
+        """A slot of a non-preemptive array: None if one was free (it is taken), else the
+        event by which the I/O that frees one hands it over, in (priority, arrival) order.
+        The I/O then holds it for `env.timeout(service)` and calls `release`: the driver
+        inlines `io` this way (one generator less per back-end I/O, the same events)."""
+        if self._free:
+            self._free -= 1
+            return None
+        turn = self.env.event()
+        heapq.heappush(self._waiting, (priority, self._arrivals, turn))
+        self._arrivals += 1
+        return turn
+
+    def release(self) -> None:
+        """Hand the slot to the first waiter, or free it."""
+        if self._waiting:
+            heapq.heappop(self._waiting)[2].succeed()
+        else:
+            self._free += 1
+
+    def io(
+        self, write: bool, nbytes: int, kind: str, priority: int
+    ) -> Generator[simpy.Event, Any, None]:
+        """One back-end I/O: queue, then hold a slot for its service time."""
+        service = self.charge(write, nbytes, kind)
         env = self.env
         if not self.preemptive:
-            if self._free:
-                self._free -= 1
-            else:
-                turn = env.event()
-                heapq.heappush(self._waiting, (priority, self._arrivals, turn))
-                self._arrivals += 1
+            turn = self.acquire(priority)
+            if turn is not None:
                 yield turn  # the slot is handed over by the I/O that frees it
             yield env.timeout(service)
-            if self._waiting:
-                heapq.heappop(self._waiting)[2].succeed()
-            else:
-                self._free += 1
+            self.release()
             return
         resource = self.resource
         left = service

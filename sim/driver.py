@@ -16,7 +16,7 @@ controller charges its micro-actions (`flashsim.sim.cache`).
 
 An operation whose LOCK step is not enabled (another operation holds its tracks) waits on an
 event signalled when locks are released. This is the one module that calls the core's
-`enabled`, `step` and `lock_request`.
+`lock_and_plan`, `enabled`, `step` and `lock_request`.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from flashsim.models.rules.actions import (
     ReadTracks,
     WriteTracks,
 )
-from flashsim.models.rules.inflight import ACT, DONE, UNLOCK, InFlight
+from flashsim.models.rules.inflight import ACT, DONE, LOCK, UNLOCK, InFlight
 from flashsim.models.system import System
 from flashsim.sim.devices import HOST_PRIORITY, Array
 from flashsim.sim.recording import Recorder
@@ -99,13 +99,14 @@ class Driver:
         """Wake the waiters of the released `keys` and those waiting for any release; None
         (the families or bitmaps may have changed): wake every waiter."""
         waits = self._key_waits
-        if keys is None:
-            events = list(waits.values())
-            waits.clear()
-        else:
-            events = [e for e in (waits.pop(k, None) for k in keys) if e is not None]
-        for e in events:
-            e.succeed()
+        if waits:  # (mostly empty: nothing waits for a lock)
+            if keys is None:
+                events = list(waits.values())
+                waits.clear()
+            else:
+                events = [e for e in (waits.pop(k, None) for k in keys) if e is not None]
+            for e in events:
+                e.succeed()
         event = self._released
         if event.callbacks:
             self._released = self.env.event()
@@ -115,53 +116,85 @@ class Driver:
     def drive(self, op: InFlight, priority: int) -> Proc:
         """Advance `op` to DONE, charging device time for each ACT step."""
         system = self.system
-        while not system.enabled(op):
-            yield self._wait_for(op)
+        rules = system.rules
+        lock_and_plan = rules.lock_and_plan
+        while op.phase == LOCK:  # LOCK, and PLAN with it: nothing runs between the two here
+            if not lock_and_plan(system, op):
+                yield self._wait_for(op)
+        if op.phase == DONE:
+            return
         if self.oplog is not None:
             self.inflight[op.id] = op
-        array_of = self.array_of
-        track_size = self.track_size
-        recorder = self.recorder
+        timeout = self.env.timeout
+        accesses = self._accesses
+        step = rules.step
+        plan = op.plan
         touched: list[str] | None = None
-        while op.phase != DONE:
-            phase = op.phase
-            if phase == ACT:
-                action = op.plan[op.pc]
-                kind = type(action)
-                if kind is ApplyData:
-                    yield from array_of[action.volume].io(True, len(action.data), "host", priority)
-                elif kind is ReadBytes:
-                    for vol, _, length in action.segments:
-                        yield from array_of[vol].io(False, length, action.purpose, priority)
-                    if action.purpose == REDIRECTED:
-                        recorder.redirected_read(op.volume)
-                elif kind is ReadTracks:
-                    if action.purpose != ROW_REMAP:
-                        for vol, first, end in action.runs:
-                            nbytes = (end - first) * track_size[vol]
-                            yield from array_of[vol].io(False, nbytes, action.purpose, priority)
-                elif kind is WriteTracks:
-                    assert op.buffer is not None
-                    nbytes = len(op.buffer) * track_size[action.volume]
-                    if action.purpose == ROW_REMAP:
-                        nbytes = METADATA_BYTES
-                    yield from array_of[action.volume].io(True, nbytes, action.purpose, priority)
-                elif kind is ClearBits:
-                    recorder.cleared(op, action)
-                    touched = touched or []
-                    touched.append(action.relationship)
+        while op.phase == ACT:
+            action = plan[op.pc]
+            if type(action) is ClearBits:
+                self.recorder.cleared(op, action)
+                touched = touched or []
+                touched.append(action.relationship)
+            else:
+                for array, write, nbytes, kind in accesses(op, action):
+                    if array.preemptive:
+                        yield from array.io(write, nbytes, kind, priority)
+                        continue
+                    service = array.charge(write, nbytes, kind)
+                    turn = array.acquire(priority)
+                    if turn is not None:
+                        yield turn  # the slot is handed over by the I/O that frees it
+                    yield timeout(service)
+                    array.release()
+                if type(action) is ReadBytes and action.purpose == REDIRECTED:
+                    self.recorder.redirected_read(op.volume)
+            step(system, op)
+        if op.phase == UNLOCK:
             self._step(op)
         if touched:
             now = self.env.now
             for rid in touched:
-                recorder.check_complete(rid, now)
+                self.recorder.check_complete(rid, now)
+
+    def _accesses(self, op: InFlight, action: Action) -> tuple[tuple[Array, bool, int, str], ...]:
+        """The back-end I/Os of one micro-action: (array, write, bytes, kind) each, in order."""
+        kind = type(action)
+        array_of = self.array_of
+        if kind is ApplyData:
+            return ((array_of[action.volume], True, len(action.data), "host"),)  # type: ignore[union-attr]
+        if kind is ReadTracks:
+            if action.purpose == ROW_REMAP:  # type: ignore[union-attr]
+                return ()
+            ts = self.track_size
+            runs = action.runs  # type: ignore[union-attr]
+            if len(runs) == 1:  # the common case, without a generator
+                vol, first, end = runs[0]
+                return ((array_of[vol], False, (end - first) * ts[vol], action.purpose),)  # type: ignore[union-attr]
+            return tuple(
+                (array_of[vol], False, (end - first) * ts[vol], action.purpose)  # type: ignore[union-attr]
+                for vol, first, end in runs
+            )
+        if kind is WriteTracks:
+            assert op.buffer is not None
+            if action.purpose == ROW_REMAP:  # type: ignore[union-attr]
+                nbytes = METADATA_BYTES
+            else:
+                nbytes = len(op.buffer) * self.track_size[action.volume]  # type: ignore[union-attr]
+            return ((array_of[action.volume], True, nbytes, action.purpose),)  # type: ignore[union-attr]
+        if kind is ReadBytes:
+            return tuple(
+                (array_of[vol], False, length, action.purpose)  # type: ignore[union-attr]
+                for vol, _, length in action.segments  # type: ignore[union-attr]
+            )
+        return ()
 
     def _step(self, op: InFlight) -> None:
         """Run `op`'s next step; after its UNLOCK, log it (`--verify`) and wake what waits
         for the locks it held."""
         unlocking = op.phase == UNLOCK
         held = op.locks if unlocking else ()
-        self.system.step(op)
+        self.system.rules.step(self.system, op)
         if unlocking:
             if self.oplog is not None:
                 self._log(op)

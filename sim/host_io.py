@@ -26,16 +26,22 @@ Payload = Callable[[int], bytes]
 
 
 def payloads(workload: Workload) -> Payload:
-    """Real bytes for writes: a per-workload random block, stamped with a counter."""
+    """Real bytes for writes: a per-workload random block, stamped with a counter (so no two
+    writes of 8 bytes or more carry the same bytes). The block's tail of each length is cut
+    once: a payload costs one copy, never per-byte Python work."""
     largest = int(workload.sizes.max())
     base = workload.rng.bytes(largest)
+    tails: dict[int, bytes] = {}
     counter = [0]
 
     def make(length: int) -> bytes:
         counter[0] += 1
         if length < 8:
             return base[:length]
-        return counter[0].to_bytes(8, "little") + base[8:length]
+        tail = tails.get(length)
+        if tail is None:
+            tail = tails[length] = base[8:length]
+        return counter[0].to_bytes(8, "little") + tail
 
     return make
 

@@ -120,8 +120,9 @@ def perform(system: State, op: Scratch, action: Action) -> None:
     elif kind is ApplyData:
         volume = system.volumes[action.volume]  # type: ignore[union-attr]
         volume.backend.write(action.offset, action.data)  # type: ignore[union-attr]
-        first, end = volume.track_range(action.offset, len(action.data))  # type: ignore[union-attr]
-        system.note_allocation(volume.name, first, end)
+        if action.volume in system.incoming:  # type: ignore[union-attr]  # else none to note
+            first, end = volume.track_range(action.offset, len(action.data))  # type: ignore[union-attr]
+            system.note_allocation(volume.name, first, end)
     elif kind is RecordChanges:
         system.record_changes(action.volume, ((action.first, action.end),))  # type: ignore[union-attr]
     elif kind is ReadBytes:

@@ -46,7 +46,7 @@ class Locking(Plans):
     def lock_keys(self, state: State, kind: str, volume: str, first: int, end: int) -> Keys:
         """The locks of an operation of `kind` on tracks [first, end) of `volume`."""
         members = self.lock_members(state, volume)
-        keys = tuple((member, first, end) for member in members)
+        keys = tuple([(member, first, end) for member in members])
         if kind == WRITE:
             keys += space_pools(state, members)
         return keys

@@ -114,8 +114,9 @@ class Plans:
             runs = [run for first, end in ranges for run in rel.bitmap.runs(first, end)]
             if not runs:
                 continue
-            needed = sum(e - f for f, e in runs)
-            if rel.allocated is not None and self.out_of_space(rel, needed, volume):
+            if rel.allocated is not None and self.out_of_space(
+                rel, sum(e - f for f, e in runs), volume
+            ):
                 actions.append(FailRelationship(rel.id))
                 continue
             step = copy_extent_tracks(state.volumes[volume].track_size)

@@ -76,30 +76,10 @@ class Rules(Control):
                     op.error = error
                 op.phase = DONE
                 return
-            try:
-                request = self.lock_request(state, op)
-            except FlashCopyError as error:
-                op.error = error
-                op.phase = DONE
-                return
-            if request is None:
-                op.phase = DONE
-                return
-            first, end, wanted = request
-            part = self.lock_batch(op, wanted)
-            op.first, op.end = first, end
-            if part:
-                state.acquire(op.id, part)
-                op.locks = op.locks + part if op.locks else part
-            if len(op.locks) == len(wanted):
-                op.phase = PLAN
+            if not self.try_lock(state, op):
+                raise AssertionError(f"operation {op.id}: LOCK is not enabled, its locks are held")
         elif phase == PLAN:
-            try:
-                op.plan = self.plan(state, op)
-            except FlashCopyError as error:
-                op.error = error
-                op.plan = ()
-            op.phase = ACT if op.plan else UNLOCK
+            self._plan_step(state, op)
         elif phase == UNLOCK:
             state.release(op.locks)
             op.locks = ()
@@ -107,6 +87,51 @@ class Rules(Control):
             op.phase = DONE
         else:
             raise AssertionError(f"operation {op.id} is done; it has no next step")
+
+    def try_lock(self, state: State, op: InFlight) -> bool:
+        """`op`'s LOCK step if it is enabled, else False: `enabled` then `step` with one lock
+        request for both (a driver that steps as soon as it may, like the simulator, asks
+        this instead of the two). An operation with no locks to take (or an invalid one, or
+        a copy with nothing to copy) ends here, as its `step` would."""
+        try:
+            request = self.lock_request(state, op)
+        except FlashCopyError as error:
+            op.error = error
+            op.phase = DONE
+            return True
+        if request is None:
+            op.phase = DONE
+            return True
+        first, end, wanted = request
+        part = self.lock_batch(op, wanted)
+        if part:
+            holder = state.holder
+            for key in part:
+                if holder(key) is not None:
+                    return False
+            state.acquire(op.id, part)
+            op.locks = op.locks + part if op.locks else part
+        op.first, op.end = first, end
+        if len(op.locks) == len(wanted):
+            op.phase = PLAN
+        return True
+
+    def lock_and_plan(self, state: State, op: InFlight) -> bool:
+        """`try_lock`, then the PLAN step at once if LOCK took every lock (nothing can run
+        between the two in a driver that does not yield there: the simulator)."""
+        if not self.try_lock(state, op):
+            return False
+        if op.phase == PLAN:
+            self._plan_step(state, op)
+        return True
+
+    def _plan_step(self, state: State, op: InFlight) -> None:
+        try:
+            op.plan = self.plan(state, op)
+        except FlashCopyError as error:
+            op.error = error
+            op.plan = ()
+        op.phase = ACT if op.plan else UNLOCK
 
     def plan(self, state: State, op: InFlight) -> tuple[Action, ...]:
         """The micro-actions of a read, write or copy, under its locks."""

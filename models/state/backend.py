@@ -74,8 +74,10 @@ class Backend(ABC):
 PAGE_BYTES = 4096
 
 
-class _Pages(dict[int, bytearray]):
+class _Pages(dict[int, bytes | bytearray]):
     """A partly written track: page number -> bytes of that page; absent pages read as zeros.
+    A page written whole from immutable `bytes` keeps that object (no copy); a smaller write
+    into it makes it a private bytearray first.
     `image` is the whole track as immutable bytes once loaded, until the next write: every
     copy of an unchanged track (one per target that needs it) then shares one buffer."""
 
@@ -133,8 +135,24 @@ class MemoryBackend(Backend):
 
     def write(self, offset: int, data: bytes | memoryview) -> None:
         ts = self.track_size
-        view = memoryview(data)
         t, o = divmod(offset, ts)
+        if (
+            type(data) is bytes
+            and len(data) == PAGE_BYTES
+            and not o % PAGE_BYTES
+            and o + PAGE_BYTES <= ts
+            and self._paged
+        ):
+            # the common host write, one whole page: the page keeps the caller's bytes
+            held = self._tracks.get(t)
+            if held is None:
+                held = self._tracks[t] = _Pages()
+                self._held[t] = 1
+            if type(held) is _Pages:
+                held.image = None  # type: ignore[union-attr]
+                held[o // PAGE_BYTES] = data  # type: ignore[index]
+                return
+        view = memoryview(data)
         pos = 0
         total = len(view)
         tracks = self._tracks
@@ -166,8 +184,9 @@ class MemoryBackend(Backend):
             p, po = divmod(o + pos, PAGE_BYTES)
             m = min(PAGE_BYTES - po, len(view) - pos)
             page = pages.get(p)
-            if page is None:
-                page = pages[p] = bytearray(min(PAGE_BYTES, ts - p * PAGE_BYTES))
+            if type(page) is not bytearray:  # a hole, or a page kept as the caller's bytes
+                size = min(PAGE_BYTES, ts - p * PAGE_BYTES)
+                page = pages[p] = bytearray(size) if page is None else bytearray(page)
             page[po : po + m] = view[pos : pos + m]
             pos += m
 
@@ -236,7 +255,9 @@ def _copy_track(held: bytes | bytearray | _Pages) -> bytes | bytearray | _Pages:
     if type(held) is bytes:
         return held
     if type(held) is _Pages:
-        return _Pages((p, bytearray(page)) for p, page in held.items())
+        return _Pages(
+            (p, page if type(page) is bytes else bytearray(page)) for p, page in held.items()
+        )
     return bytearray(held)
 
 

@@ -78,10 +78,11 @@ class State:
 
     def records_changes(self, volume: str) -> bool:
         """True if some incremental relationship records changes of `volume`."""
-        rel_in = self.incoming_relationship(volume)
-        if rel_in is not None and rel_in.options.incremental:
+        relationships = self.relationships
+        rel_id = self.incoming.get(volume)
+        if rel_id is not None and relationships[rel_id].options.incremental:
             return True
-        return any(self.relationships[r].options.incremental for r in self.outgoing.get(volume, ()))
+        return any(relationships[r].options.incremental for r in self.outgoing.get(volume, ()))
 
     def next_op_id(self) -> int:
         """A new operation number (the lock table names holders by it)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flashsim.models.errors import AddressError
-from flashsim.models.limits import io_limit_problem
+from flashsim.models.limits import MAX_IO_BYTES, MAX_IO_TRACKS, io_limit_problem
 from flashsim.models.state.backend import Backend
 
 
@@ -32,14 +32,14 @@ class Volume:
             raise AddressError(f"volume {self.name}: offset {offset} is negative")
         if length < 1:
             raise AddressError(f"volume {self.name}: length {length} is below 1")
-        if offset + length > self.size_bytes:
+        if offset + length > self.tracks * self.track_size:  # (size_bytes, without the call)
             raise AddressError(
                 f"volume {self.name}: bytes {offset}..{offset + length - 1} pass the end of the "
                 f"volume ({self.size_bytes} bytes)"
             )
         ts = self.track_size
         first, end = offset // ts, (offset + length - 1) // ts + 1
-        problem = io_limit_problem(length, end - first)
-        if problem is not None:
+        if length > MAX_IO_BYTES or end - first > MAX_IO_TRACKS:  # the limits' test, inlined
+            problem = io_limit_problem(length, end - first)
             raise AddressError(f"volume {self.name}: I/O at offset {offset}: {problem}")
         return first, end

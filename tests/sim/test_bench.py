@@ -4,20 +4,50 @@ from __future__ import annotations
 
 import pytest
 
-from flashsim.bench.simulator import bare_simpy_cycles_per_s, bench_simulator
+from flashsim.bench.simulator import (
+    CASES,
+    bare_simpy_cycles_per_s,
+    bench_simulator,
+    toy_host_ios_per_s,
+)
 
 
-def test_bench_prints_simulated_ios_per_second_against_bare_simpy(
+def test_bench_prints_flashsim_against_the_toy_and_bare_simpy_in_each_case(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    figures = bench_simulator(duration_s=0.2, rate_iops=2000)
-    assert figures["host_ios"] > 300
-    assert figures["cow_copies"] > 0.9 * figures["host_ios"]
-    assert figures["ratio"] == pytest.approx(
-        figures["sim_host_ios_per_wall_s"] / figures["bare_simpy_cycles_per_s"]
+    duration_s, rate = 0.2, 2000
+    figures = bench_simulator(duration_s=duration_s, rate_iops=rate)
+    # Poisson arrivals at 2,000/s for 0.199 s: 398 expected, within 5 standard deviations
+    expected = rate * (duration_s - 0.001)
+    for _, _, case in CASES:
+        assert abs(figures[f"{case}_host_ios"] - expected) < 5 * expected**0.5, case
+        assert figures[f"{case}_ratio_to_toy"] == pytest.approx(
+            figures[f"{case}_host_ios_per_cpu_s"] / figures[f"{case}_toy_host_ios_per_cpu_s"]
+        )
+        assert figures[f"{case}_ratio_to_bare_simpy"] == pytest.approx(
+            figures[f"{case}_device_accesses_per_cpu_s"] / figures["bare_simpy_cycles_per_s"]
+        )
+    # 4 KiB writes on 1 Mi tracks: a few hundred writes almost never meet a copied track
+    assert figures["cow_cow_copies"] > 0.99 * figures["cow_host_ios"]
+    assert figures["none_cow_copies"] == 0
+    # a copy-before-write is 3 device accesses, a plain write 1
+    assert figures["none_device_accesses_per_cpu_s"] == pytest.approx(
+        figures["none_host_ios_per_cpu_s"]
     )
-    assert "ratio" in capsys.readouterr().out
+    assert figures["cow_device_accesses_per_cpu_s"] == pytest.approx(
+        figures["cow_host_ios_per_cpu_s"]
+        * (1 + 2 * figures["cow_cow_copies"] / figures["cow_host_ios"])
+    )
+    out = capsys.readouterr().out
+    assert out.count("BASELINE toy") == 3 and "bare SimPy" in out
     assert bare_simpy_cycles_per_s(64) > 0
+
+
+def test_the_toy_issues_the_scenarios_poisson_arrivals() -> None:
+    # 5,000/s for 0.999 s: 4,995 expected, within 5 standard deviations
+    for case in ("cow", "none", "background"):
+        _, ios = toy_host_ios_per_s(case, 1.0, 5000)
+        assert abs(ios - 4995) < 5 * 4995**0.5, case
 
 
 def test_bench_traces_prints_parse_and_replay_rates(capsys: pytest.CaptureFixture[str]) -> None:

@@ -48,8 +48,16 @@ def test_the_first_comment_asks_a_question_and_names_its_answer(path: Path) -> N
     assert answer_path(path)[0] in {"relationships", "groups", "phases", "workloads"}
 
 
+def quick_sets(path: Path) -> list[str]:
+    """The `--set`s of a long scenario's "For a quick look:" (its first comment says them)."""
+    quick = first_comment(path).partition("For a quick look:")[2]
+    return re.findall(r"--set (\S+?)\.?(?=\s|\)|$)", quick)
+
+
 def run(path: Path, more: list[str] | None = None) -> dict[str, Any]:
     sets = ["run.records=false", "run.plots=false", *(more or [])]
+    if path.stem.startswith("long_"):  # minutes at full size: the quick look it names
+        sets += quick_sets(path)
     if path.stem.startswith("cloudphysics"):
         if not TRACE.exists():
             pytest.skip(f"{TRACE} is not here (the scenario's first comment says where)")
@@ -114,5 +122,23 @@ def test_the_summary_answers_the_question_where_the_comment_says(path: Path) -> 
         # SVC: to the newest mapping only, as many copies as the DS8000 made per target
         svc = resolve(run(path, ["run.profile='svc'"]), answer_path(path))
         assert [svc[f"t{i:02d}"]["cow_copies"] for i in range(1, 13)] == [0] * 11 + cows[:1]
+    elif name == "long_100g_copy":
+        # the quick look: 1 GiB volumes, so 16,384 tracks of 64 KiB and 1 GiB / 64 MiB/s =
+        # 16 s the bound; every track is copied once, by a write first or by the background
+        assert quick_sets(path) == [
+            "volume.db.size_gib=1",
+            "volume.db_copy.size_gib=1",
+            "run.duration_s=40",
+        ]
+        tracks, seconds_per_track = 16_384, (64 << 10) / (64 << 20)
+        assert answer["copy_rate_mib_s"] == 64.0
+        assert answer["cow_copies"] + answer["background_tracks_copied"] == tracks
+        assert answer["cow_copies"] > 0
+        extent = int((64 << 20) * 0.05) // (64 << 10)  # the default extent: 51 tracks
+        paced = (answer["background_tracks_copied"] - extent) * seconds_per_track
+        assert paced <= answer["copy_s"] <= tracks * seconds_per_track + 0.1
+        during = answer["impact"]["workloads"]["oltp"]
+        assert during["during"]["latency_ms"]["p99"] > during["before"]["latency_ms"]["p99"]
+        assert "1,600 s is the bound" in path.read_text()
     else:
         pytest.fail(f"{name}: a new bundled scenario: say here what answers its question")

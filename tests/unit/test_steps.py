@@ -172,3 +172,36 @@ def test_writes_sharing_a_space_efficient_target_take_its_space_pool_in_turn():
     assert "has 0 of 1 tracks left" in str(second.error)
     assert system.relationships["se"].allocated.count == 1
     assert system.read("A", 0, 8) == b"1111\x00\x00\x00\x00"
+
+
+def test_lock_and_plan_is_lock_then_plan_and_waits_without_a_change_while_blocked():
+    # the same write on two equal systems: LOCK and PLAN stepped one by one on the first,
+    # in one lock_and_plan call on the second; they end in the same phase, locks and plan
+    stepped, fused = pair(background_copy=False), pair(background_copy=False)
+    one = stepped.start_write("A", 5, b"XY")
+    stepped.step(one)  # LOCK
+    stepped.step(one)  # PLAN
+    two = fused.start_write("A", 5, b"XY")
+    assert fused.rules.lock_and_plan(fused, two) is True
+    assert two.fingerprint() == one.fingerprint()
+    assert fused.fingerprint() == stepped.fingerprint()
+    assert two.phase == ACT and two.locks == (("A", 1, 2), ("B", 1, 2))
+    # a second write to the same track of B is blocked by those locks: not enabled, and
+    # lock_and_plan takes nothing, plans nothing and says so
+    blocked = fused.start_write("B", 4, b"Z")
+    before = (fused.locks_fingerprint(), blocked.fingerprint())
+    assert fused.enabled(blocked) is False
+    assert fused.rules.lock_and_plan(fused, blocked) is False
+    assert (fused.locks_fingerprint(), blocked.fingerprint()) == before
+    while two.phase != DONE:
+        fused.step(two)
+    assert fused.rules.lock_and_plan(fused, blocked) is True  # its locks are free now
+    assert blocked.phase == ACT
+
+
+def test_try_lock_ends_an_invalid_operation_as_its_step_would():
+    system = pair()
+    op = system.start_write("A", 15, b"XY")  # bytes 15..16 pass the end of the 16-byte volume
+    assert system.rules.try_lock(system, op) is True
+    assert op.phase == DONE and op.locks == ()
+    assert "pass the end of the volume" in str(op.error)
