@@ -21,7 +21,7 @@ event signalled when locks are released. This is the one module that calls the c
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import simpy
@@ -113,49 +113,121 @@ class Driver:
             event.succeed()
 
     # -- operations ----------------------------------------------------------------------------
+    def start(self, op: InFlight, priority: int, then: Callable[[], object]) -> bool:
+        """Advance `op` towards DONE now, charging device time for each ACT step, and go on
+        from the events it waits on by callbacks (no SimPy process per operation: a host I/O
+        costs its device timeouts and nothing else). True if `op` is DONE at once; else
+        `then()` is called when it is."""
+        return self._advance(op, priority, then, [])
+
     def drive(self, op: InFlight, priority: int) -> Proc:
-        """Advance `op` to DONE, charging device time for each ACT step."""
+        """`start` for a SimPy process: returns once `op` is DONE."""
+        done = self.env.event()
+        if not self.start(op, priority, done.succeed):
+            yield done
+
+    def _advance(
+        self, op: InFlight, priority: int, then: Callable[[], object], touched: list[str]
+    ) -> bool:
+        """Run `op`'s steps until it waits (False: a callback goes on, and calls `then()` at
+        DONE) or is DONE (True). `touched`: the relationships whose bits it cleared."""
         system = self.system
-        rules = system.rules
-        lock_and_plan = rules.lock_and_plan
-        while op.phase == LOCK:  # LOCK, and PLAN with it: nothing runs between the two here
-            if not lock_and_plan(system, op):
-                yield self._wait_for(op)
-        if op.phase == DONE:
-            return
-        if self.oplog is not None:
-            self.inflight[op.id] = op
-        timeout = self.env.timeout
-        accesses = self._accesses
-        step = rules.step
+        if op.phase == LOCK:  # LOCK, and PLAN with it: nothing runs between the two here
+            if not system.rules.lock_and_plan(system, op):
+                self._wait_for(op).callbacks.append(
+                    lambda _: self._advance(op, priority, then, touched) and then()
+                )
+                return False
+            if op.phase == LOCK:  # part of its locks taken: the rest at once, or wait
+                return self._advance(op, priority, then, touched)
+            if op.phase == DONE:
+                return True
+            if self.oplog is not None:
+                self.inflight[op.id] = op
         plan = op.plan
-        touched: list[str] | None = None
         while op.phase == ACT:
             action = plan[op.pc]
             if type(action) is ClearBits:
                 self.recorder.cleared(op, action)
-                touched = touched or []
                 touched.append(action.relationship)
             else:
-                for array, write, nbytes, kind in accesses(op, action):
-                    if array.preemptive:
-                        yield from array.io(write, nbytes, kind, priority)
-                        continue
-                    service = array.charge(write, nbytes, kind)
-                    turn = array.acquire(priority)
-                    if turn is not None:
-                        yield turn  # the slot is handed over by the I/O that frees it
-                    yield timeout(service)
-                    array.release()
-                if type(action) is ReadBytes and action.purpose == REDIRECTED:
-                    self.recorder.redirected_read(op.volume)
-            step(system, op)
+                accesses = self._accesses(op, action)
+                if accesses:
+                    self._access(op, priority, then, touched=touched, accesses=accesses, i=0)
+                    return False
+            self._acted(op, action)
         if op.phase == UNLOCK:
             self._step(op)
         if touched:
             now = self.env.now
             for rid in touched:
                 self.recorder.check_complete(rid, now)
+        return True
+
+    def _access(
+        self,
+        op: InFlight,
+        priority: int,
+        then: Callable[[], object],
+        *,
+        touched: list[str],
+        accesses: tuple[tuple[Array, bool, int, str], ...],
+        i: int,
+    ) -> None:
+        """Back-end I/O `i` of the current action's `accesses`; the next one, or the action's
+        step, when it is done."""
+        array, write, nbytes, kind = accesses[i]
+        env = self.env
+        if array.preemptive:  # interrupted transfers: the array's own process
+            env.process(array.io(write, nbytes, kind, priority)).callbacks.append(
+                lambda _: self._accessed(
+                    op, priority, then, touched=touched, accesses=accesses, i=i, array=None
+                )
+            )
+            return
+        service = array.charge(write, nbytes, kind)
+        turn = array.acquire(priority)
+        if turn is None:
+            env.timeout(service).callbacks.append(
+                lambda _: self._accessed(
+                    op, priority, then, touched=touched, accesses=accesses, i=i, array=array
+                )
+            )
+        else:  # the slot is handed over by the I/O that frees it
+            turn.callbacks.append(
+                lambda _: env.timeout(service).callbacks.append(
+                    lambda _: self._accessed(
+                        op, priority, then, touched=touched, accesses=accesses, i=i, array=array
+                    )
+                )
+            )
+
+    def _accessed(
+        self,
+        op: InFlight,
+        priority: int,
+        then: Callable[[], object],
+        *,
+        touched: list[str],
+        accesses: tuple[tuple[Array, bool, int, str], ...],
+        i: int,
+        array: Array | None,
+    ) -> None:
+        if array is not None:
+            array.release()
+        i += 1
+        if i < len(accesses):
+            self._access(op, priority, then, touched=touched, accesses=accesses, i=i)
+            return
+        self._acted(op, op.plan[op.pc])
+        if self._advance(op, priority, then, touched):
+            then()
+
+    def _acted(self, op: InFlight, action: Action) -> None:
+        """The ACT step of `action`, once its back-end I/Os are done."""
+        if type(action) is ReadBytes and action.purpose == REDIRECTED:
+            self.recorder.redirected_read(op.volume)
+        self.system.rules.step(self.system, op)
 
     def _accesses(self, op: InFlight, action: Action) -> tuple[tuple[Array, bool, int, str], ...]:
         """The back-end I/Os of one micro-action: (array, write, bytes, kind) each, in order."""

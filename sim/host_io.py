@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
+import simpy
 
 from flashsim.sim.devices import HOST_PRIORITY, Array
 from flashsim.sim.driver import Driver, Proc
@@ -49,21 +50,26 @@ def payloads(workload: Workload) -> Payload:
 class Host:
     """The host side of a run: I/O through the `driver`, waiting at closed `gates` (and, for
     writes, at `frozen` sources), each completion recorded by the driver's recorder; with a
-    `controller`, every host I/O goes through its cache (`flashsim.sim.cache`)."""
+    `controller`, every host I/O goes through its cache (`flashsim.sim.cache`).
+
+    A host I/O is no SimPy process: it is issued by a call (`issue`) and goes on by the
+    callbacks of the events it waits on (`Driver.start`); a closed loop issues its next I/O
+    from the completion of the previous one. Through a cache, an I/O is a process
+    (`_cached_io`)."""
 
     def __init__(
         self, driver: Driver, gates: Gates, frozen: Gates, controller: Controller | None = None
     ) -> None:
         self.env = driver.env
         self.system = driver.system
-        self.drive = driver.drive
+        self.drive = driver.start
         self.array_of = driver.array_of
         self.record = driver.recorder.io
         self.gates = gates
         self.frozen = frozen
         self.controller = controller
         if controller is not None:
-            self.io = self._cached_io  # type: ignore[method-assign]
+            self.issue = self._issue_cached  # type: ignore[method-assign]
 
     def start(self, index: int, spec: WorkloadSpec, rng: np.random.Generator) -> None:
         """Start the issuers of workload `index`, drawing from `rng`."""
@@ -84,22 +90,36 @@ class Host:
             for _ in range(spec.iodepth):
                 process(self._closed_loop(index, workload, payload))
 
-    def _pass_gates(self, volume: str, is_read: bool) -> Proc:
-        """Wait while a gate on `volume` is closed (for a write, also a freeze)."""
-        while True:
-            gate = self.gates.get(volume)
-            if gate is None and not is_read:
-                gate = self.frozen.get(volume)
-            if gate is None:
-                return
-            yield gate[1]
+    def _gate(self, volume: str, is_read: bool) -> simpy.Event | None:
+        """The event of a closed gate on `volume` (for a write, also a freeze), or None."""
+        gate = self.gates.get(volume)
+        if gate is None and not is_read:
+            gate = self.frozen.get(volume)
+        return None if gate is None else gate[1]
 
-    def io(self, index: int, volume: str, is_read: bool, offset: int, data: bytes | int) -> Proc:
-        """One host I/O from issue to completion; recorded when it completes."""
-        env = self.env
-        issue = env.now
+    def issue(
+        self,
+        index: int,
+        volume: str,
+        is_read: bool,
+        offset: int,
+        data: bytes | int,
+        *,
+        then: Callable[[], object] | None = None,
+        issued: float | None = None,
+    ) -> None:
+        """Issue one host I/O now (issued at `issued`, if it waited at a gate); it is recorded
+        when it completes, then `then()` is called."""
+        issue = self.env.now if issued is None else issued
         if self.gates or self.frozen:
-            yield from self._pass_gates(volume, is_read)
+            gate = self._gate(volume, is_read)
+            if gate is not None:
+                gate.callbacks.append(
+                    lambda _: self.issue(
+                        index, volume, is_read, offset, data, then=then, issued=issue
+                    )
+                )
+                return
         system = self.system
         if is_read:
             length = data
@@ -107,19 +127,51 @@ class Host:
         else:
             length = len(data)  # type: ignore[arg-type]
             op = system.start_write(volume, offset, data)  # type: ignore[arg-type]
-        yield from self.drive(op, HOST_PRIORITY)
-        if op.error is not None and env.now == issue:
-            # A rejected I/O is answered by the controller: it still takes the array's
-            # latency (and so cannot spin a closed loop at one instant).
-            arr: Array = self.array_of[volume]
-            yield env.timeout(arr.read_latency_s if is_read else arr.write_latency_s)
-        self.record(index, is_read, issue, env.now - issue, offset, length, op.error)  # type: ignore[arg-type]
+
+        def done() -> None:
+            env = self.env
+            if op.error is not None and env.now == issue:
+                # A rejected I/O is answered by the controller: it still takes the array's
+                # latency (and so cannot spin a closed loop at one instant).
+                arr: Array = self.array_of[volume]
+                latency = arr.read_latency_s if is_read else arr.write_latency_s
+                env.timeout(latency).callbacks.append(lambda _: finish())
+                return
+            finish()
+
+        def finish() -> None:
+            self.record(index, is_read, issue, self.env.now - issue, offset, length, op.error)  # type: ignore[arg-type]
+            if then is not None:
+                then()
+
+        if self.drive(op, HOST_PRIORITY, done):
+            done()
+
+    def _issue_cached(
+        self,
+        index: int,
+        volume: str,
+        is_read: bool,
+        offset: int,
+        data: bytes | int,
+        *,
+        then: Callable[[], object] | None = None,
+    ) -> None:
+        """`issue` through the controller's cache: a process of `_cached_io`."""
+        process = self.env.process(self._cached_io(index, volume, is_read, offset, data))
+        if then is not None:
+            process.callbacks.append(lambda _: then())
+
+    def _pass_gates(self, volume: str, is_read: bool) -> Proc:
+        """Wait while a gate on `volume` is closed (for a write, also a freeze)."""
+        while (gate := self._gate(volume, is_read)) is not None:
+            yield gate
 
     def _cached_io(
         self, index: int, volume: str, is_read: bool, offset: int, data: bytes | int
     ) -> Proc:
-        """`io` through the controller's cache: the same gates, then the cache's read or
-        write (a separate method, so that a run without a cache pays nothing for it)."""
+        """One host I/O through the controller's cache: the same gates, then the cache's read
+        or write (a separate method, so that a run without a cache pays nothing for it)."""
         env = self.env
         issue = env.now
         if self.gates or self.frozen:
@@ -137,19 +189,27 @@ class Host:
         self.record(index, is_read, issue, env.now - issue, offset, length, op.error)  # type: ignore[arg-type]
 
     def _closed_loop(self, index: int, workload: Workload, payload: Payload) -> Proc:
+        """One issuer of a closed loop: from `start_s`, each I/O issued as the previous one
+        completes, until `stop_s` (or `size` bytes, time_based = false)."""
         env = self.env
         spec = workload.spec
         yield env.timeout(spec.start_s)
         stop = spec.stop_s
         volume = spec.volume
         limit = spec.io_limit_bytes
-        while env.now < stop:
+        issue = self.issue
+
+        def next_io() -> None:
+            if env.now >= stop:
+                return
             if limit is not None and workload.issued_bytes >= limit:
                 return  # time_based = false: one pass of `size` bytes is done
             is_read, offset, length = workload.next()
             workload.issued_bytes += length
             data: bytes | int = length if is_read else payload(length)
-            yield from self.io(index, volume, is_read, offset, data)
+            issue(index, volume, is_read, offset, data, then=next_io)
+
+        next_io()
 
     def _open_loop(self, index: int, workload: Workload, payload: Payload) -> Proc:
         env = self.env
@@ -157,7 +217,7 @@ class Host:
         yield env.timeout(spec.start_s)
         stop = spec.stop_s
         volume = spec.volume
-        process = env.process
+        issue = self.issue
         limit = spec.io_limit_bytes
         while True:
             for gap in workload.interarrivals(BATCH).tolist():
@@ -167,7 +227,7 @@ class Host:
                 is_read, offset, length = workload.next()
                 workload.issued_bytes += length
                 data: bytes | int = length if is_read else payload(length)
-                process(self.io(index, volume, is_read, offset, data))
+                issue(index, volume, is_read, offset, data)
 
     def _trace_open(self, index: int, spec: WorkloadSpec, payload: Payload) -> Proc:
         """A trace replayed open-loop: each I/O issued at start_s + its (scaled) time."""
@@ -177,7 +237,7 @@ class Host:
         at = (rec["time_s"] + spec.start_s).tolist()
         stop = spec.stop_s
         volume = spec.volume
-        process = env.process
+        issue = self.issue
         for t, write, offset, length in zip(
             at, rec["write"].tolist(), rec["offset"].tolist(), rec["length"].tolist(), strict=True
         ):
@@ -186,7 +246,7 @@ class Host:
             if t > env.now:
                 yield env.timeout(t - env.now)
             data: bytes | int = payload(length) if write else length
-            process(self.io(index, volume, not write, offset, data))
+            issue(index, volume, not write, offset, data)
 
     def _trace_closed(
         self, index: int, spec: WorkloadSpec, payload: Payload, cursor: list[int]
@@ -200,9 +260,15 @@ class Host:
         stop = spec.stop_s
         volume = spec.volume
         total = len(rec)
-        while env.now < stop and cursor[0] < total:
+        issue = self.issue
+
+        def next_io() -> None:
+            if env.now >= stop or cursor[0] >= total:
+                return
             i = cursor[0]
             cursor[0] += 1
             length = int(rec["length"][i])
             data: bytes | int = payload(length) if rec["write"][i] else length
-            yield from self.io(index, volume, not rec["write"][i], int(rec["offset"][i]), data)
+            issue(index, volume, not rec["write"][i], int(rec["offset"][i]), data, then=next_io)
+
+        next_io()
