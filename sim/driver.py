@@ -118,7 +118,18 @@ class Driver:
         from the events it waits on by callbacks (no SimPy process per operation: a host I/O
         costs its device timeouts and nothing else). True if `op` is DONE at once; else
         `then()` is called when it is."""
-        return self._advance(op, priority, then, [])
+        system = self.system
+        while op.phase == LOCK:  # LOCK, and PLAN with it: nothing runs between the two here
+            if not system.rules.lock_and_plan(system, op):
+                self._wait_for(op).callbacks.append(
+                    lambda _: self.start(op, priority, then) and then()
+                )
+                return False
+        if op.phase == DONE:
+            return True
+        if self.oplog is not None:
+            self.inflight[op.id] = op
+        return self._act(_Driven(self, op, priority, then))
 
     def drive(self, op: InFlight, priority: int) -> Proc:
         """`start` for a SimPy process: returns once `op` is DONE."""
@@ -126,102 +137,34 @@ class Driver:
         if not self.start(op, priority, done.succeed):
             yield done
 
-    def _advance(
-        self, op: InFlight, priority: int, then: Callable[[], object], touched: list[str]
-    ) -> bool:
-        """Run `op`'s steps until it waits (False: a callback goes on, and calls `then()` at
-        DONE) or is DONE (True). `touched`: the relationships whose bits it cleared."""
-        system = self.system
-        if op.phase == LOCK:  # LOCK, and PLAN with it: nothing runs between the two here
-            if not system.rules.lock_and_plan(system, op):
-                self._wait_for(op).callbacks.append(
-                    lambda _: self._advance(op, priority, then, touched) and then()
-                )
-                return False
-            if op.phase == LOCK:  # part of its locks taken: the rest at once, or wait
-                return self._advance(op, priority, then, touched)
-            if op.phase == DONE:
-                return True
-            if self.oplog is not None:
-                self.inflight[op.id] = op
+    def _act(self, run: _Driven) -> bool:
+        """Run the ACT steps of `run`'s operation until one waits for a back-end I/O (False:
+        its callback goes on, and calls `then()` at DONE), then UNLOCK (True)."""
+        op = run.op
         plan = op.plan
+        system = self.system
+        step = system.rules.step
         while op.phase == ACT:
             action = plan[op.pc]
             if type(action) is ClearBits:
                 self.recorder.cleared(op, action)
-                touched.append(action.relationship)
-            else:
-                accesses = self._accesses(op, action)
-                if accesses:
-                    self._access(op, priority, then, touched=touched, accesses=accesses, i=0)
-                    return False
+                run.touched.append(action.relationship)
+                step(system, op)
+                continue
+            accesses = self._accesses(op, action)
+            if accesses:
+                run.accesses = accesses
+                run.i = 0
+                run.access()
+                return False
             self._acted(op, action)
         if op.phase == UNLOCK:
             self._step(op)
-        if touched:
+        if run.touched:
             now = self.env.now
-            for rid in touched:
+            for rid in run.touched:
                 self.recorder.check_complete(rid, now)
         return True
-
-    def _access(
-        self,
-        op: InFlight,
-        priority: int,
-        then: Callable[[], object],
-        *,
-        touched: list[str],
-        accesses: tuple[tuple[Array, bool, int, str], ...],
-        i: int,
-    ) -> None:
-        """Back-end I/O `i` of the current action's `accesses`; the next one, or the action's
-        step, when it is done."""
-        array, write, nbytes, kind = accesses[i]
-        env = self.env
-        if array.preemptive:  # interrupted transfers: the array's own process
-            env.process(array.io(write, nbytes, kind, priority)).callbacks.append(
-                lambda _: self._accessed(
-                    op, priority, then, touched=touched, accesses=accesses, i=i, array=None
-                )
-            )
-            return
-        service = array.charge(write, nbytes, kind)
-        turn = array.acquire(priority)
-        if turn is None:
-            env.timeout(service).callbacks.append(
-                lambda _: self._accessed(
-                    op, priority, then, touched=touched, accesses=accesses, i=i, array=array
-                )
-            )
-        else:  # the slot is handed over by the I/O that frees it
-            turn.callbacks.append(
-                lambda _: env.timeout(service).callbacks.append(
-                    lambda _: self._accessed(
-                        op, priority, then, touched=touched, accesses=accesses, i=i, array=array
-                    )
-                )
-            )
-
-    def _accessed(
-        self,
-        op: InFlight,
-        priority: int,
-        then: Callable[[], object],
-        *,
-        touched: list[str],
-        accesses: tuple[tuple[Array, bool, int, str], ...],
-        i: int,
-        array: Array | None,
-    ) -> None:
-        if array is not None:
-            array.release()
-        i += 1
-        if i < len(accesses):
-            self._access(op, priority, then, touched=touched, accesses=accesses, i=i)
-            return
-        self._acted(op, op.plan[op.pc])
-        if self._advance(op, priority, then, touched):
-            then()
 
     def _acted(self, op: InFlight, action: Action) -> None:
         """The ACT step of `action`, once its back-end I/Os are done."""
@@ -374,3 +317,59 @@ class Driver:
                 self.system.step(op)
                 if phase == UNLOCK:
                     self._log(op)
+
+
+class _Driven:
+    """An operation `Driver.start` drives by callbacks: where it is in the back-end I/Os of
+    its current ACT step (`accesses`, `i`), and the relationships whose bits it cleared."""
+
+    __slots__ = ("accesses", "array", "driver", "i", "op", "priority", "service", "then", "touched")
+
+    def __init__(
+        self, driver: Driver, op: InFlight, priority: int, then: Callable[[], object]
+    ) -> None:
+        self.driver = driver
+        self.op = op
+        self.priority = priority
+        self.then = then
+        self.touched: list[str] = []
+        self.accesses: tuple[tuple[Array, bool, int, str], ...] = ()
+        self.i = 0
+        self.array: Array | None = None
+        self.service = 0.0
+
+    def access(self) -> None:
+        """Back-end I/O `i` of the current step; `accessed` when it is done."""
+        array, write, nbytes, kind = self.accesses[self.i]
+        env = self.driver.env
+        if array.preemptive:  # interrupted transfers: the array's own process
+            self.array = None
+            env.process(array.io(write, nbytes, kind, self.priority)).callbacks.append(
+                self.accessed
+            )
+            return
+        self.array = array
+        service = array.charge(write, nbytes, kind)
+        turn = array.acquire(self.priority)
+        if turn is None:
+            env.timeout(service).callbacks.append(self.accessed)
+        else:  # the slot is handed over by the I/O that frees it
+            self.service = service
+            turn.callbacks.append(self._turn)
+
+    def _turn(self, _: simpy.Event) -> None:
+        self.driver.env.timeout(self.service).callbacks.append(self.accessed)
+
+    def accessed(self, _: simpy.Event) -> None:
+        """The back-end I/O is done: the next one, or the step and those after it."""
+        if self.array is not None:
+            self.array.release()
+        self.i += 1
+        if self.i < len(self.accesses):
+            self.access()
+            return
+        driver = self.driver
+        op = self.op
+        driver._acted(op, op.plan[op.pc])
+        if driver._act(self):
+            self.then()

@@ -106,7 +106,12 @@ class Segments:
     def _place(  # noqa: PLR0917
         self, index: int, is_read: bool, issue: float, latency: float, length: int, key: int | None
     ) -> None:
-        tally = self.parts[bisect_right(self.starts, issue) - 1][index]
+        starts = self.starts
+        # mostly issued in the last segment: no search
+        part = (
+            self.parts[-1] if issue >= starts[-1] else self.parts[bisect_right(starts, issue) - 1]
+        )
+        tally = part[index]
         if key is None:
             tally.errors += 1
         else:
@@ -159,6 +164,9 @@ class Windows:
         self.duration_s = duration_s
         self.workloads = workloads
         self.open: dict[int, list[Tally]] = {}
+        # the window of the last completion: [lo, hi) -> k, its tallies (completions come
+        # in time order, so most fall in it and need no `index`)
+        self._last: tuple[float, float, int, list[Tally]] | None = None
 
     def index(self, done: float) -> int:
         """The window `done` falls in, with its bounds computed as the monitor computes them."""
@@ -176,10 +184,18 @@ class Windows:
         """A host I/O completed at `done` (`key` as for `Segments.add`)."""
         if done >= self.duration_s:
             return
-        k = self.index(done)
-        tallies = self.open.get(k)
-        if tallies is None:
-            tallies = self.open[k] = _tallies(self.workloads)
+        last = self._last
+        if last is not None and last[0] <= done < last[1]:
+            tallies = last[3]
+        else:
+            k = self.index(done)
+            tallies = self.open.get(k)
+            if tallies is None:
+                tallies = self.open[k] = _tallies(self.workloads)
+            w = self.window_s
+            # the bounds `index` gives k: [k w, (k + 1) w), the last window to the end
+            hi = (k + 1) * w if (k + 1) * w < self.duration_s else math.inf
+            self._last = (k * w if k else -math.inf, hi, k, tallies)
         if key is None:
             tallies[index].errors += 1
         else:
@@ -187,6 +203,8 @@ class Windows:
 
     def close(self, k: int) -> list[Tally]:
         """Window `k`'s tallies, forgotten here (empty ones if it saw no completion)."""
+        if self._last is not None and self._last[2] == k:
+            self._last = None
         return self.open.pop(k, None) or _tallies(self.workloads)
 
 
