@@ -153,6 +153,10 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
     """
     max_states = config.max_states if max_states is None else max_states
     max_depth = config.max_depth if max_depth is None else max_depth
+    if not (reduce or symmetry or depth_first):
+        from flashsim.models.check import bfs
+
+        return bfs.search(config, mutant, max_states, max_depth, progress, states_out, keep_graph)
     started = time.perf_counter()
     setting, world0 = initial_world(config, mutant)
     result = CheckResult(config.path, mutant, reduced=reduce, symmetric=symmetry)
@@ -333,6 +337,37 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
     result.edges = edge_count
     result.depth = max(depths)
     result.witnessed = tuple(sorted(witnessed))
+    _finish(
+        result, config, mutant, progress, keep_graph, keep_edges, graph_capped,
+        reduce or symmetry, (edge_from, edge_to, edge_by), depths, quiet, ends, idle, parent,
+        by, names, witnessed,
+    )  # fmt: skip
+    result.elapsed_s = time.perf_counter() - started
+    return result
+
+
+def _finish(  # noqa: PLR0917 - the tail both search loops share
+    result: CheckResult,
+    config: CheckConfig,
+    mutant: str | None,
+    progress: bool,
+    keep_graph: bool,
+    keep_edges: bool,
+    graph_capped: bool,
+    reduced: bool,
+    edges: tuple[array[int], array[int], array[int]],
+    depths: list[int] | None,
+    quiet: list[int],
+    ends: list[int],
+    idle: list[int],
+    parent: array[int],
+    by: array[int],
+    names: Mapping[int, str],
+    witnessed: set[str],
+) -> None:
+    """Build the graph if kept, run the progress (cycle) analysis on it and say why it did
+    not run if it did not; the sometimes-properties never reached."""
+    edge_from, edge_to, edge_by = edges
     graph = None
     if keep_edges:
         graph = state_graph(
@@ -362,7 +397,7 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
                     schedule,
                     _events(config, mutant, schedule),
                 )
-        elif progress and (reduce or symmetry):
+        elif progress and reduced:
             result.notes.append("progress (cycles) not checked: it needs the unreduced graph")
         elif progress and graph_capped:
             result.notes.append(
@@ -371,8 +406,6 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
             )
         elif progress:
             result.notes.append("progress (cycles) not checked: the search was bounded")
-    result.elapsed_s = time.perf_counter() - started
-    return result
 
 
 def _world(world: World, proc: int, known: _Outcome, ident: tuple[int, ...]) -> World:
