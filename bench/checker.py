@@ -9,7 +9,9 @@ a BASELINE in the same run: a BFS over the same configuration's successor functi
 (`world.choices`, `world.transition`) with a plain set of states and nothing else (no
 properties, no parent pointers, no edge memo). And the multi-core figure: the same list of
 independent searches (every bundled configuration, correct and with every seeded bug) on one
-worker and on every core (`flashsim.models.check.parallel`), swarm-style.
+worker and on every core (`flashsim.models.check.parallel`), swarm-style; and ONE search split
+over every core (`flashsim.models.check.partition`) against the single-process search of the
+same configuration (`bench_partitioned`).
 
     python -m flashsim.bench.checker [CONFIG.toml]
 """
@@ -179,6 +181,16 @@ def _large_child(readers: int, what: str) -> dict[str, float]:
         result = explore(config)
         states, seconds, edges = result.states, result.elapsed_s, result.edges
         notes = result.notes
+    elif what == "single":  # as the partitioned search runs: no graph kept
+        result = explore(config, progress=False)
+        states, seconds, edges = result.states, result.elapsed_s, result.edges
+        notes = result.notes
+    elif what.startswith("partitioned"):
+        from flashsim.models.check.partition import explore_partitioned
+
+        result = explore_partitioned(config, workers=int(what.split(":")[1]))
+        states, seconds, edges = result.states, result.elapsed_s, result.edges
+        notes = result.notes
     else:
         (states, seconds), edges, notes = baseline_bfs(config), 0, []
     peak = _rss_kib("VmHWM")
@@ -235,6 +247,25 @@ def bench_large(readers: int = 5) -> dict[str, float]:
         "baseline_states_per_s": base_rate,
         "toy_bfs_states_per_s": toy_rate,
     }
+
+
+def bench_partitioned(readers: int = 4, workers: int | None = None) -> dict[str, float]:
+    """One search split over `workers` processes (every core; `partition`) against the
+    single-process search of the same configuration without a graph, each in a child of its
+    own (the partitioned one's workers are its children; its memory is not measured)."""
+    workers = workers or max(default_workers(), 2)
+    single = _in_child(readers, "single")
+    split = _in_child(readers, f"partitioned:{workers}")
+    same = (single["states"], single["edges"]) == (split["states"], split["edges"])
+    speed_up = single["seconds"] / split["seconds"]
+    print(
+        f"configuration: bench large ({readers} readers), no reduction, no graph: one search "
+        f"on 1 process {single['seconds']:.1f} s ({single['states']:,} states, "
+        f"{single['edges']:,} edges), partitioned over {workers} processes "
+        f"{split['seconds']:.1f} s ({split['states']:,} states, {split['edges']:,} edges"
+        f"{', the same' if same else ', DIFFERENT'}): speed-up x{speed_up:.2f}"
+    )
+    return {"states": split["states"], "workers": workers, "speed_up": speed_up, "same": same}
 
 
 def bench_workers(

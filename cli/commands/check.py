@@ -198,9 +198,7 @@ def _run(args: argparse.Namespace) -> int:
     if workers > 1:
         from flashsim.models.check.partition import explore_partitioned
 
-        result = explore_partitioned(
-            config, args.mutant, workers, args.max_states, args.max_depth
-        )
+        result = explore_partitioned(config, args.mutant, workers, args.max_states, args.max_depth)
     else:
         result = explore(
             config,

@@ -1,11 +1,12 @@
 """One search split across worker processes: a hash-partitioned frontier, level by level.
 
 Every state has one owner: the worker its engine state's global id picks, so that all the
-steps from one engine state (remembered per engine state, `memo`) run on one worker. A worker expands the
-states it owns at the current depth (the steps of `world.transition`, its own memo), keeps
-the successors it owns and sends the others to their owners; after every worker has finished
-the level the coordinator (the calling process) forwards the batches, and each owner adds the
-ones it had not seen, checks their state properties and expands them in the next round. Each
+steps from one engine state (remembered per engine state, `memo`) run on one worker. A
+worker expands the states it owns at the current depth (the steps of `world.transition`, its
+own memo), keeps the successors it owns and sends the others to their owners; after every
+worker has finished the level the coordinator (the calling process) forwards the batches, and
+each owner adds the ones it had not seen, checks their state properties and expands them in
+the next round. Each
 worker numbers, interns and stores only what it meets, so the memory is split too.
 
 Global identity: a worker's ids are its own (interned in the order it meets things), so a
@@ -27,6 +28,7 @@ Workers are forked and die with the parent (`flashsim.models.worker_processes`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import pickle
@@ -53,7 +55,9 @@ if TYPE_CHECKING:
 
     from flashsim.models.check.config import CheckConfig
     from flashsim.models.check.explorer import CheckResult
+    from flashsim.models.check.properties import Expected
     from flashsim.models.oracle import Oracle
+    from flashsim.models.rules.inflight import InFlight
     from flashsim.models.system import System
 
 _SYSTEM, _ORACLE, _RECORD = 0, 1, 2
@@ -127,12 +131,17 @@ class _Worker:
             return self.memo.systems.values[local]
         if kind == _ORACLE:
             return self.memo.oracles.values[local]
-        pc, op_id, expected = self.memo.procs.values[local]  # type: ignore[misc]
-        return (pc, None if op_id == NO_OP else self.memo.ops.values[op_id], expected)
+        record: tuple[int, int, object] = self.memo.procs.values[local]  # type: ignore[assignment]
+        op_id = record[1]
+        return (record[0], None if op_id == NO_OP else self.memo.ops.values[op_id], record[2])
 
     def _global(self, ident: tuple[int, ...]) -> tuple[int, ...]:
         gid = self._gid
-        return (gid(_SYSTEM, ident[0]), gid(_ORACLE, ident[1]), *(gid(_RECORD, r) for r in ident[2:]))
+        return (
+            gid(_SYSTEM, ident[0]),
+            gid(_ORACLE, ident[1]),
+            *(gid(_RECORD, r) for r in ident[2:]),
+        )
 
     def _payload(self, kind: int, local: int) -> object:
         if kind == _SYSTEM:
@@ -154,7 +163,8 @@ class _Worker:
             local = memo.oracles.id(props.oracle_fingerprint(oracle))
             self.oracles.setdefault(local, oracle)
         else:
-            pc, op, expected = payload  # type: ignore[misc]
+            sent: tuple[int, InFlight | None, Expected | None] = payload  # type: ignore[assignment]
+            pc, op, expected = sent
             op_id = NO_OP if op is None else memo.ops.id(op.fingerprint())
             local = memo.procs.id((pc, op_id, expected))
             self.records.setdefault(local, ProcState(pc, op, expected, op_id, local))
@@ -214,7 +224,9 @@ class _Worker:
             for gstate, pindex, move in states:
                 value = int.from_bytes(
                     pack_all(
-                        systems[gstate[0]], oracles[gstate[1]], *map(records.__getitem__, gstate[2:])
+                        systems[gstate[0]],
+                        oracles[gstate[1]],
+                        *map(records.__getitem__, gstate[2:]),
                     ),
                     "little",
                 )
@@ -226,7 +238,7 @@ class _Worker:
                     return found
         return found
 
-    def _outcomes(self, base: int, ids: tuple[int, ...], pi: int) -> tuple[Any, ...]:
+    def _outcomes(self, ids: tuple[int, ...], pi: int) -> tuple[Any, ...]:
         """Process `pi`'s enabled moves from a state and, per move: (move, change to the
         packed state, the successor's owner, violations, witnesses)."""
         system_id, oracle_id, record = ids[0], ids[1], ids[2 + pi]
@@ -281,7 +293,7 @@ class _Worker:
                 okey = record * count + pi
                 group = table.get(okey)
                 if group is None:
-                    group = table[okey] = self._outcomes(base, ids, pi)
+                    group = table[okey] = self._outcomes(ids, pi)
                 if group:
                     groups.append(group)
             if not groups:
@@ -327,6 +339,16 @@ class _Worker:
         self.edges += edges
         return [(payloads[w], outboxes[w]) for w in range(workers)], []
 
+    def summary(self) -> tuple[int, int, int, str, set[str]]:
+        """(states owned, of them not yet expanded, edges, bound met, witnesses)."""
+        return (
+            len(self.keys),
+            len(self.keys) - self.level_start,
+            self.edges,
+            self.bounded,
+            self.witnessed,
+        )
+
     def path(self, index: int) -> tuple[list[int], int, int]:
         """The moves into `index` back to a state another worker owns (or the first state):
         (moves, last first), that worker and its state (-1, -1 at the first state)."""
@@ -342,7 +364,9 @@ class _Worker:
         return moves, self.parent_w[index], self.parent_i[index]
 
 
-def _serve(conn: Connection, me: int, workers: int, config: CheckConfig, mutant: str | None) -> None:
+def _serve(
+    conn: Connection, me: int, workers: int, config: CheckConfig, mutant: str | None
+) -> None:
     from flashsim.models.worker_processes import die_with_parent
 
     die_with_parent()
@@ -351,9 +375,7 @@ def _serve(conn: Connection, me: int, workers: int, config: CheckConfig, mutant:
         command, *args = conn.recv()
         if command == "round":
             batches, depth, max_depth = args
-            found = worker.receive(
-                [(sender, *pickle.loads(data)) for sender, data in batches]  # noqa: S301 - our own
-            )
+            found = worker.receive([(sender, *pickle.loads(data)) for sender, data in batches])
             if found:
                 conn.send(([b""] * workers, found, worker.summary()))
                 continue
@@ -368,13 +390,6 @@ def _serve(conn: Connection, me: int, workers: int, config: CheckConfig, mutant:
         else:
             conn.close()
             return
-
-
-def _summary(self: _Worker) -> tuple[int, int, int, str, set[str]]:
-    return len(self.keys), len(self.keys) - self.level_start, self.edges, self.bounded, self.witnessed
-
-
-_Worker.summary = _summary  # type: ignore[attr-defined]
 
 
 def explore_partitioned(
@@ -398,7 +413,9 @@ def explore_partitioned(
     conns, procs = [], []
     for me in range(workers):
         ours, theirs = context.Pipe()
-        proc = context.Process(target=_serve, args=(theirs, me, workers, config, mutant), daemon=True)
+        proc = context.Process(
+            target=_serve, args=(theirs, me, workers, config, mutant), daemon=True
+        )
         proc.start()
         theirs.close()
         conns.append(ours)
@@ -413,7 +430,11 @@ def explore_partitioned(
             replies = [conn.recv() for conn in conns]
             incoming = [[] for _ in range(workers)]
             found, states, pending, edges, bound = [], 0, 0, 0, ""
-            for sender, (out, violations, (owned, fresh, edge_count, bounded, seen_here)) in enumerate(replies):
+            for sender, (
+                out,
+                violations,
+                (owned, fresh, edge_count, bounded, seen_here),
+            ) in enumerate(replies):
                 found.extend(violations)
                 states, pending, edges = states + owned, pending + fresh, edges + edge_count
                 bound = bound or bounded
@@ -424,7 +445,7 @@ def explore_partitioned(
                         pending += 1
             result.states, result.edges = states, edges
             if found:
-                extra, owner, index, move, prop, message = min(found, key=lambda f: (f[0], f[1]))
+                _extra, owner, index, move, prop, message = min(found, key=lambda f: (f[0], f[1]))
                 schedule = _schedule(conns, owner, index, move)
                 names = {m: n for n, m in initial_world(config, mutant)[0].moves.items()}
                 steps = tuple(names[m] for m in schedule)
@@ -451,10 +472,8 @@ def explore_partitioned(
             )
     finally:
         for conn in conns:
-            try:
+            with contextlib.suppress(BrokenPipeError, OSError):
                 conn.send(("stop",))
-            except (BrokenPipeError, OSError):
-                pass
         for proc in procs:
             proc.join(timeout=5)
             if proc.is_alive():

@@ -7,8 +7,8 @@ import pytest
 
 from flashsim.bundled import root
 from flashsim.main import main
-from flashsim.models.check.config import load_config
 from flashsim.models.check import explorer
+from flashsim.models.check.config import load_config
 from flashsim.models.check.explorer import explore
 
 
