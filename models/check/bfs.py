@@ -10,7 +10,7 @@ first time, a state property is checked for the first time, or a state is termin
 frontier is the list of states itself: BFS expands states in the order it numbers them, so
 state i's ident is `keys[i]` and no queue is kept. Each move's enabledness is remembered per
 (engine, process, record). Counterexamples replay their schedule for the timeline
-(`explorer._events`): the search keeps no step per state.
+(`result._events`): the search keeps no step per state.
 
 Same numbering, edges, verdicts and counterexamples as the general loop (`explorer`), which
 runs the reductions and depth-first order.
@@ -24,6 +24,7 @@ from array import array
 from typing import TYPE_CHECKING
 
 from flashsim.models.check import properties as props
+from flashsim.models.check import result as report
 from flashsim.models.check.world import (
     World,
     initial_world,
@@ -35,8 +36,8 @@ from flashsim.models.check.world import (
 
 if TYPE_CHECKING:
     from flashsim.models.check.config import CheckConfig
-    from flashsim.models.check.explorer import CheckResult
     from flashsim.models.check.records import ProcState
+    from flashsim.models.check.result import CheckResult
     from flashsim.models.oracle import Oracle
 
 #: An edge out of a state: (move, its difference to the packed state, violations, witnesses)
@@ -73,11 +74,9 @@ def search(  # noqa: PLR0917 - the hot loop, kept in one frame on purpose
     """`explore(config, mutant, ...)` without reductions, breadth first (see the module)."""
     import time
 
-    from flashsim.models.check import explorer
-
     started = time.perf_counter()
     setting, world0 = initial_world(config, mutant)
-    result = explorer.CheckResult(config.path, mutant)
+    result = report.CheckResult(config.path, mutant)
     memo = setting.memo
     count = len(config.processes)
     fields = 2 + count
@@ -148,12 +147,12 @@ def search(  # noqa: PLR0917 - the hot loop, kept in one frame on purpose
         return tuple(edges)
 
     def fail(at: int, move: int, prop: str, message: str) -> None:
-        path = explorer._path(at, parent)
+        path = report._path(at, parent)
         schedule = tuple(names[by[i]] for i in path)
         if move >= 0:
             schedule = (*schedule, names[move])
-        result.counterexample = explorer.Counterexample(
-            prop, message, schedule, explorer._events(config, mutant, schedule)
+        result.counterexample = report.Counterexample(
+            prop, message, schedule, report._events(config, mutant, schedule)
         )
 
     head = 0
@@ -250,7 +249,7 @@ def search(  # noqa: PLR0917 - the hot loop, kept in one frame on purpose
                 edge_from.append(index)
                 edge_to.append(target)
                 edge_by.append(move)
-                if target >= explorer.MAX_GRAPH_STATES:  # too big to analyse: stop keeping it
+                if target >= report.MAX_GRAPH_STATES:  # too big to analyse: stop keeping it
                     keep_edges, graph_capped = False, True
                     edge_from, edge_to, edge_by = array("l"), array("l"), array("l")
                     quiet.clear()
@@ -265,7 +264,7 @@ def search(  # noqa: PLR0917 - the hot loop, kept in one frame on purpose
     depths = None
     if keep_edges:
         depths = _depths(level_starts, next_level, len(keys))
-    explorer._finish(
+    report._finish(
         result, config, mutant, progress, keep_graph, keep_edges, graph_capped, False,
         (edge_from, edge_to, edge_by), depths, quiet, ends, idle, parent, by, names, witnessed,
     )  # fmt: skip

@@ -39,6 +39,7 @@ from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
 
 from flashsim.models.check import properties as props
+from flashsim.models.check import result as report
 from flashsim.models.check.bfs import _LOW, _MASK, FIELD_BITS, pack
 from flashsim.models.check.records import NO_OP, ProcState
 from flashsim.models.check.world import (
@@ -54,8 +55,8 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
     from flashsim.models.check.config import CheckConfig
-    from flashsim.models.check.explorer import CheckResult
     from flashsim.models.check.properties import Expected
+    from flashsim.models.check.result import CheckResult
     from flashsim.models.oracle import Oracle
     from flashsim.models.rules.inflight import InFlight
     from flashsim.models.system import System
@@ -401,14 +402,12 @@ def explore_partitioned(
 ) -> CheckResult:
     """`explore(config, mutant)` without reductions, its frontier split over `workers`
     forked processes (see the module)."""
-    from flashsim.models.check import explorer
-
     if workers < 1:
         raise ValueError(f"workers: must be at least 1, got {workers}")
     max_states = config.max_states if max_states is None else max_states
     max_depth = config.max_depth if max_depth is None else max_depth
     started = time.perf_counter()
-    result = explorer.CheckResult(config.path, mutant)
+    result = report.CheckResult(config.path, mutant)
     context = get_context("fork")
     conns, procs = [], []
     for me in range(workers):
@@ -449,8 +448,8 @@ def explore_partitioned(
                 schedule = _schedule(conns, owner, index, move)
                 names = {m: n for n, m in initial_world(config, mutant)[0].moves.items()}
                 steps = tuple(names[m] for m in schedule)
-                result.counterexample = explorer.Counterexample(
-                    prop, message, steps, explorer._events(config, mutant, steps)
+                result.counterexample = report.Counterexample(
+                    prop, message, steps, report._events(config, mutant, steps)
                 )
                 result.depth = len(steps)
                 break

@@ -7,7 +7,7 @@ import pytest
 
 from flashsim.bundled import root
 from flashsim.main import main
-from flashsim.models.check import explorer
+from flashsim.models.check import result
 from flashsim.models.check.config import load_config
 from flashsim.models.check.explorer import explore
 
@@ -15,7 +15,7 @@ from flashsim.models.check.explorer import explore
 def test_progress_not_checked_names_the_graph_size_cap(reference, monkeypatch) -> None:
     full = explore(reference["a_pair"])
     assert full.progress_checked and not full.notes
-    monkeypatch.setattr(explorer, "MAX_GRAPH_STATES", 100)
+    monkeypatch.setattr(result, "MAX_GRAPH_STATES", 100)
     capped = explore(reference["a_pair"])
     assert (capped.states, capped.edges, capped.exhaustive) == (full.states, full.edges, True)
     assert not capped.progress_checked
