@@ -177,6 +177,7 @@ def _large_child(readers: int, what: str) -> dict[str, float]:
     the baseline on the large configuration, its time and the memory it added per state."""
     config = large_config(readers)
     before = _rss_kib("VmRSS")
+    cpu = time.process_time()
     if what == "explore":
         result = explore(config)
         states, seconds, edges = result.states, result.elapsed_s, result.edges
@@ -190,7 +191,7 @@ def _large_child(readers: int, what: str) -> dict[str, float]:
 
         result = explore_partitioned(config, workers=int(what.split(":")[1]))
         states, seconds, edges = result.states, result.elapsed_s, result.edges
-        notes = result.notes
+        notes = [*result.notes, *(f"worker CPU {cpu:.2f} s" for cpu in result.worker_cpu_s)]
     else:
         (states, seconds), edges, notes = baseline_bfs(config), 0, []
     peak = _rss_kib("VmHWM")
@@ -198,6 +199,7 @@ def _large_child(readers: int, what: str) -> dict[str, float]:
         "states": states,
         "edges": edges,
         "seconds": seconds,
+        "cpu_seconds": time.process_time() - cpu,  # this process's own: the machine is shared
         "bytes_per_state": (peak - before) * 1024 / states,
         "peak_mib": peak / 1024,
         "notes": notes,  # type: ignore[dict-item]
@@ -225,7 +227,9 @@ def bench_large(readers: int = 5) -> dict[str, float]:
     print(
         f"  search:           {ours['states']:,} states, {ours['edges']:,} edges, "
         f"{ours['seconds']:.1f} s, {rate:,.0f} states/s, "
-        f"{ours['bytes_per_state']:,.0f} bytes/state (peak {ours['peak_mib']:,.0f} MiB)"
+        f"{ours['bytes_per_state']:,.0f} bytes/state (peak {ours['peak_mib']:,.0f} MiB); "
+        f"CPU {ours['cpu_seconds']:.1f} s, {ours['states'] / ours['cpu_seconds']:,.0f} states "
+        f"per CPU second"
     )
     for note in ours["notes"]:
         print(f"    note: {note}")
@@ -264,6 +268,13 @@ def bench_partitioned(readers: int = 4, workers: int | None = None) -> dict[str,
         f"{single['edges']:,} edges), partitioned over {workers} processes "
         f"{split['seconds']:.1f} s ({split['states']:,} states, {split['edges']:,} edges"
         f"{', the same' if same else ', DIFFERENT'}): speed-up x{speed_up:.2f}"
+    )
+    busiest = max(float(n.split()[2]) for n in split["notes"] if n.startswith("worker CPU"))
+    print(
+        f"  CPU: one process {single['cpu_seconds']:.1f} s; the partitioned workers "
+        + ", ".join(n.split()[2] + " s" for n in split["notes"] if n.startswith("worker CPU"))
+        + f" (one process's CPU over the busiest worker's: x{single['cpu_seconds'] / busiest:.2f}"
+        ", the speed-up idle cores would allow, coordination aside)"
     )
     return {"states": split["states"], "workers": workers, "speed_up": speed_up, "same": same}
 

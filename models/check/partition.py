@@ -340,14 +340,15 @@ class _Worker:
         self.edges += edges
         return [(payloads[w], outboxes[w]) for w in range(workers)], []
 
-    def summary(self) -> tuple[int, int, int, str, set[str]]:
-        """(states owned, of them not yet expanded, edges, bound met, witnesses)."""
+    def summary(self) -> tuple[int, int, int, str, set[str], float]:
+        """(states owned, of them not yet expanded, edges, bound met, witnesses, CPU time)."""
         return (
             len(self.keys),
             len(self.keys) - self.level_start,
             self.edges,
             self.bounded,
             self.witnessed,
+            time.process_time(),
         )
 
     def path(self, index: int) -> tuple[list[int], int, int]:
@@ -423,17 +424,22 @@ def explore_partitioned(
         incoming: list[list[Any]] = [[] for _ in range(workers)]
         depth = 0
         witnessed: set[str] = set()
+        cpus = [0.0] * workers
+        cpu_at_start: list[float] = []
         while True:
             for me, conn in enumerate(conns):
                 conn.send(("round", incoming[me], depth, max_depth))
             replies = [conn.recv() for conn in conns]
+            if not cpu_at_start:  # a worker's CPU clock starts at its fork: count from round 0
+                cpu_at_start = [reply[2][5] for reply in replies]
             incoming = [[] for _ in range(workers)]
             found, states, pending, edges, bound = [], 0, 0, 0, ""
             for sender, (
                 out,
                 violations,
-                (owned, fresh, edge_count, bounded, seen_here),
+                (owned, fresh, edge_count, bounded, seen_here, cpu),
             ) in enumerate(replies):
+                cpus[sender] = cpu - cpu_at_start[sender]
                 found.extend(violations)
                 states, pending, edges = states + owned, pending + fresh, edges + edge_count
                 bound = bound or bounded
@@ -464,6 +470,7 @@ def explore_partitioned(
                 break
             depth += 1
         result.witnessed = tuple(sorted(witnessed))
+        result.worker_cpu_s = tuple(cpus)
         if result.counterexample is None:
             result.missing = tuple(s for s in config.sometimes if s not in witnessed)
             result.notes.append(

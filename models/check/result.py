@@ -48,6 +48,7 @@ class CheckResult:
     reduced: bool = False  # partial-order reduction on
     symmetric: bool = False  # symmetry reduction on data values on
     elapsed_s: float = 0.0
+    worker_cpu_s: tuple[float, ...] = ()  # a partitioned search: each worker's CPU time
     notes: list[str] = field(default_factory=list)
     graph: nx.DiGraph | None = None  # the explored graph, if asked for (keep_graph)
 
