@@ -125,6 +125,16 @@ def _profile(name: str, value: object) -> str:
     return value
 
 
+def _optional_profile(name: str, value: object) -> str | None:
+    if value is None:
+        return None
+    try:
+        return _profile(name, value)
+    except _Invalid:
+        known = ", ".join(f'"{p}"' for p in PROFILE_NAMES)
+        raise _Invalid(f'"{name}" must be one of {known} or null, got {_show(value)}') from None
+
+
 def _hex(name: str, value: object) -> bytes:
     if not isinstance(value, str):
         raise _Invalid(f'"{name}" must be a string of hex digits, got {_show(value)}')
@@ -171,6 +181,7 @@ _ESTABLISH: _Spec = {
     "target_capacity_tracks": (_optional_int_at_least(0), None),
     "out_of_space": (_policy, "fail_relationship"),
     "autodelete": (_flag, False),
+    "design": (_optional_profile, None),
 }
 
 

@@ -49,6 +49,9 @@ class Establish:
     target_capacity_tracks: int | None = None
     out_of_space: str = "fail_relationship"
     autodelete: bool = False  # SVC profile: the mapping is deleted once it is copied
+    # the design the relationship is meant for; None: the system's. A system runs one design,
+    # so another is rejected (docs/semantics.md, "One design per system").
+    design: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

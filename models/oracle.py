@@ -464,6 +464,10 @@ class Oracle:
 
     def _check_spec(self, spec: Establish) -> None:
         """The profile's own checks of an establish, before the common ones."""
+        if spec.design is not None and spec.design != self._profile:
+            raise EstablishError(
+                f"relationship {spec.id!r}: design {spec.design} in {self._profile}"
+            )
         if self._profile == "svc":
             if spec.target_capacity_tracks is not None:
                 raise EstablishError(f"mapping {spec.id!r}: no space-efficient targets in svc")

@@ -47,7 +47,7 @@ from flashsim.models.rules.actions import (
     ReadTracks,
     WriteTracks,
 )
-from flashsim.models.rules.control import unsupported, validate_establish
+from flashsim.models.rules.control import check_design, unsupported, validate_establish
 from flashsim.models.rules.inflight import InFlight
 from flashsim.models.rules.plans import Runs, copy_extent_tracks
 from flashsim.models.rules.steps import DS8000_RULES, Rules
@@ -170,6 +170,7 @@ class SVCRules(CascadeRules):
     def validate_spec(
         self, state: State, spec: Establish, others: Sequence[Establish] = ()
     ) -> None:
+        check_design(state, spec)
         if spec.target_capacity_tracks is not None:
             raise EstablishError(
                 f"mapping {spec.id}: target_capacity_tracks is an option of the ds8000 profile"

@@ -39,6 +39,8 @@ mapping_specs = st.builds(
     # rarely options the svc profile rejects
     incremental=st.sampled_from((False,) * 15 + (True,)),
     target_capacity_tracks=st.sampled_from((None,) * 15 + (1,)),
+    # rarely a design other than the system's (one system runs one design)
+    design=st.sampled_from((None,) * 12 + ("svc", "svc", "ds8000", "row")),
 )
 
 

@@ -60,8 +60,8 @@ OP_NAMES = (
     "write",
 )
 ESTABLISH_FIELDS = (
-    "autodelete, background_copy, id, incremental, inhibit_target_writes, out_of_space, persistent, "
-    "source, target, target_capacity_tracks"
+    "autodelete, background_copy, design, id, incremental, inhibit_target_writes, out_of_space, "
+    "persistent, source, target, target_capacity_tracks"
 )
 REL_AB = '{"id": "r1", "source": "A", "target": "B"}'
 
