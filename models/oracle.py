@@ -528,6 +528,24 @@ class Oracle:
 
     # -- redirect-on-write ------------------------------------------------------------------
 
+    def merge_reads(self, volume: str, offset: int, length: int) -> int:
+        """Redirect-on-write: the old blocks a write of `length` bytes at `offset` must read to
+        merge (a block it covers only in part, shared with a snapshot, not a hole); 0 in the
+        other profiles."""
+        if self._profile != "row" or volume in self._state.snapshots:
+            return 0
+        ts = self._state.volumes[volume].track_size
+        blocks, refs = self._state.blocks[volume], self._state.refs
+        ends = {
+            t
+            for t, cut in (
+                (offset // ts, offset % ts),
+                ((offset + length - 1) // ts, (offset + length) % ts),
+            )
+            if cut
+        }
+        return sum(blocks[t] is not None and refs[blocks[t]] > 1 for t in ends)
+
     def _row_write(self, volume: str, offset: int, data: bytes, covered: set[int]) -> None:
         if volume in self._state.snapshots:
             raise WriteInhibitedError(f"volume {volume!r} is a snapshot: read-only")

@@ -6,7 +6,10 @@ its micro-action (`flashsim.models.rules.actions`):
 - ClearBits, RecordChanges, FailRelationship, RaiseError: no device time;
 - under redirect-on-write (purpose ROW_REMAP), a block handed to a snapshot: no data moves, so
   its ReadTracks costs nothing and its WriteTracks is one metadata write of METADATA_BYTES
-  (the block map's update) on the volume's array.
+  (the block map's update) on the volume's array. A write covering such a block only in part
+  first reads the old block (ReadTracks of purpose ROW_MERGE, a read of the whole block, rule
+  R2b); its ApplyData then writes the new block whole: the host's bytes plus the rest of each
+  merged block (`merged_write_bytes`).
 
 So a copy-before-write costs a source read and a target write before the host write lands,
 and a redirected target read loads the source's array, because that is what the plan says.
@@ -30,6 +33,7 @@ from flashsim.models.errors import FlashCopyError
 from flashsim.models.ops import Op
 from flashsim.models.rules.actions import (
     REDIRECTED,
+    ROW_MERGE,
     ROW_REMAP,
     Action,
     ApplyData,
@@ -48,6 +52,20 @@ Proc = Generator[simpy.Event, Any, Any]
 #: Bytes of the metadata write that repoints a redirect-on-write block map entry.
 METADATA_BYTES = 4096
 OpLog = list[tuple[str, tuple[Any, ...]]]
+
+
+def merged_write_bytes(plan: tuple[Action, ...], data: ApplyData, track_size: int) -> int:
+    """The bytes the host write `data` writes: its own, plus, for each block a ROW_MERGE read
+    of `plan` merges it into, the rest of that block (the new block is written whole)."""
+    nbytes = len(data.data)
+    lo, hi = data.offset, data.offset + len(data.data)
+    for action in plan:
+        if type(action) is ReadTracks and action.purpose == ROW_MERGE:
+            for _, first, end in action.runs:
+                for t in range(first, end):
+                    covered = min(hi, (t + 1) * track_size) - max(lo, t * track_size)
+                    nbytes += track_size - covered
+    return nbytes
 
 
 class Driver:
@@ -129,7 +147,8 @@ class Driver:
                 action = op.plan[op.pc]
                 kind = type(action)
                 if kind is ApplyData:
-                    yield from array_of[action.volume].io(True, len(action.data), "host", priority)
+                    nbytes = merged_write_bytes(op.plan, action, track_size[action.volume])
+                    yield from array_of[action.volume].io(True, nbytes, "host", priority)
                 elif kind is ReadBytes:
                     for vol, _, length in action.segments:
                         yield from array_of[vol].io(False, length, action.purpose, priority)

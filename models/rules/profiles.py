@@ -41,8 +41,10 @@ from flashsim.models.ops import (
 )
 from flashsim.models.rules.actions import (
     CLEANING,
+    ROW_MERGE,
     ROW_REMAP,
     Action,
+    ApplyData,
     ClearBits,
     ReadTracks,
     WriteTracks,
@@ -285,7 +287,33 @@ class RedirectOnWriteRules(CascadeRules):
     def plan_write(self, state: State, volume: str, offset: int, data: bytes) -> tuple[Action, ...]:
         if volume in state.incoming:
             raise WriteInhibitedError(f"volume {volume} is a snapshot: snapshots are read-only")
-        return super().plan_write(state, volume, offset, data)
+        actions = super().plan_write(state, volume, offset, data)
+        merged = self.merged_tracks(state, volume, offset, len(data))
+        if not merged:
+            return actions
+        # Rule R2b: the merge reads precede the data (the old block, then the new one written)
+        at = next(i for i, a in enumerate(actions) if type(a) is ApplyData)
+        reads = tuple(ReadTracks(((volume, t, t + 1),), ROW_MERGE) for t in merged)
+        return actions[:at] + reads + actions[at:]
+
+    def merged_tracks(self, state: State, volume: str, offset: int, length: int) -> list[int]:
+        """Rule R2b: the blocks a write covers only in part that it takes from a snapshot (the
+        newest one's bit is set, rule R2) and that hold data: the new block is the old one
+        with the host's bytes merged in, so the old one is read first (a hole is zeros)."""
+        vol = state.volumes[volume]
+        ts = vol.track_size
+        first, end = vol.track_range(offset, length)
+        cuts = ((first, offset % ts), (end - 1, (offset + length) % ts))
+        ends = sorted({t for t, cut in cuts if cut})
+        shared = [
+            t
+            for t in ends
+            if any(
+                not state.relationships[r].failed and state.relationships[r].bitmap.test(t)
+                for r in state.outgoing.get(volume, ())
+            )
+        ]
+        return [t for t in shared if vol.backend.load(t, t + 1)[0] is not None]
 
     def establish(self, state: State, spec: Establish) -> list[Action]:
         raise unsupported(state, "establish")

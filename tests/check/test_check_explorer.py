@@ -19,6 +19,7 @@ EXHAUSTIVE = {
     "e_space_efficient": "properties hold (exhaustive: 634 states, 1251 edges, depth 29)",
     "l_svc_cascade": "properties hold (exhaustive: 446 states, 703 edges, depth 19)",
     "m_row_snapshots": "properties hold (exhaustive: 246 states, 278 edges, depth 24)",
+    "n_row_partial_writes": "properties hold (exhaustive: 1529 states, 2350 edges, depth 34)",
 }
 
 

@@ -18,6 +18,7 @@ REDUCED = {
     "f_symmetric_writers": (True, True),  # two hosts write the same tracks in either order
     "l_svc_cascade": (True, False),
     "m_row_snapshots": (False, False),  # the administrator's whole-volume ops come last
+    "n_row_partial_writes": (True, False),  # every write has its own value and position
 }
 MODES = ({"reduce": True}, {"symmetry": True}, {"reduce": True, "symmetry": True})
 

@@ -26,6 +26,7 @@ def masked(records: list[dict[str, object]]) -> str:
 
 def test_every_new_rule_has_a_worked_example():
     assert NAMES == [
+        "row_partial_writes",
         "row_snapshots",
         "svc_cascade",
         "svc_force_stop",

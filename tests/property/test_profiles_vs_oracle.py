@@ -13,6 +13,7 @@ from flashsim.models import System
 from flashsim.models.errors import FlashCopyError
 from flashsim.models.ops import Establish
 from flashsim.models.oracle import Oracle
+from flashsim.models.rules.actions import ROW_MERGE, ReadTracks
 from flashsim.models.state.relationship import ROW, Profile
 
 VOLUMES = ("A", "B", "C", "D", "E")
@@ -160,7 +161,21 @@ class RedirectOnWriteMatchesOracle(Machine):
 
     @rule(data=st.data())
     def write(self, data):
-        self.write_somewhere(self._volume(data), data)
+        volume = self._volume(data)
+        offset = data.draw(st.integers(0, self.size - 1), label="offset")
+        length = data.draw(st.integers(1, min(self.size - offset, 2 * self.track_size + 1)))
+        payload = self.data_for(length)
+        # rule R2b: the blocks the write must read to merge, as the plan the engine would run
+        # and as the oracle's block map and reference counts say, before the write
+        if volume in self.engine.volumes:
+            try:
+                plan = self.engine.rules.plan_write(self.engine, volume, offset, payload)
+            except FlashCopyError:
+                plan = ()  # a snapshot: read-only, the write is rejected alike below
+            merges = sum(type(a) is ReadTracks and a.purpose == ROW_MERGE for a in plan)
+            assert merges == self.oracle.merge_reads(volume, offset, length), (volume, offset)
+            event(f"merge reads: {merges}")
+        self.both("write", volume, offset, payload)
 
     @rule(data=st.data(), snapshot=st.sampled_from(("A", *SNAPSHOTS)))
     def snapshot(self, data, snapshot):
