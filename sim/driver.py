@@ -32,6 +32,7 @@ import simpy
 from flashsim.models.errors import FlashCopyError
 from flashsim.models.ops import Op
 from flashsim.models.rules.actions import (
+    CLEANING,
     REDIRECTED,
     ROW_MERGE,
     ROW_REMAP,
@@ -44,7 +45,7 @@ from flashsim.models.rules.actions import (
 )
 from flashsim.models.rules.inflight import ACT, DONE, UNLOCK, InFlight
 from flashsim.models.system import System
-from flashsim.sim.devices import HOST_PRIORITY, Array
+from flashsim.sim.devices import BACKGROUND_PRIORITY, HOST_PRIORITY, Array
 from flashsim.sim.recording import Recorder
 
 Proc = Generator[simpy.Event, Any, Any]
@@ -68,6 +69,19 @@ def merged_write_bytes(plan: tuple[Action, ...], data: ApplyData, track_size: in
     return nbytes
 
 
+def split_cleaning(plan: tuple[Action, ...]) -> tuple[tuple[Action, ...], tuple[Action, ...]]:
+    """A whole-volume operation's actions: (the rule-0 and other copies, the cleaning copies:
+    each ReadTracks of purpose CLEANING with the WriteTracks and ClearBits after it)."""
+    rule0: list[Action] = []
+    cleaning: list[Action] = []
+    into = rule0
+    for action in plan:
+        if type(action) is ReadTracks:
+            into = cleaning if action.purpose == CLEANING else rule0
+        into.append(action)
+    return tuple(rule0), tuple(cleaning)
+
+
 class Driver:
     """Drives the operations of `system` on the arrays of its volumes (`array_of`), counting
     what they copy in `recorder`; with an `oplog` list, also logs every state change in
@@ -87,6 +101,7 @@ class Driver:
         self.track_size = {name: vol.track_size for name, vol in system.volumes.items()}
         self.recorder = recorder
         self.oplog = oplog
+        self.cleaning: tuple[Action, ...] = ()  # the last stop's, charged by `clean`
         self.inflight: dict[int, InFlight] = {}  # with an oplog: those holding locks
         self._released = env.event()
         self._key_waits: dict[tuple[str, int, int], simpy.Event] = {}  # held lock -> waiters
@@ -224,9 +239,44 @@ class Driver:
         while not system.enabled(inflight):
             yield self._released
         system.step(inflight)
+        self.cleaning = ()
         if inflight.error is None and inflight.plan:
-            yield from self._rule0_copies(inflight.plan)
+            rule0, self.cleaning = split_cleaning(inflight.plan)
+            yield from self._rule0_copies(rule0)
         return inflight.error
+
+    def take_cleaning(self) -> tuple[Action, ...]:
+        """The cleaning copies of the last whole-volume operation (an svc stop, rule S3), which
+        `control` did not charge: the caller charges them at the cleaning rate (`clean`)."""
+        cleaning, self.cleaning = self.cleaning, ()
+        return cleaning
+
+    def clean(self, actions: tuple[Action, ...], rate_bytes_s: float) -> Proc:
+        """Charge an svc stop's cleaning copies (kind `cleaning`, background priority) paced
+        at `rate_bytes_s`, as the background copy is: each extent a read then a write, the
+        next one no sooner than its bytes at the rate after the previous one started. The
+        mapping is stopping until the last one is done. The model made them at once (the
+        images are already final), so host I/O goes on meanwhile."""
+        arrays, track_size, env = self.array_of, self.track_size, self.env
+        ready = env.now
+        touched: set[str] = set()
+        reads: list[tuple[str, int]] = []
+        for action in actions:
+            if type(action) is ReadTracks:
+                reads = [(vol, (end - first) * track_size[vol]) for vol, first, end in action.runs]
+            elif type(action) is WriteTracks:
+                start = env.now
+                for vol, n in reads:
+                    yield from arrays[vol].io(False, n, CLEANING, BACKGROUND_PRIORITY)
+                nbytes = sum(n for _, n in reads)
+                yield from arrays[action.volume].io(True, nbytes, CLEANING, BACKGROUND_PRIORITY)
+                ready = max(ready, start) + nbytes / rate_bytes_s
+                if ready > env.now:
+                    yield env.timeout(ready - env.now)
+            elif type(action) is ClearBits:
+                touched.add(action.relationship)
+        for rid in sorted(touched):
+            self.recorder.check_complete(rid, env.now)
 
     def _rule0_copies(self, actions: tuple[Action, ...]) -> Proc:
         """Charge the rule-0 copies a whole-volume operation made (it took effect at once;

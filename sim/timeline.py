@@ -1,6 +1,7 @@
 """The scenario's timeline in simulated time: each `[[flashcopy]]` established at its `at_s`,
 each `[[group]]` frozen then established together, each `[[event]]` (withdraw, refresh,
-reverse), and the background copy an established relationship runs.
+reverse, an svc stop: its cleaning at the mapping's cleaning rate), and the background copy
+an established relationship runs.
 
 A whole-volume operation first closes a gate on the volumes it touches, so new I/O there
 waits while it drains the in-flight operations, then runs as one step; a consistency group's
@@ -151,6 +152,12 @@ class Timeline:
                 op = Reverse(event.id, event.fast)
             label = f"{event.action}{' fast' if event.fast else ''} {event.id}"
             error = yield from self.control(op, label)
+            cleaning = self.driver.take_cleaning()
+            if error is None and cleaning:  # svc rule S3: stopping while the cleaning runs
+                self.recorder.event(env.now, f"stopping {event.id}", None)
+                rate = self.specs[event.id].cleaning_rate_bytes_s
+                yield from self.driver.clean(cleaning, rate)
+                self.recorder.event(env.now, f"stopped {event.id}", None)
             if error is None:
                 self._after_event(event)
             if event.every_s is None:

@@ -8,6 +8,7 @@ from typing import Any
 from flashsim.models.ops import OUT_OF_SPACE_POLICIES, PROFILE_NAMES
 from flashsim.sim.scenario.specs import (
     ACTIONS,
+    DEFAULT_CLEANING_RATE,
     DEFAULT_COPY_RATE,
     DEFAULT_FREEZE_TIMEOUT_S,
     EventSpec,
@@ -136,6 +137,16 @@ def flashcopy_specs(
         if not background and t.has(rate_key) and rate > 0:
             raise t.error(rate_key, "is set but background_copy is false (NOCOPY)")
         incremental = t.get("incremental", bool, False)
+        if t.has("cleaning_rate") and run.profile != "svc":
+            raise t.error("cleaning_rate", f"is an option of the svc design, not {run.profile}")
+        cleaning = svc_copy_rate_bytes_s(
+            t.get(
+                "cleaning_rate",
+                int,
+                DEFAULT_CLEANING_RATE,
+                lambda v: None if 0 <= v <= 150 else "must be 0-150",
+            )
+        )
         capacity = None
         if t.has("target_capacity_mib"):
             mib = t.number("target_capacity_mib", check=positive)
@@ -180,6 +191,7 @@ def flashcopy_specs(
                 target_capacity_tracks=capacity,
                 out_of_space=policy,
                 copy_extent_tracks=extent,
+                cleaning_rate_bytes_s=cleaning,
             )
         )
         t.finish()
@@ -252,6 +264,8 @@ def event_specs(
         if rid not in flashcopies:
             raise t.error("id", f"no [[flashcopy]] has id {rid!r}")
         spec = flashcopies[rid]
+        if action == "stop" and spec.cleaning_rate_bytes_s == 0:
+            raise t.error("action", f"cleaning_rate of {rid} is 0: the stop's cleaning never ends")
         if action in ("refresh", "reverse") and not spec.incremental:
             raise t.error("action", f"{action} needs an incremental relationship; {rid} is not")
         fast = t.get("fast", bool, False)

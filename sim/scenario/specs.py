@@ -17,6 +17,9 @@ LOOPS = ("open", "closed")
 DEFAULT_DESTAGE_PARALLELISM = 8
 
 
+DEFAULT_CLEANING_RATE = 50  # svc: 2 MiB/s, IBM's default cleaning rate
+
+
 @dataclass(frozen=True, slots=True)
 class RunSpec:
     duration_s: float
@@ -67,6 +70,8 @@ class FlashCopySpec:
     out_of_space: str = "fail_relationship"
     copy_extent_tracks: int = 1
     group: str | None = None
+    # svc: the rate a stop's cleaning copies run at (the copy-rate scale; 50 = 2 MiB/s)
+    cleaning_rate_bytes_s: float = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
