@@ -33,6 +33,7 @@ from flashsim.models.ops import (
     EstablishGroup,
     Op,
     Prepare,
+    PrepareAgain,
     Read,
     Refresh,
     Reverse,
@@ -185,7 +186,22 @@ _ESTABLISH: _Spec = {
 }
 
 
-def _prepare(**fields: Any) -> Prepare:
+def _prepare(**fields: Any) -> Prepare | PrepareAgain:
+    """`prepare` with source and target defines a mapping; with only `id`, it prepares an
+    existing (stopped or idle_or_copied) mapping again (rule S7)."""
+    source, target = fields["source"], fields["target"]
+    if source is _NO_VALUE and target is _NO_VALUE:
+        given = sorted(k for k, (_, default) in _ESTABLISH.items() if fields[k] != default)
+        given = [k for k in given if k not in ("id", "source", "target")]
+        if given:
+            raise _Invalid(
+                f'"{given[0]}" in a prepare without "source" and "target": preparing an '
+                'existing mapping again takes only "id"'
+            )
+        return PrepareAgain(fields["id"])
+    for name, value in (("source", source), ("target", target)):
+        if value is _NO_VALUE:
+            raise _Invalid(f'missing field "{name}" in prepare')
     return Prepare(Establish(**fields))
 
 
@@ -246,7 +262,10 @@ _OPS: dict[str, tuple[_Spec, Callable[..., Op]]] = {
     "reverse": ({"id": (_name, _REQUIRED), "fast": (_flag, False)}, Reverse),
     "withdraw": ({"id": (_name, _REQUIRED)}, Withdraw),
     "profile": ({"name": (_profile, _REQUIRED)}, SetProfile),
-    "prepare": (_ESTABLISH, _prepare),
+    "prepare": (
+        {**_ESTABLISH, "source": (_name, _NO_VALUE), "target": (_name, _NO_VALUE)},
+        _prepare,
+    ),
     "start": ({"id": (_name, _REQUIRED)}, Start),
     "stop": ({"id": (_name, _REQUIRED), "force": (_flag, False)}, Stop),
     "snapshot": ({"volume": (_name, _REQUIRED), "snapshot": (_name, _REQUIRED)}, Snapshot),

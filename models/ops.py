@@ -96,6 +96,13 @@ class Prepare:
 
 
 @dataclass(frozen=True, slots=True)
+class PrepareAgain:
+    """SVC: prepare a stopped or idle_or_copied mapping again, for a restart (rule S7)."""
+
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Start:
     """SVC: start a prepared mapping: its point in time."""
 
@@ -140,6 +147,7 @@ Op = (
     | Withdraw
     | SetProfile
     | Prepare
+    | PrepareAgain
     | Start
     | Stop
     | Snapshot
@@ -165,6 +173,7 @@ class FlashCopyAPI(Protocol):
     def withdraw(self, rel_id: str) -> None: ...
     def set_profile(self, name: str) -> None: ...
     def prepare(self, spec: Establish) -> None: ...
+    def prepare_again(self, rel_id: str) -> None: ...
     def start(self, rel_id: str) -> None: ...
     def stop(self, rel_id: str, force: bool = False) -> None: ...
     def snapshot(self, volume: str, snapshot: str) -> None: ...
@@ -200,6 +209,8 @@ def apply(system: FlashCopyAPI, op: Op) -> bytes | SpaceReport | None:
             system.set_profile(name)
         case Prepare(spec):
             system.prepare(spec)
+        case PrepareAgain(rel_id):
+            system.prepare_again(rel_id)
         case Start(rel_id):
             system.start(rel_id)
         case Stop(rel_id, force):

@@ -497,6 +497,25 @@ class Oracle:
         state.relationships[spec.id] = _svc_mapping(spec, "prepared")
         self._commit(state)
 
+    def prepare_again(self, rel_id: str) -> None:
+        """A stopped mapping, or an idle_or_copied one (whose dependents get what they read
+        through its target first, as at a stop), is prepared again: target offline."""
+        self._offer("prepare", "svc")
+        rel = self._state.relationship(rel_id)
+        copied = rel.state == "copying" and not rel.pending
+        if rel.state != "stopped" and not copied:
+            raise RelationshipError(f"mapping {rel_id!r} cannot be prepared again")
+        state = self._draft()
+        rel = state.relationships[rel_id]
+        if copied:
+            for dep_id in sorted(state.relationships):
+                dep = state.relationships[dep_id]
+                if dep.reads_through() == rel.target and dep.source != rel.target:
+                    dep.receive(set(dep.pending))  # the target held all of them
+                    dep.upstream = rel.reads_through()
+        rel.state = "prepared"
+        self._commit(state)
+
     def start(self, rel_id: str) -> None:
         self._offer("start", "svc")
         if self._state.relationship(rel_id).state != "prepared":

@@ -15,6 +15,7 @@ from flashsim.models.ops import (
     EstablishGroup,
     Op,
     Prepare,
+    PrepareAgain,
     Refresh,
     Reverse,
     Snapshot,
@@ -153,6 +154,9 @@ class System(State):
 
     def prepare(self, spec: Establish) -> None:
         self._finish(self.start_control(Prepare(spec)))
+
+    def prepare_again(self, rel_id: str) -> None:
+        self._finish(self.start_control(PrepareAgain(rel_id)))
 
     def start(self, rel_id: str) -> None:
         self._finish(self.start_control(Start(rel_id)))

@@ -315,6 +315,16 @@ class WithdrawKeepsTargetConsistent(Rules):
 
 
 #: name -> the bug it seeds (the class's docstring, on one line).
+@_mutant("restart_keeps_copied_grains")
+class RestartKeepsCopiedGrains(SVCRules):
+    """SVC: a restarted mapping copies only the grains it had not copied before it stopped;
+    the grains it had copied keep the old point in time on the target
+    (SVCRules.restart_bitmap)."""
+
+    def restart_bitmap(self, rel: Relationship) -> Bitmap:
+        return rel.bitmap.copy()
+
+
 MUTANTS: dict[str, str] = {
     name: " ".join((type(rules).__doc__ or "").split()) for name, rules in _REGISTRY.items()
 }

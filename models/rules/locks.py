@@ -15,6 +15,7 @@ from flashsim.models.ops import (
     EstablishGroup,
     Op,
     Prepare,
+    PrepareAgain,
     Refresh,
     Reverse,
     Snapshot,
@@ -86,7 +87,7 @@ class Locking(Plans):
             names = [op.source, op.target]
         elif isinstance(op, EstablishGroup):
             names = [v for s in op.relationships for v in (s.source, s.target)]
-        elif isinstance(op, Withdraw | Refresh | Reverse | Start | Stop) and (
+        elif isinstance(op, Withdraw | Refresh | Reverse | PrepareAgain | Start | Stop) and (
             op.id in state.relationships
         ):
             rel = state.relationships[op.id]

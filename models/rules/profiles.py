@@ -10,7 +10,7 @@ drive all three:
   reads through the next newer one's target (rule C1). Taking a mapping out of the middle
   first hands its dependent what it still reads through the leaving target (rule C2).
 - `SVCRules`: mapping states (prepared, copying, stopped; idle_or_copied), prepare, start,
-  stop with cleaning or force, delete (rules S1-S6).
+  stop with cleaning or force, delete, restart (rules S1-S7).
 - `RedirectOnWriteRules`: read-only snapshots whose blocks the origin leaves behind when it
   writes (rules R1-R4), with space accounting per volume.
 
@@ -34,6 +34,7 @@ from flashsim.models.ops import (
     Establish,
     Op,
     Prepare,
+    PrepareAgain,
     Snapshot,
     SpaceReport,
     Start,
@@ -167,7 +168,7 @@ class CascadeRules(Rules):
 
 class SVCRules(CascadeRules):
     """SAN Volume Controller FlashCopy: mappings in cascade, mapping states, stop with cleaning
-    (rules S1-S6). The track is the grain."""
+    (rules S1-S7). The track is the grain."""
 
     def validate_spec(
         self, state: State, spec: Establish, others: Sequence[Establish] = ()
@@ -187,6 +188,8 @@ class SVCRules(CascadeRules):
     def perform_profile_control(self, state: State, op: Op | None) -> list[Action]:
         if isinstance(op, Prepare):
             return self.prepare(state, op.spec)
+        if isinstance(op, PrepareAgain):
+            return self.prepare_again(state, op.id)
         if isinstance(op, Start):
             return self.start(state, op.id)
         if isinstance(op, Stop):
@@ -200,8 +203,32 @@ class SVCRules(CascadeRules):
         self.new_relationship(state, spec, PREPARED)
         return []
 
+    def prepare_again(self, state: State, rel_id: str) -> list[Action]:
+        """Rule S7: a stopped or idle_or_copied mapping is prepared again for a restart; its
+        target is offline from now on. An idle_or_copied mapping first leaves its cascade as a
+        stop does: cleaning hands the older mappings what they read through its target."""
+        rel = state.relationship(rel_id)
+        if rel.state == STOPPED:
+            rel.state = PREPARED
+            return []
+        if rel.mapping_state != "idle_or_copied":
+            raise RelationshipError(
+                f"mapping {rel_id} is {rel.mapping_state}: only a stopped or idle_or_copied "
+                "mapping can be prepared again"
+            )
+        performed = self.leave_cascade(state, rel, CLEANING)
+        state.unlink(rel)
+        rel.state = PREPARED
+        return performed
+
+    def restart_bitmap(self, rel: Relationship) -> Bitmap:
+        """Rule S7: the grains a (re)started mapping copies: all of them (its new point in
+        time; what the target held before is stale)."""
+        return Bitmap(len(rel.bitmap), fill=True)
+
     def start(self, state: State, rel_id: str) -> list[Action]:
-        """Rule S1: a prepared mapping starts: the point in time, as an establish."""
+        """Rule S1: a prepared mapping starts: the point in time, as an establish (rule S7:
+        a restarted one reads through its origin again, its grains to copy again)."""
         rel = state.relationship(rel_id)
         if rel.state != PREPARED:
             raise RelationshipError(
@@ -211,6 +238,8 @@ class SVCRules(CascadeRules):
         performed = self.change(state, rel.target, ((0, tracks),))
         state.remove_relationship(rel)
         rel.state = COPYING
+        rel.source = rel.options.source
+        rel.bitmap = self.restart_bitmap(rel)
         state.add_relationship(rel)
         self.join_cascade(state, rel)
         state.volume(rel.target).consistent = True

@@ -20,6 +20,7 @@ EXHAUSTIVE = {
     "l_svc_cascade": "properties hold (exhaustive: 446 states, 703 edges, depth 19)",
     "m_row_snapshots": "properties hold (exhaustive: 246 states, 278 edges, depth 24)",
     "n_row_partial_writes": "properties hold (exhaustive: 1529 states, 2350 edges, depth 34)",
+    "n_svc_restart": "properties hold (exhaustive: 84 states, 88 edges, depth 20)",
 }
 
 

@@ -33,6 +33,8 @@ KILLERS = {
     "cleaning_skips_a_grain": ("l_svc_cascade", "image_agreement", 1),
     # snapshot s2 (1), O's write leaves a0 to s2 (7), the read of s2 (4), delete s2 (1)
     "snapshot_delete_frees_shared_blocks": ("m_row_snapshots", "image_agreement", 13),
+    # prepare m1 again (1), start it (1): bit 0 is clear, so T's own a0 shows, not S's b0
+    "restart_keeps_copied_grains": ("n_svc_restart", "bitmap_soundness", 2),
 }
 
 

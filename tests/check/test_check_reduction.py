@@ -19,6 +19,7 @@ REDUCED = {
     "l_svc_cascade": (True, False),
     "m_row_snapshots": (False, False),  # the administrator's whole-volume ops come last
     "n_row_partial_writes": (True, False),  # every write has its own value and position
+    "n_svc_restart": (False, False),  # the writes and the whole-volume ops all touch S
 }
 MODES = ({"reduce": True}, {"symmetry": True}, {"reduce": True, "symmetry": True})
 

@@ -114,6 +114,10 @@ class SVCMatchesOracle(Machine):
     def start(self, data):
         self.both("start", self._id(data))
 
+    @rule(data=st.data())
+    def prepare_again(self, data):
+        self.both("prepare_again", self._id(data))  # rule S7: a restart
+
     @rule(specs=st.lists(mapping_specs, min_size=1, max_size=3))
     def establish_group(self, specs):
         self.both("establish_group", tuple(specs))
