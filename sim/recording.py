@@ -197,6 +197,11 @@ class Recorder:
         stats.points_in_time.append({"at_s": now, "copy_complete_at_s": None})
         self.check_complete(rid, now)
 
+    def restarted(self, rid: str, now: float) -> None:
+        """An svc restart of `rid` (rule S7): it no longer counts as ended at its stop."""
+        stats = self.stats[rid]
+        stats.withdrawn_at_s = stats.ended_at_s = None
+
     def withdrawn(self, rid: str, now: float) -> None:
         self.cut(now)
         stats = self.stats[rid]

@@ -264,6 +264,8 @@ def event_specs(
         if rid not in flashcopies:
             raise t.error("id", f"no [[flashcopy]] has id {rid!r}")
         spec = flashcopies[rid]
+        if action in ("stop", "restart") and run.profile != "svc":
+            raise t.error("action", f"{action} is an action of the svc design, not {run.profile}")
         if action == "stop" and spec.cleaning_rate_bytes_s == 0:
             raise t.error("action", f"cleaning_rate of {rid} is 0: the stop's cleaning never ends")
         if action in ("refresh", "reverse") and not spec.incremental:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 RW_MODES = ("read", "write", "randread", "randwrite", "rw", "readwrite", "randrw")
-ACTIONS = ("withdraw", "refresh", "reverse", "stop")
+ACTIONS = ("withdraw", "refresh", "reverse", "stop", "restart")  # stop, restart: svc
 DEFAULT_FREEZE_TIMEOUT_S = 120.0
 DEFAULT_COPY_RATE = 50  # SAN Volume Controller default
 BACKENDS = ("memory", "file")

@@ -106,3 +106,33 @@ def test_a_cleaning_rate_outside_svc_is_an_error():
     assert str(caught.value) == (
         "test.toml: flashcopy[1].cleaning_rate: is an option of the svc design, not ds8000"
     )
+
+
+def test_a_restart_copies_every_grain_again_in_the_background():
+    """Rule S7 in time: m1 copies its 4 MiB at copy rate 70 (8 MiB/s), 0.5 s from its start
+    at 0.5 s; restarted at 2 s (idle_or_copied: prepared again, started), it copies all 64
+    grains again, done 0.5 s later, to within one extent (50 ms of copy at the rate). No host
+    I/O: the back end moves the volume twice, read and written."""
+    body = array("a0", lat=0.5, bw=1000, par=8) + volume("S", 4) + volume("T", 4)
+    body += flashcopy("m1", "S", "T", 0.5, copy_rate=70)
+    body += '\n[[event]]\nat_s = 2\naction = "restart"\nid = "m1"\n'
+    result = simulate(scenario(body, duration_s=4, profile='"svc"'))
+    events = [e["event"] for e in result.timeline]
+    assert events == ["establish m1", "prepare m1", "restart m1"]
+    first, again = result.relationships["m1"].points_in_time[-2:]
+    extent_s = 0.05
+    assert first["copy_complete_at_s"] == pytest.approx(1.0, abs=extent_s)
+    assert again["at_s"] == pytest.approx(2.0)
+    assert again["copy_complete_at_s"] == pytest.approx(2.5, abs=extent_s)
+    arr = result.arrays["a0"]
+    assert arr.bytes["background"] == 2 * 2 * 4 * 2**20
+    assert result.system.relationships["m1"].mapping_state == "idle_or_copied"
+
+
+def test_restart_is_an_svc_action():
+    body = svc(events='\n[[event]]\nat_s = 2\naction = "restart"\nid = "m2"\n')
+    with pytest.raises(ScenarioError) as caught:
+        scenario(body.replace('cleaning_rate = 50\n', ""), profile='"ds8000"')
+    assert str(caught.value) == (
+        "test.toml: event[0].action: restart is an action of the svc design, not ds8000"
+    )
