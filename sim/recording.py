@@ -198,7 +198,9 @@ class Recorder:
         self.check_complete(rid, now)
 
     def restarted(self, rid: str, now: float) -> None:
-        """An svc restart of `rid` (rule S7): it no longer counts as ended at its stop."""
+        """An svc restart of `rid` at `now` (rule S7): it no longer counts as ended at its
+        stop (`new_point_in_time` follows)."""
+        self.cut(now)
         stats = self.stats[rid]
         stats.withdrawn_at_s = stats.ended_at_s = None
 
