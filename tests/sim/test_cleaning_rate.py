@@ -132,7 +132,7 @@ def test_a_restart_copies_every_grain_again_in_the_background():
 def test_restart_is_an_svc_action():
     body = svc(events='\n[[event]]\nat_s = 2\naction = "restart"\nid = "m2"\n')
     with pytest.raises(ScenarioError) as caught:
-        scenario(body.replace('cleaning_rate = 50\n', ""), profile='"ds8000"')
+        scenario(body, profile='"ds8000"')
     assert str(caught.value) == (
         "test.toml: event[0].action: restart is an action of the svc design, not ds8000"
     )
