@@ -101,6 +101,7 @@ class _Relationship:
     state: str | None = None
     autodelete: bool = False
     upstream: str | None = None
+    started: bool = False  # an incremental restart copies only the changes (rule S8)
 
     def reads_through(self) -> str | None:
         """The volume whose image changes this relationship must receive first (rule 0)."""
@@ -285,7 +286,7 @@ def _svc_mapping(spec: Establish, mapping_state: str) -> _Relationship:
         target=spec.target,
         background_copy=spec.background_copy,
         persistent=False,
-        incremental=False,
+        incremental=spec.incremental,
         inhibit_target_writes=spec.inhibit_target_writes,
         capacity_tracks=None,
         out_of_space=spec.out_of_space,
@@ -302,14 +303,18 @@ def _svc_start(state: _State, rel: _Relationship) -> None:
     through this target from now on."""
     source, target = state.volumes[rel.source], state.volumes[rel.target]
     every = set(range(target.tracks))
-    rel.stale = {t: target.track(t) for t in every}
+    again = every
+    if rel.incremental and rel.started:  # copy what it lacks or what changed since
+        again = rel.pending | rel.src_changes | rel.tgt_changes
+    rel.stale = {t: target.track(t) for t in again}
     state.change(rel.target, every)
+    rel.src_changes, rel.tgt_changes = set(), set()
     target.image[:] = source.image
     target.consistent = True
     for other in state.relationships.values():
         if other is not rel and other.source == rel.source and other.reads_through() == rel.source:
             other.upstream = rel.target
-    rel.pending, rel.state, rel.upstream = every, "copying", None
+    rel.pending, rel.state, rel.upstream, rel.started = again, "copying", None, True
     state.relationships[rel.id] = rel
 
 
@@ -471,8 +476,8 @@ class Oracle:
         if self._profile == "svc":
             if spec.target_capacity_tracks is not None:
                 raise EstablishError(f"mapping {spec.id!r}: no space-efficient targets in svc")
-            if spec.incremental or spec.persistent:
-                raise EstablishError(f"mapping {spec.id!r}: incremental/persistent not in svc")
+            if spec.persistent:
+                raise EstablishError(f"mapping {spec.id!r}: persistent not in svc")
         elif spec.autodelete:
             raise EstablishError(f"relationship {spec.id!r}: autodelete is an svc option")
 

@@ -325,6 +325,19 @@ class RestartKeepsCopiedGrains(SVCRules):
         return rel.bitmap.copy()
 
 
+@_mutant("incremental_restart_ignores_target_changes")
+class IncrementalRestartIgnoresTargetChanges(SVCRules):
+    """SVC: an incremental mapping's restart copies again the grains changed on its origin
+    but not those written on its target, which then keeps the host's data as the new point
+    in time (SVCRules.restart_bitmap)."""
+
+    def restart_bitmap(self, rel: Relationship) -> Bitmap:
+        if rel.options.incremental:
+            assert rel.source_changes is not None
+            return rel.bitmap.union(rel.source_changes)
+        return super().restart_bitmap(rel)
+
+
 MUTANTS: dict[str, str] = {
     name: " ".join((type(rules).__doc__ or "").split()) for name, rules in _REGISTRY.items()
 }

@@ -10,7 +10,7 @@ drive all three:
   reads through the next newer one's target (rule C1). Taking a mapping out of the middle
   first hands its dependent what it still reads through the leaving target (rule C2).
 - `SVCRules`: mapping states (prepared, copying, stopped; idle_or_copied), prepare, start,
-  stop with cleaning or force, delete, restart (rules S1-S7).
+  stop with cleaning or force, delete, restart, incremental restart (rules S1-S8).
 - `RedirectOnWriteRules`: read-only snapshots whose blocks the origin leaves behind when it
   writes (rules R1-R4), with space accounting per volume.
 
@@ -133,7 +133,10 @@ class CascadeRules(Rules):
 
     def new_relationship(self, state: State, spec: Establish, mapping_state: str | None) -> None:
         tracks = state.volume(spec.target).tracks
-        rel = Relationship(spec.id, spec.source, spec.target, spec, Bitmap(tracks, fill=True))
+        changes = (Bitmap(tracks), Bitmap(tracks)) if spec.incremental else (None, None)
+        rel = Relationship(
+            spec.id, spec.source, spec.target, spec, Bitmap(tracks, fill=True), *changes
+        )
         rel.state = mapping_state
         state.add_relationship(rel)
         if rel.linked:
@@ -168,7 +171,7 @@ class CascadeRules(Rules):
 
 class SVCRules(CascadeRules):
     """SAN Volume Controller FlashCopy: mappings in cascade, mapping states, stop with cleaning
-    (rules S1-S7). The track is the grain."""
+    (rules S1-S8). The track is the grain."""
 
     def validate_spec(
         self, state: State, spec: Establish, others: Sequence[Establish] = ()
@@ -178,10 +181,10 @@ class SVCRules(CascadeRules):
             raise EstablishError(
                 f"mapping {spec.id}: target_capacity_tracks is an option of the ds8000 profile"
             )
-        if spec.incremental or spec.persistent:
+        if spec.persistent:
             raise EstablishError(
-                f"mapping {spec.id}: incremental and persistent mappings are not modelled in the "
-                "svc profile"
+                f"mapping {spec.id}: persistent is an option of the ds8000 profile (an svc "
+                "mapping stays until deleted; autodelete ends it once copied)"
             )
         validate_establish(state, spec, others, origin_count, cascade_parents)
 
@@ -223,7 +226,15 @@ class SVCRules(CascadeRules):
 
     def restart_bitmap(self, rel: Relationship) -> Bitmap:
         """Rule S7: the grains a (re)started mapping copies: all of them (its new point in
-        time; what the target held before is stale)."""
+        time; what the target held before is stale). Rule S8: an incremental mapping copies
+        only those it had not copied and those changed on its origin or target since its
+        last start (its recording then restarts empty)."""
+        if rel.options.incremental:
+            grains = rel.bitmap.union(rel.recorded())
+            assert rel.source_changes is not None and rel.target_changes is not None
+            rel.source_changes.clear_all()
+            rel.target_changes.clear_all()
+            return grains
         return Bitmap(len(rel.bitmap), fill=True)
 
     def start(self, state: State, rel_id: str) -> list[Action]:
@@ -235,7 +246,8 @@ class SVCRules(CascadeRules):
                 f"mapping {rel_id} is {rel.mapping_state}: only a prepared mapping can start"
             )
         tracks = len(rel.bitmap)
-        performed = self.change(state, rel.target, ((0, tracks),))
+        # the start's own change of the target is not one to copy again (rule S8)
+        performed = self.change(state, rel.target, ((0, tracks),), exclude=rel.id)
         state.remove_relationship(rel)
         rel.state = COPYING
         rel.source = rel.options.source

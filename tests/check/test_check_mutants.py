@@ -35,6 +35,8 @@ KILLERS = {
     "snapshot_delete_frees_shared_blocks": ("m_row_snapshots", "image_agreement", 13),
     # prepare m1 again (1), start it (1): bit 0 is clear, so T's own a0 shows, not S's b0
     "restart_keeps_copied_grains": ("n_svc_restart", "bitmap_soundness", 2),
+    # prepare m1 again (1), start it (1): bit 0, written on T, stays clear: T shows 70, not a0
+    "incremental_restart_ignores_target_changes": ("n_svc_incremental", "bitmap_soundness", 2),
 }
 
 

@@ -30,6 +30,7 @@ def test_every_new_rule_has_a_worked_example():
         "row_snapshots",
         "svc_cascade",
         "svc_force_stop",
+        "svc_incremental",
         "svc_mapping_states",
         "svc_restart",
         "svc_stop_cleaning",

@@ -37,8 +37,9 @@ mapping_specs = st.builds(
     background_copy=st.booleans(),
     autodelete=st.booleans(),
     inhibit_target_writes=st.sampled_from((False, False, False, True)),
-    # rarely options the svc profile rejects
-    incremental=st.sampled_from((False,) * 15 + (True,)),
+    # incremental mappings (rule S8) often; rarely options the svc profile rejects
+    incremental=st.sampled_from((False, False, True)),
+    persistent=st.sampled_from((False,) * 15 + (True,)),
     target_capacity_tracks=st.sampled_from((None,) * 15 + (1,)),
     # rarely a design other than the system's (one system runs one design)
     design=st.sampled_from((None,) * 12 + ("svc", "svc", "ds8000", "row")),
