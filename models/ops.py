@@ -118,6 +118,21 @@ class Stop:
 
 
 @dataclass(frozen=True, slots=True)
+class Suspend:
+    """SVC: the mapping's bitmap becomes unreachable (a node or its metadata volume offline):
+    suspended, its source and target offline (rule S9)."""
+
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """SVC: access to a suspended mapping's bitmap returns: copying again (rule S9)."""
+
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Redirect-on-write: a new read-only snapshot volume `snapshot` of `volume`."""
 
@@ -150,6 +165,8 @@ Op = (
     | PrepareAgain
     | Start
     | Stop
+    | Suspend
+    | Resume
     | Snapshot
     | DeleteSnapshot
     | Space
@@ -176,6 +193,8 @@ class FlashCopyAPI(Protocol):
     def prepare_again(self, rel_id: str) -> None: ...
     def start(self, rel_id: str) -> None: ...
     def stop(self, rel_id: str, force: bool = False) -> None: ...
+    def suspend(self, rel_id: str) -> None: ...
+    def resume(self, rel_id: str) -> None: ...
     def snapshot(self, volume: str, snapshot: str) -> None: ...
     def delete_snapshot(self, snapshot: str) -> None: ...
     def space(self) -> SpaceReport: ...
@@ -215,6 +234,10 @@ def apply(system: FlashCopyAPI, op: Op) -> bytes | SpaceReport | None:
             system.start(rel_id)
         case Stop(rel_id, force):
             system.stop(rel_id, force)
+        case Suspend(rel_id):
+            system.suspend(rel_id)
+        case Resume(rel_id):
+            system.resume(rel_id)
         case Snapshot(volume, snapshot):
             system.snapshot(volume, snapshot)
         case DeleteSnapshot(snapshot):

@@ -386,8 +386,11 @@ class Oracle:
 
     def _check_online(self, volume: str) -> None:
         rel = self._state.relationship_into(volume)
-        if rel is not None and rel.state in _OFFLINE:
+        if rel is not None and rel.state in (*_OFFLINE, "suspended"):
             raise VolumeOfflineError(f"volume {volume!r}: mapping {rel.id!r} is {rel.state}")
+        for other in self._state.relationships.values():
+            if other.state == "suspended" and other.source == volume:
+                raise VolumeOfflineError(f"volume {volume!r}: source of suspended {other.id!r}")
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -502,6 +505,24 @@ class Oracle:
         state.relationships[spec.id] = _svc_mapping(spec, "prepared")
         self._commit(state)
 
+    def suspend(self, rel_id: str) -> None:
+        """A copying mapping (grains still to copy) loses its bitmap: source, target offline."""
+        self._offer("suspend", "svc")
+        rel = self._state.relationship(rel_id)
+        if rel.state != "copying" or not rel.pending:
+            raise RelationshipError(f"mapping {rel_id!r} is not copying: it cannot be suspended")
+        state = self._draft()
+        state.relationships[rel_id].state = "suspended"
+        self._commit(state)
+
+    def resume(self, rel_id: str) -> None:
+        self._offer("resume", "svc")
+        if self._state.relationship(rel_id).state != "suspended":
+            raise RelationshipError(f"mapping {rel_id!r} is not suspended")
+        state = self._draft()
+        state.relationships[rel_id].state = "copying"
+        self._commit(state)
+
     def prepare_again(self, rel_id: str) -> None:
         """A stopped mapping, or an idle_or_copied one (whose dependents get what they read
         through its target first, as at a stop), is prepared again: target offline."""
@@ -534,6 +555,8 @@ class Oracle:
         rel = self._state.relationship(rel_id)
         if rel.state == "stopped" or (rel.state == "copying" and not rel.pending):
             raise RelationshipError(f"mapping {rel_id!r}: nothing to stop")
+        if rel.state == "suspended" and not force:
+            raise RelationshipError(f"mapping {rel_id!r} is suspended: resume or force stop")
         state = self._draft()
         rel = state.relationships[rel_id]
         if rel.state == "prepared":
@@ -668,7 +691,7 @@ class Oracle:
         """Rule 4: copy up to `tracks` pending tracks, lowest first; return how many."""
         self._offer("background_copy", "ds8000", "svc")
         rel = self._state.relationship(rel_id)
-        if rel.state in _OFFLINE:
+        if rel.state in (*_OFFLINE, "suspended"):
             raise RelationshipError(f"mapping {rel_id!r} is {rel.state}")
         if not rel.background_copy:
             raise RelationshipError(f"relationship {rel_id!r} is NOCOPY")
@@ -750,7 +773,7 @@ class Oracle:
         self._offer("withdraw", "ds8000", "svc")
         found = self._state.relationship(rel_id)
         if self._profile == "svc":  # delete a mapping: a copying one must be stopped first
-            if found.state == "copying" and found.pending:
+            if found.state == "suspended" or (found.state == "copying" and found.pending):
                 raise RelationshipError(f"mapping {rel_id!r} is copying: stop it first")
             state = self._draft()
             state.withdrawn[rel_id] = state.relationships.pop(rel_id).source

@@ -17,11 +17,13 @@ from flashsim.models.ops import (
     Prepare,
     PrepareAgain,
     Refresh,
+    Resume,
     Reverse,
     Snapshot,
     SpaceReport,
     Start,
     Stop,
+    Suspend,
     Withdraw,
 )
 from flashsim.models.rules import control, steps
@@ -163,6 +165,12 @@ class System(State):
 
     def stop(self, rel_id: str, force: bool = False) -> None:
         self._finish(self.start_control(Stop(rel_id, force)))
+
+    def suspend(self, rel_id: str) -> None:
+        self._finish(self.start_control(Suspend(rel_id)))
+
+    def resume(self, rel_id: str) -> None:
+        self._finish(self.start_control(Resume(rel_id)))
 
     def snapshot(self, volume: str, snapshot: str) -> None:
         self._finish(self.start_control(Snapshot(volume, snapshot)))

@@ -83,10 +83,12 @@ from flashsim.models.ops import (
     PrepareAgain,
     Read,
     Refresh,
+    Resume,
     Reverse,
     Snapshot,
     Start,
     Stop,
+    Suspend,
     Withdraw,
     Write,
     apply,
@@ -170,6 +172,8 @@ _OP_KEYS: dict[str, dict[str, type]] = {
     "stop": {"id": str, "force": bool},
     "prepare": {"id": str},  # svc: prepare a stopped or idle_or_copied mapping again
     "start": {"id": str},
+    "suspend": {"id": str},
+    "resume": {"id": str},
     "snapshot": {"volume": str, "snapshot": str},
     "delete_snapshot": {"snapshot": str},
 }
@@ -184,6 +188,8 @@ _REQUIRED = {
     "stop": ("id",),
     "prepare": ("id",),
     "start": ("id",),
+    "suspend": ("id",),
+    "resume": ("id",),
     "snapshot": ("volume", "snapshot"),
     "delete_snapshot": ("snapshot",),
 }
@@ -265,6 +271,10 @@ class _Reader:
             return PrepareAgain(table["id"])
         if kind == "start":
             return Start(table["id"])
+        if kind == "suspend":
+            return Suspend(table["id"])
+        if kind == "resume":
+            return Resume(table["id"])
         if kind == "snapshot":
             return Snapshot(table["volume"], table["snapshot"])
         if kind == "delete_snapshot":

@@ -338,6 +338,16 @@ class IncrementalRestartIgnoresTargetChanges(SVCRules):
         return super().restart_bitmap(rel)
 
 
+@_mutant("suspended_source_stays_online")
+class SuspendedSourceStaysOnline(SVCRules):
+    """SVC: the source of a suspended mapping stays online; its writes go on, copying what
+    the mapping's bitmap says though that bitmap is unreachable
+    (CascadeRules.check_origin_online)."""
+
+    def check_origin_online(self, state: State, volume: str) -> None:
+        return None
+
+
 MUTANTS: dict[str, str] = {
     name: " ".join((type(rules).__doc__ or "").split()) for name, rules in _REGISTRY.items()
 }

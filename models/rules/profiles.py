@@ -10,7 +10,7 @@ drive all three:
   reads through the next newer one's target (rule C1). Taking a mapping out of the middle
   first hands its dependent what it still reads through the leaving target (rule C2).
 - `SVCRules`: mapping states (prepared, copying, stopped; idle_or_copied), prepare, start,
-  stop with cleaning or force, delete, restart, incremental restart (rules S1-S8).
+  stop with cleaning or force, delete, restart, incremental restart, suspended (S1-S9).
 - `RedirectOnWriteRules`: read-only snapshots whose blocks the origin leaves behind when it
   writes (rules R1-R4), with space accounting per volume.
 
@@ -35,10 +35,12 @@ from flashsim.models.ops import (
     Op,
     Prepare,
     PrepareAgain,
+    Resume,
     Snapshot,
     SpaceReport,
     Start,
     Stop,
+    Suspend,
 )
 from flashsim.models.rules.actions import (
     CLEANING,
@@ -55,7 +57,14 @@ from flashsim.models.rules.inflight import InFlight
 from flashsim.models.rules.plans import Runs, copy_extent_tracks
 from flashsim.models.rules.steps import DS8000_RULES, Rules
 from flashsim.models.state.bitmap import Bitmap
-from flashsim.models.state.relationship import COPYING, PREPARED, STOPPED, Profile, Relationship
+from flashsim.models.state.relationship import (
+    COPYING,
+    PREPARED,
+    STOPPED,
+    SUSPENDED,
+    Profile,
+    Relationship,
+)
 from flashsim.models.state.store import State
 
 
@@ -81,8 +90,8 @@ class CascadeRules(Rules):
         return super().resolve(state, volume, first, end)
 
     def copy_extent(self, state: State, rel: Relationship, op: InFlight) -> tuple[int, int] | None:
-        if not rel.linked:
-            return None  # a stopped mapping copies nothing
+        if not rel.linked or rel.state == SUSPENDED:
+            return None  # a stopped mapping copies nothing; a suspended one cannot
         return super().copy_extent(state, rel, op)
 
     def join_cascade(self, state: State, rel: Relationship) -> None:
@@ -148,11 +157,23 @@ class CascadeRules(Rules):
 
     def check_online(self, state: State, volume: str) -> None:
         rel = state.incoming_relationship(volume)
-        if rel is not None and not rel.linked:
+        if rel is not None and (not rel.linked or rel.state == SUSPENDED):
             raise VolumeOfflineError(
                 f"volume {volume} is offline: it is the target of mapping {rel.id}, which is "
                 f"{rel.state}"
             )
+        self.check_origin_online(state, volume)
+
+    def check_origin_online(self, state: State, volume: str) -> None:
+        """Rule S9: the origin of a suspended mapping is offline too (its copy-before-writes
+        would need the unreachable bitmap)."""
+        for rel_id in state.outgoing.get(volume, ()):
+            rel = state.relationships[rel_id]
+            if rel.state == SUSPENDED and rel.options.source == volume:
+                raise VolumeOfflineError(
+                    f"volume {volume} is offline: it is the source of mapping {rel.id}, which "
+                    "is suspended"
+                )
 
     def plan_write(self, state: State, volume: str, offset: int, data: bytes) -> tuple[Action, ...]:
         self.check_online(state, volume)
@@ -171,7 +192,7 @@ class CascadeRules(Rules):
 
 class SVCRules(CascadeRules):
     """SAN Volume Controller FlashCopy: mappings in cascade, mapping states, stop with cleaning
-    (rules S1-S8). The track is the grain."""
+    (rules S1-S9). The track is the grain."""
 
     def validate_spec(
         self, state: State, spec: Establish, others: Sequence[Establish] = ()
@@ -197,6 +218,10 @@ class SVCRules(CascadeRules):
             return self.start(state, op.id)
         if isinstance(op, Stop):
             return self.stop(state, op.id, op.force)
+        if isinstance(op, Suspend):
+            return self.suspend(state, op.id)
+        if isinstance(op, Resume):
+            return self.resume(state, op.id)
         return super().perform_profile_control(state, op)
 
     def prepare(self, state: State, spec: Establish) -> list[Action]:
@@ -266,6 +291,11 @@ class SVCRules(CascadeRules):
             raise RelationshipError(
                 f"mapping {rel_id} is {rel.mapping_state}: there is nothing to stop"
             )
+        if rel.state == SUSPENDED and not force:
+            raise RelationshipError(
+                f"mapping {rel_id} is suspended: its bitmap is unreachable, so it cannot be "
+                "cleaned; resume it, or stop it with force"
+            )
         if rel.state == PREPARED:
             state.remove_relationship(rel)
             rel.state = STOPPED
@@ -278,6 +308,29 @@ class SVCRules(CascadeRules):
             performed = self.leave_cascade(state, rel, CLEANING)
             self.park(state, rel)
         return performed
+
+    def suspend(self, state: State, rel_id: str) -> list[Action]:
+        """Rule S9: access to a copying mapping's bitmap is lost: it is suspended, its
+        source and target offline, nothing copied, until `resume`."""
+        rel = state.relationship(rel_id)
+        if rel.mapping_state != COPYING:
+            raise RelationshipError(
+                f"mapping {rel_id} is {rel.mapping_state}: only a copying mapping can be suspended"
+            )
+        rel.state = SUSPENDED
+        return []
+
+    def resume(self, state: State, rel_id: str) -> list[Action]:
+        """Rule S9: access returns: the mapping is copying again, as it was."""
+        rel = state.relationship(rel_id)
+        if rel.state != SUSPENDED:
+            raise RelationshipError(
+                f"mapping {rel_id} is {rel.mapping_state}: only a suspended mapping can resume"
+            )
+        rel.state = COPYING
+        if rel.ends_when_copied and not rel.bitmap.count:  # cleaned meanwhile: autodelete
+            state.remove_relationship(rel)
+        return []
 
     def force_stop(self, state: State, rel: Relationship) -> None:
         for dep_id in tuple(state.outgoing.get(rel.target, ())):
@@ -297,6 +350,10 @@ class SVCRules(CascadeRules):
         """Rule S5: delete a mapping that is prepared, stopped or idle_or_copied (a copying
         one is stopped first); its target is online again with what it holds."""
         rel = state.relationship(rel_id)
+        if rel.state == SUSPENDED:
+            raise RelationshipError(
+                f"mapping {rel_id} is suspended: stop it with force before deleting it"
+            )
         if rel.state == COPYING and rel.bitmap.count:
             raise RelationshipError(
                 f"mapping {rel_id} is copying ({rel.bitmap.count} grains to copy): stop it "

@@ -50,6 +50,7 @@ def test_the_reference_configurations_are_bundled(reference):
         "n_row_partial_writes",
         "n_svc_incremental",
         "n_svc_restart",
+        "n_svc_suspended",
     ]
 
 

@@ -21,6 +21,7 @@ REDUCED = {
     "n_row_partial_writes": (True, False),  # every write has its own value and position
     "n_svc_restart": (False, False),  # the writes and the whole-volume ops all touch S
     "n_svc_incremental": (False, False),  # likewise
+    "n_svc_suspended": (False, False),  # likewise: every op touches S or T of one family
 }
 MODES = ({"reduce": True}, {"symmetry": True}, {"reduce": True, "symmetry": True})
 

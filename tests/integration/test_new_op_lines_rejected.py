@@ -72,7 +72,7 @@ NEW_AND_OLD_LINES = st.one_of(
         optional={"background_copy": st.booleans(), "autodelete": st.booleans(),
                   "incremental": st.booleans(), "inhibit_target_writes": st.booleans()},
     ),
-    st.fixed_dictionaries({"op": st.sampled_from(("start", "prepare")), "id": st.sampled_from(IDS)}),
+    st.fixed_dictionaries({"op": st.sampled_from(("start", "prepare", "suspend", "resume")), "id": st.sampled_from(IDS)}),
     st.fixed_dictionaries({"op": st.just("stop"), "id": st.sampled_from(IDS)},
                           optional={"force": st.booleans()}),
     st.fixed_dictionaries({"op": st.sampled_from(("withdraw", "refresh", "reverse")),

@@ -34,6 +34,7 @@ def test_every_new_rule_has_a_worked_example():
         "svc_mapping_states",
         "svc_restart",
         "svc_stop_cleaning",
+        "svc_suspended",
     ]
 
 

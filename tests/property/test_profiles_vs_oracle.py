@@ -116,6 +116,14 @@ class SVCMatchesOracle(Machine):
         self.both("start", self._id(data))
 
     @rule(data=st.data())
+    def suspend(self, data):
+        self.both("suspend", self._id(data))  # rule S9
+
+    @rule(data=st.data())
+    def resume(self, data):
+        self.both("resume", self._id(data))
+
+    @rule(data=st.data())
     def prepare_again(self, data):
         self.both("prepare_again", self._id(data))  # rule S7: a restart
 
