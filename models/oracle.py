@@ -591,7 +591,8 @@ class Oracle:
             )
             if cut
         }
-        return sum(blocks[t] is not None and refs[blocks[t]] > 1 for t in ends)
+        shared = [refs[block] > 1 for block in (blocks[t] for t in ends) if block is not None]
+        return sum(shared)
 
     def _row_write(self, volume: str, offset: int, data: bytes, covered: set[int]) -> None:
         if volume in self._state.snapshots:

@@ -176,7 +176,7 @@ class Controller:
         merged: set[int] = set()
         for action in actions:
             kind = type(action)
-            if kind is ReadTracks and action.purpose == ROW_MERGE:
+            if isinstance(action, ReadTracks) and action.purpose == ROW_MERGE:
                 # rule R2b: the old block read before the new one is destaged whole
                 for vol, lo, hi in action.runs:
                     for t in range(lo, hi):

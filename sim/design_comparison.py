@@ -38,8 +38,9 @@ def measure(scenario: Scenario, profile: str, copies: int) -> dict[str, Any]:
     kept = scenario.flashcopies[:copies]
     run = replace(scenario.run, profile=profile, records=True, plots=False)
     result = simulate(replace(scenario, run=run, flashcopies=kept))
-    since = max((f.at_s for f in kept), default=0.0)
+    since = max((f.at_s or 0.0 for f in kept), default=0.0)
     rec = result.records
+    assert rec is not None  # records=True above
     writes = (rec["read"] == 0) & (rec["error"] == 0) & (rec["issue_s"] >= since)
     latency = rec["latency_s"][writes] * 1000.0
     written = int(rec["length"][writes].sum())

@@ -342,7 +342,7 @@ class IncrementalRestartIgnoresTargetChanges(SVCRules):
 class SuspendedSourceStaysOnline(SVCRules):
     """SVC: the source of a suspended mapping stays online; its writes go on, copying what
     the mapping's bitmap says though that bitmap is unreachable
-    (CascadeRules.check_origin_online)."""
+    (SVCRules.check_origin_online)."""
 
     def check_origin_online(self, state: State, volume: str) -> None:
         return None

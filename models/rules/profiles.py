@@ -165,15 +165,7 @@ class CascadeRules(Rules):
         self.check_origin_online(state, volume)
 
     def check_origin_online(self, state: State, volume: str) -> None:
-        """Rule S9: the origin of a suspended mapping is offline too (its copy-before-writes
-        would need the unreachable bitmap)."""
-        for rel_id in state.outgoing.get(volume, ()):
-            rel = state.relationships[rel_id]
-            if rel.state == SUSPENDED and rel.options.source == volume:
-                raise VolumeOfflineError(
-                    f"volume {volume} is offline: it is the source of mapping {rel.id}, which "
-                    "is suspended"
-                )
+        """An origin is online (the svc profile's suspended mappings take theirs offline)."""
 
     def plan_write(self, state: State, volume: str, offset: int, data: bytes) -> tuple[Action, ...]:
         self.check_online(state, volume)
@@ -308,6 +300,16 @@ class SVCRules(CascadeRules):
             performed = self.leave_cascade(state, rel, CLEANING)
             self.park(state, rel)
         return performed
+
+    def check_origin_online(self, state: State, volume: str) -> None:
+        """Rule S9: the origin of a suspended mapping is offline too (its copy-before-writes
+        would need the unreachable bitmap)."""
+        for rel in state.relationships.values():  # in a cascade it reads through another
+            if rel.state == SUSPENDED and rel.options.source == volume:
+                raise VolumeOfflineError(
+                    f"volume {volume} is offline: it is the source of mapping {rel.id}, which "
+                    "is suspended"
+                )
 
     def suspend(self, state: State, rel_id: str) -> list[Action]:
         """Rule S9: access to a copying mapping's bitmap is lost: it is suspended, its
