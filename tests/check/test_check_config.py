@@ -48,9 +48,9 @@ def test_the_reference_configurations_are_bundled(reference):
         "l_svc_cascade",
         "m_row_snapshots",
         "n_row_partial_writes",
-        "n_svc_incremental",
         "n_svc_restart",
         "n_svc_suspended",
+        "o_svc_incremental",
     ]
 
 

@@ -21,7 +21,7 @@ EXHAUSTIVE = {
     "m_row_snapshots": "properties hold (exhaustive: 246 states, 278 edges, depth 24)",
     "n_row_partial_writes": "properties hold (exhaustive: 1529 states, 2350 edges, depth 34)",
     "n_svc_restart": "properties hold (exhaustive: 84 states, 88 edges, depth 20)",
-    "n_svc_incremental": "properties hold (exhaustive: 41 states, 42 edges, depth 14)",
+    "o_svc_incremental": "properties hold (exhaustive: 41 states, 42 edges, depth 14)",
     "n_svc_suspended": "properties hold (exhaustive: 210 states, 240 edges, depth 23)",
 }
 
