@@ -1,7 +1,7 @@
 """Bad lines of the ops of the svc and row profiles (issue 12) are rejected like every other
-op's: `flashsim replay` stops at the line with `FILE:N: message` and exit code 1 (README.md,
-"Exit codes": 1 is "replay rejected an op-log line"), and the rejected operation changes
-nothing. The fuzz test drives every new op, legal or not, in each profile."""
+op's: `flashsim replay` stops at the line with `FILE:N: message` and exit code 2 (README.md,
+"Exit codes": bad input, nothing run past it and nothing dumped), and the rejected operation
+changes nothing. The fuzz test drives every new op, legal or not, in each profile."""
 
 from __future__ import annotations
 
@@ -53,12 +53,12 @@ SNAP = '{"op": "snapshot", "volume": "A", "snapshot": "s"}'
          "the profile is chosen before any volume is created"),
     ],
 )  # fmt: skip
-def test_an_illegal_line_of_a_new_op_exits_1_with_its_line_and_problem(
+def test_an_illegal_line_of_a_new_op_exits_2_with_its_line_and_problem(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], lines: list[str], message: str
 ) -> None:
     log = tmp_path / "bad.jsonl"
     log.write_text("\n".join(lines) + "\n")
-    assert main(["replay", str(log), "--dump", str(tmp_path / "out")]) == 1
+    assert main(["replay", str(log), "--dump", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err == f"{log}:{len(lines)}: {message}\n"
     assert not (tmp_path / "out").exists()  # nothing dumped
 
