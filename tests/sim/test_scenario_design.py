@@ -91,9 +91,9 @@ def test_an_unknown_design_is_an_error():
     ("systems", "code", "err"),
     [
         (("svc", "svc"), 0, ""),
-        (("svc", "ds8000"), 1, "relationship m: design ds8000, but this system runs the svc profile "
+        (("svc", "ds8000"), 2, "relationship m: design ds8000, but this system runs the svc profile "
          "(one system runs one design: choose it with a first profile line)"),
-        (("ds8000", "svc"), 1, "relationship m: design svc, but this system runs the ds8000 profile "
+        (("ds8000", "svc"), 2, "relationship m: design svc, but this system runs the ds8000 profile "
          "(one system runs one design: choose it with a first profile line)"),
     ],
 )  # fmt: skip
