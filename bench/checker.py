@@ -9,7 +9,9 @@ a BASELINE in the same run: a BFS over the same configuration's successor functi
 (`world.choices`, `world.transition`) with a plain set of states and nothing else (no
 properties, no parent pointers, no edge memo). And the multi-core figure: the same list of
 independent searches (every bundled configuration, correct and with every seeded bug) on one
-worker and on every core (`flashsim.models.check.parallel`), swarm-style.
+worker and on every core (`flashsim.models.check.parallel`), swarm-style; and ONE search split
+over every core (`flashsim.models.check.partition`) against the single-process search of the
+same configuration (`bench_partitioned`).
 
     python -m flashsim.bench.checker [CONFIG.toml]
 """
@@ -175,10 +177,21 @@ def _large_child(readers: int, what: str) -> dict[str, float]:
     the baseline on the large configuration, its time and the memory it added per state."""
     config = large_config(readers)
     before = _rss_kib("VmRSS")
+    cpu = time.process_time()
     if what == "explore":
         result = explore(config)
         states, seconds, edges = result.states, result.elapsed_s, result.edges
         notes = result.notes
+    elif what == "single":  # as the partitioned search runs: no graph kept
+        result = explore(config, progress=False)
+        states, seconds, edges = result.states, result.elapsed_s, result.edges
+        notes = result.notes
+    elif what.startswith("partitioned"):
+        from flashsim.models.check.partition import explore_partitioned
+
+        result = explore_partitioned(config, workers=int(what.split(":")[1]))
+        states, seconds, edges = result.states, result.elapsed_s, result.edges
+        notes = [*result.notes, *(f"worker CPU {cpu:.2f} s" for cpu in result.worker_cpu_s)]
     else:
         (states, seconds), edges, notes = baseline_bfs(config), 0, []
     peak = _rss_kib("VmHWM")
@@ -186,6 +199,7 @@ def _large_child(readers: int, what: str) -> dict[str, float]:
         "states": states,
         "edges": edges,
         "seconds": seconds,
+        "cpu_seconds": time.process_time() - cpu,  # this process's own: the machine is shared
         "bytes_per_state": (peak - before) * 1024 / states,
         "peak_mib": peak / 1024,
         "notes": notes,  # type: ignore[dict-item]
@@ -213,7 +227,9 @@ def bench_large(readers: int = 5) -> dict[str, float]:
     print(
         f"  search:           {ours['states']:,} states, {ours['edges']:,} edges, "
         f"{ours['seconds']:.1f} s, {rate:,.0f} states/s, "
-        f"{ours['bytes_per_state']:,.0f} bytes/state (peak {ours['peak_mib']:,.0f} MiB)"
+        f"{ours['bytes_per_state']:,.0f} bytes/state (peak {ours['peak_mib']:,.0f} MiB); "
+        f"CPU {ours['cpu_seconds']:.1f} s, {ours['states'] / ours['cpu_seconds']:,.0f} states "
+        f"per CPU second"
     )
     for note in ours["notes"]:
         print(f"    note: {note}")
@@ -235,6 +251,32 @@ def bench_large(readers: int = 5) -> dict[str, float]:
         "baseline_states_per_s": base_rate,
         "toy_bfs_states_per_s": toy_rate,
     }
+
+
+def bench_partitioned(readers: int = 4, workers: int | None = None) -> dict[str, float]:
+    """One search split over `workers` processes (every core; `partition`) against the
+    single-process search of the same configuration without a graph, each in a child of its
+    own (the partitioned one's workers are its children; its memory is not measured)."""
+    workers = workers or max(default_workers(), 2)
+    single = _in_child(readers, "single")
+    split = _in_child(readers, f"partitioned:{workers}")
+    same = (single["states"], single["edges"]) == (split["states"], split["edges"])
+    speed_up = single["seconds"] / split["seconds"]
+    print(
+        f"configuration: bench large ({readers} readers), no reduction, no graph: one search "
+        f"on 1 process {single['seconds']:.1f} s ({single['states']:,} states, "
+        f"{single['edges']:,} edges), partitioned over {workers} processes "
+        f"{split['seconds']:.1f} s ({split['states']:,} states, {split['edges']:,} edges"
+        f"{', the same' if same else ', DIFFERENT'}): speed-up x{speed_up:.2f}"
+    )
+    busiest = max(float(n.split()[2]) for n in split["notes"] if n.startswith("worker CPU"))
+    print(
+        f"  CPU: one process {single['cpu_seconds']:.1f} s; the partitioned workers "
+        + ", ".join(n.split()[2] + " s" for n in split["notes"] if n.startswith("worker CPU"))
+        + f" (one process's CPU over the busiest worker's: x{single['cpu_seconds'] / busiest:.2f}"
+        ", the speed-up idle cores would allow, coordination aside)"
+    )
+    return {"states": split["states"], "workers": workers, "speed_up": speed_up, "same": same}
 
 
 def bench_workers(

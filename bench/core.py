@@ -288,13 +288,14 @@ def bench_checker(repeat: int, quick: bool = False) -> list[dict[str, object]]:
     plain-dict BFS of a toy model, and the states the reductions leave; at scale (over a
     million states; `quick`: a small one) against a BFS over the same successor function;
     and the speed-up of independent searches on every core."""
-    from flashsim.bench.checker import bench, bench_large, bench_workers
+    from flashsim.bench.checker import bench, bench_large, bench_partitioned, bench_workers
     from flashsim.bundled import check_configs
 
     figures = bench(repeat=repeat)
     large = bench_large(readers=0 if quick else 5)
     configs = check_configs()
     cores = bench_workers(configs[:2] if quick else configs)
+    split = bench_partitioned(readers=0 if quick else 4)
     rate, toy = figures["states_per_s"], figures["toy_bfs_states_per_s"]
     both = figures["both_factor"]
     return [
@@ -325,6 +326,13 @@ def bench_checker(repeat: int, quick: bool = False) -> list[dict[str, object]]:
             "1 worker",
             cores["speed_up"],
             "uses every core",
+        ),
+        _line(
+            f"checker, one search ({split['states']:,.0f} states) on {split['workers']:.0f} cores",
+            f"x{split['speed_up']:.2f}",
+            "1 process",
+            split["speed_up"],
+            "same states and edges" if split["same"] else "DIFFERENT states or edges",
         ),
     ]
 

@@ -33,14 +33,17 @@ from flashsim.models.ops import (
     EstablishGroup,
     Op,
     Prepare,
+    PrepareAgain,
     Read,
     Refresh,
+    Resume,
     Reverse,
     SetProfile,
     Snapshot,
     Space,
     Start,
     Stop,
+    Suspend,
     Withdraw,
     Write,
 )
@@ -125,6 +128,16 @@ def _profile(name: str, value: object) -> str:
     return value
 
 
+def _optional_profile(name: str, value: object) -> str | None:
+    if value is None:
+        return None
+    try:
+        return _profile(name, value)
+    except _Invalid:
+        known = ", ".join(f'"{p}"' for p in PROFILE_NAMES)
+        raise _Invalid(f'"{name}" must be one of {known} or null, got {_show(value)}') from None
+
+
 def _hex(name: str, value: object) -> bytes:
     if not isinstance(value, str):
         raise _Invalid(f'"{name}" must be a string of hex digits, got {_show(value)}')
@@ -171,10 +184,26 @@ _ESTABLISH: _Spec = {
     "target_capacity_tracks": (_optional_int_at_least(0), None),
     "out_of_space": (_policy, "fail_relationship"),
     "autodelete": (_flag, False),
+    "design": (_optional_profile, None),
 }
 
 
-def _prepare(**fields: Any) -> Prepare:
+def _prepare(**fields: Any) -> Prepare | PrepareAgain:
+    """`prepare` with source and target defines a mapping; with only `id`, it prepares an
+    existing (stopped or idle_or_copied) mapping again (rule S7)."""
+    source, target = fields["source"], fields["target"]
+    if source is _NO_VALUE and target is _NO_VALUE:
+        given = sorted(k for k, (_, default) in _ESTABLISH.items() if fields[k] != default)
+        given = [k for k in given if k not in ("id", "source", "target")]
+        if given:
+            raise _Invalid(
+                f'"{given[0]}" in a prepare without "source" and "target": preparing an '
+                'existing mapping again takes only "id"'
+            )
+        return PrepareAgain(fields["id"])
+    for name, value in (("source", source), ("target", target)):
+        if value is _NO_VALUE:
+            raise _Invalid(f'missing field "{name}" in prepare')
     return Prepare(Establish(**fields))
 
 
@@ -235,9 +264,14 @@ _OPS: dict[str, tuple[_Spec, Callable[..., Op]]] = {
     "reverse": ({"id": (_name, _REQUIRED), "fast": (_flag, False)}, Reverse),
     "withdraw": ({"id": (_name, _REQUIRED)}, Withdraw),
     "profile": ({"name": (_profile, _REQUIRED)}, SetProfile),
-    "prepare": (_ESTABLISH, _prepare),
+    "prepare": (
+        {**_ESTABLISH, "source": (_name, _NO_VALUE), "target": (_name, _NO_VALUE)},
+        _prepare,
+    ),
     "start": ({"id": (_name, _REQUIRED)}, Start),
     "stop": ({"id": (_name, _REQUIRED), "force": (_flag, False)}, Stop),
+    "suspend": ({"id": (_name, _REQUIRED)}, Suspend),
+    "resume": ({"id": (_name, _REQUIRED)}, Resume),
     "snapshot": ({"volume": (_name, _REQUIRED), "snapshot": (_name, _REQUIRED)}, Snapshot),
     "delete_snapshot": ({"snapshot": (_name, _REQUIRED)}, DeleteSnapshot),
     "space": ({}, Space),

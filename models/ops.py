@@ -49,6 +49,9 @@ class Establish:
     target_capacity_tracks: int | None = None
     out_of_space: str = "fail_relationship"
     autodelete: bool = False  # SVC profile: the mapping is deleted once it is copied
+    # the design the relationship is meant for; None: the system's. A system runs one design,
+    # so another is rejected (docs/semantics.md, "One design per system").
+    design: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,13 @@ class Prepare:
 
 
 @dataclass(frozen=True, slots=True)
+class PrepareAgain:
+    """SVC: prepare a stopped or idle_or_copied mapping again, for a restart (rule S7)."""
+
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Start:
     """SVC: start a prepared mapping: its point in time."""
 
@@ -105,6 +115,21 @@ class Stop:
 
     id: str
     force: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Suspend:
+    """SVC: the mapping's bitmap becomes unreachable (a node or its metadata volume offline):
+    suspended, its source and target offline (rule S9)."""
+
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """SVC: access to a suspended mapping's bitmap returns: copying again (rule S9)."""
+
+    id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +162,11 @@ Op = (
     | Withdraw
     | SetProfile
     | Prepare
+    | PrepareAgain
     | Start
     | Stop
+    | Suspend
+    | Resume
     | Snapshot
     | DeleteSnapshot
     | Space
@@ -162,8 +190,11 @@ class FlashCopyAPI(Protocol):
     def withdraw(self, rel_id: str) -> None: ...
     def set_profile(self, name: str) -> None: ...
     def prepare(self, spec: Establish) -> None: ...
+    def prepare_again(self, rel_id: str) -> None: ...
     def start(self, rel_id: str) -> None: ...
     def stop(self, rel_id: str, force: bool = False) -> None: ...
+    def suspend(self, rel_id: str) -> None: ...
+    def resume(self, rel_id: str) -> None: ...
     def snapshot(self, volume: str, snapshot: str) -> None: ...
     def delete_snapshot(self, snapshot: str) -> None: ...
     def space(self) -> SpaceReport: ...
@@ -197,10 +228,16 @@ def apply(system: FlashCopyAPI, op: Op) -> bytes | SpaceReport | None:
             system.set_profile(name)
         case Prepare(spec):
             system.prepare(spec)
+        case PrepareAgain(rel_id):
+            system.prepare_again(rel_id)
         case Start(rel_id):
             system.start(rel_id)
         case Stop(rel_id, force):
             system.stop(rel_id, force)
+        case Suspend(rel_id):
+            system.suspend(rel_id)
+        case Resume(rel_id):
+            system.resume(rel_id)
         case Snapshot(volume, snapshot):
             system.snapshot(volume, snapshot)
         case DeleteSnapshot(snapshot):

@@ -101,6 +101,7 @@ class _Relationship:
     state: str | None = None
     autodelete: bool = False
     upstream: str | None = None
+    started: bool = False  # an incremental restart copies only the changes (rule S8)
 
     def reads_through(self) -> str | None:
         """The volume whose image changes this relationship must receive first (rule 0)."""
@@ -285,7 +286,7 @@ def _svc_mapping(spec: Establish, mapping_state: str) -> _Relationship:
         target=spec.target,
         background_copy=spec.background_copy,
         persistent=False,
-        incremental=False,
+        incremental=spec.incremental,
         inhibit_target_writes=spec.inhibit_target_writes,
         capacity_tracks=None,
         out_of_space=spec.out_of_space,
@@ -302,14 +303,18 @@ def _svc_start(state: _State, rel: _Relationship) -> None:
     through this target from now on."""
     source, target = state.volumes[rel.source], state.volumes[rel.target]
     every = set(range(target.tracks))
-    rel.stale = {t: target.track(t) for t in every}
+    again = every
+    if rel.incremental and rel.started:  # copy what it lacks or what changed since
+        again = rel.pending | rel.src_changes | rel.tgt_changes
+    rel.stale = {t: target.track(t) for t in again}
     state.change(rel.target, every)
+    rel.src_changes, rel.tgt_changes = set(), set()
     target.image[:] = source.image
     target.consistent = True
     for other in state.relationships.values():
         if other is not rel and other.source == rel.source and other.reads_through() == rel.source:
             other.upstream = rel.target
-    rel.pending, rel.state, rel.upstream = every, "copying", None
+    rel.pending, rel.state, rel.upstream, rel.started = again, "copying", None, True
     state.relationships[rel.id] = rel
 
 
@@ -381,8 +386,11 @@ class Oracle:
 
     def _check_online(self, volume: str) -> None:
         rel = self._state.relationship_into(volume)
-        if rel is not None and rel.state in _OFFLINE:
+        if rel is not None and rel.state in (*_OFFLINE, "suspended"):
             raise VolumeOfflineError(f"volume {volume!r}: mapping {rel.id!r} is {rel.state}")
+        for other in self._state.relationships.values():
+            if other.state == "suspended" and other.source == volume:
+                raise VolumeOfflineError(f"volume {volume!r}: source of suspended {other.id!r}")
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -464,11 +472,15 @@ class Oracle:
 
     def _check_spec(self, spec: Establish) -> None:
         """The profile's own checks of an establish, before the common ones."""
+        if spec.design is not None and spec.design != self._profile:
+            raise EstablishError(
+                f"relationship {spec.id!r}: design {spec.design} in {self._profile}"
+            )
         if self._profile == "svc":
             if spec.target_capacity_tracks is not None:
                 raise EstablishError(f"mapping {spec.id!r}: no space-efficient targets in svc")
-            if spec.incremental or spec.persistent:
-                raise EstablishError(f"mapping {spec.id!r}: incremental/persistent not in svc")
+            if spec.persistent:
+                raise EstablishError(f"mapping {spec.id!r}: persistent not in svc")
         elif spec.autodelete:
             raise EstablishError(f"relationship {spec.id!r}: autodelete is an svc option")
 
@@ -493,6 +505,43 @@ class Oracle:
         state.relationships[spec.id] = _svc_mapping(spec, "prepared")
         self._commit(state)
 
+    def suspend(self, rel_id: str) -> None:
+        """A copying mapping (grains still to copy) loses its bitmap: source, target offline."""
+        self._offer("suspend", "svc")
+        rel = self._state.relationship(rel_id)
+        if rel.state != "copying" or not rel.pending:
+            raise RelationshipError(f"mapping {rel_id!r} is not copying: it cannot be suspended")
+        state = self._draft()
+        state.relationships[rel_id].state = "suspended"
+        self._commit(state)
+
+    def resume(self, rel_id: str) -> None:
+        self._offer("resume", "svc")
+        if self._state.relationship(rel_id).state != "suspended":
+            raise RelationshipError(f"mapping {rel_id!r} is not suspended")
+        state = self._draft()
+        state.relationships[rel_id].state = "copying"
+        self._commit(state)
+
+    def prepare_again(self, rel_id: str) -> None:
+        """A stopped mapping, or an idle_or_copied one (whose dependents get what they read
+        through its target first, as at a stop), is prepared again: target offline."""
+        self._offer("prepare", "svc")
+        rel = self._state.relationship(rel_id)
+        copied = rel.state == "copying" and not rel.pending
+        if rel.state != "stopped" and not copied:
+            raise RelationshipError(f"mapping {rel_id!r} cannot be prepared again")
+        state = self._draft()
+        rel = state.relationships[rel_id]
+        if copied:
+            for dep_id in sorted(state.relationships):
+                dep = state.relationships[dep_id]
+                if dep.reads_through() == rel.target and dep.source != rel.target:
+                    dep.receive(set(dep.pending))  # the target held all of them
+                    dep.upstream = rel.reads_through()
+        rel.state = "prepared"
+        self._commit(state)
+
     def start(self, rel_id: str) -> None:
         self._offer("start", "svc")
         if self._state.relationship(rel_id).state != "prepared":
@@ -506,6 +555,8 @@ class Oracle:
         rel = self._state.relationship(rel_id)
         if rel.state == "stopped" or (rel.state == "copying" and not rel.pending):
             raise RelationshipError(f"mapping {rel_id!r}: nothing to stop")
+        if rel.state == "suspended" and not force:
+            raise RelationshipError(f"mapping {rel_id!r} is suspended: resume or force stop")
         state = self._draft()
         rel = state.relationships[rel_id]
         if rel.state == "prepared":
@@ -523,6 +574,25 @@ class Oracle:
         self._commit(state)
 
     # -- redirect-on-write ------------------------------------------------------------------
+
+    def merge_reads(self, volume: str, offset: int, length: int) -> int:
+        """Redirect-on-write: the old blocks a write of `length` bytes at `offset` must read to
+        merge (a block it covers only in part, shared with a snapshot, not a hole); 0 in the
+        other profiles."""
+        if self._profile != "row" or volume in self._state.snapshots:
+            return 0
+        ts = self._state.volumes[volume].track_size
+        blocks, refs = self._state.blocks[volume], self._state.refs
+        ends = {
+            t
+            for t, cut in (
+                (offset // ts, offset % ts),
+                ((offset + length - 1) // ts, (offset + length) % ts),
+            )
+            if cut
+        }
+        shared = [refs[block] > 1 for block in (blocks[t] for t in ends) if block is not None]
+        return sum(shared)
 
     def _row_write(self, volume: str, offset: int, data: bytes, covered: set[int]) -> None:
         if volume in self._state.snapshots:
@@ -622,7 +692,7 @@ class Oracle:
         """Rule 4: copy up to `tracks` pending tracks, lowest first; return how many."""
         self._offer("background_copy", "ds8000", "svc")
         rel = self._state.relationship(rel_id)
-        if rel.state in _OFFLINE:
+        if rel.state in (*_OFFLINE, "suspended"):
             raise RelationshipError(f"mapping {rel_id!r} is {rel.state}")
         if not rel.background_copy:
             raise RelationshipError(f"relationship {rel_id!r} is NOCOPY")
@@ -704,7 +774,7 @@ class Oracle:
         self._offer("withdraw", "ds8000", "svc")
         found = self._state.relationship(rel_id)
         if self._profile == "svc":  # delete a mapping: a copying one must be stopped first
-            if found.state == "copying" and found.pending:
+            if found.state == "suspended" or (found.state == "copying" and found.pending):
                 raise RelationshipError(f"mapping {rel_id!r} is copying: stop it first")
             state = self._draft()
             state.withdrawn[rel_id] = state.relationships.pop(rel_id).source

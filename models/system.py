@@ -15,12 +15,15 @@ from flashsim.models.ops import (
     EstablishGroup,
     Op,
     Prepare,
+    PrepareAgain,
     Refresh,
+    Resume,
     Reverse,
     Snapshot,
     SpaceReport,
     Start,
     Stop,
+    Suspend,
     Withdraw,
 )
 from flashsim.models.rules import control, steps
@@ -155,11 +158,20 @@ class System(State):
     def prepare(self, spec: Establish) -> None:
         self._finish(self.start_control(Prepare(spec)))
 
+    def prepare_again(self, rel_id: str) -> None:
+        self._finish(self.start_control(PrepareAgain(rel_id)))
+
     def start(self, rel_id: str) -> None:
         self._finish(self.start_control(Start(rel_id)))
 
     def stop(self, rel_id: str, force: bool = False) -> None:
         self._finish(self.start_control(Stop(rel_id, force)))
+
+    def suspend(self, rel_id: str) -> None:
+        self._finish(self.start_control(Suspend(rel_id)))
+
+    def resume(self, rel_id: str) -> None:
+        self._finish(self.start_control(Resume(rel_id)))
 
     def snapshot(self, volume: str, snapshot: str) -> None:
         self._finish(self.start_control(Snapshot(volume, snapshot)))

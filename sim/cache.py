@@ -28,6 +28,8 @@ import simpy
 from flashsim.models.rules.actions import (
     COPY_BEFORE_WRITE,
     HOST,
+    ROW_MERGE,
+    ROW_REMAP,
     TARGET_PRECOPY,
     Action,
     ApplyData,
@@ -36,7 +38,7 @@ from flashsim.models.rules.actions import (
     WriteTracks,
 )
 from flashsim.sim.devices import HOST_PRIORITY, Array
-from flashsim.sim.driver import Driver, Proc
+from flashsim.sim.driver import METADATA_BYTES, Driver, Proc
 from flashsim.sim.scenario import MIB, ControllerSpec
 
 Key = tuple[str, int]  # (volume holding the track, track)
@@ -171,15 +173,26 @@ class Controller:
         arrays = self.arrays
         holders: list[str] = []
         purpose = COPY_BEFORE_WRITE
+        merged: set[int] = set()
         for action in actions:
             kind = type(action)
-            if kind is ReadTracks:
+            if isinstance(action, ReadTracks) and action.purpose == ROW_MERGE:
+                # rule R2b: the old block read before the new one is destaged whole
+                for vol, lo, hi in action.runs:
+                    for t in range(lo, hi):
+                        pre = self._entry(volume, t, first, end).pre
+                        pre.append((arrays[vol], False, size[vol], ROW_MERGE))
+                        merged.add(t)
+            elif kind is ReadTracks:
                 holders = [vol for vol, lo, hi in action.runs for _ in range(hi - lo)]
                 purpose = action.purpose
             elif kind is WriteTracks:
                 target = action.volume
                 for i, holder in enumerate(holders):
                     pre = self._entry(volume, action.first + i, first, end).pre
+                    if purpose == ROW_REMAP:  # a block handed over: a block-map write only
+                        pre.append((arrays[target], True, METADATA_BYTES, purpose))
+                        continue
                     pre.append((arrays[holder], False, size[holder], purpose))
                     pre.append((arrays[target], True, size[target], purpose))
             elif kind is ApplyData:
@@ -189,7 +202,7 @@ class Controller:
                     entry = self._entry(volume, t, first, end)
                     if entry.nbytes:
                         self.coalesced += 1
-                    written = min(hi, (t + 1) * ts) - max(lo, t * ts)
+                    written = ts if t in merged else min(hi, (t + 1) * ts) - max(lo, t * ts)
                     entry.nbytes = min(ts, entry.nbytes + written)
 
     def _entry(self, volume: str, track: int, first: int, end: int) -> _Dirty:

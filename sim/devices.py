@@ -25,8 +25,9 @@ from flashsim.sim.service_time import latency_stream
 
 HOST_PRIORITY, BACKGROUND_PRIORITY = 0, 1
 KINDS = ("host", "copy_before_write", "target_precopy", "redirected", "background", "rule0")
-#: Kinds only the redirect-on-write profile issues (block-map updates): reported when used.
-PROFILE_KINDS = ("row_remap",)
+#: Kinds only one profile issues, reported when used: redirect-on-write's block-map updates
+#: and the reads of the old blocks partial writes merge; an svc stop's cleaning copies.
+PROFILE_KINDS = ("row_remap", "row_merge", "cleaning")
 
 
 class Array:

@@ -6,7 +6,10 @@ its micro-action (`flashsim.models.rules.actions`):
 - ClearBits, RecordChanges, FailRelationship, RaiseError: no device time;
 - under redirect-on-write (purpose ROW_REMAP), a block handed to a snapshot: no data moves, so
   its ReadTracks costs nothing and its WriteTracks is one metadata write of METADATA_BYTES
-  (the block map's update) on the volume's array.
+  (the block map's update) on the volume's array. A write covering such a block only in part
+  first reads the old block (ReadTracks of purpose ROW_MERGE, a read of the whole block, rule
+  R2b); its ApplyData then writes the new block whole: the host's bytes plus the rest of each
+  merged block (`merged_write_bytes`).
 
 So a copy-before-write costs a source read and a target write before the host write lands,
 and a redirected target read loads the source's array, because that is what the plan says.
@@ -29,7 +32,9 @@ import simpy
 from flashsim.models.errors import FlashCopyError
 from flashsim.models.ops import Op
 from flashsim.models.rules.actions import (
+    CLEANING,
     REDIRECTED,
+    ROW_MERGE,
     ROW_REMAP,
     Action,
     ApplyData,
@@ -40,7 +45,7 @@ from flashsim.models.rules.actions import (
 )
 from flashsim.models.rules.inflight import ACT, DONE, LOCK, UNLOCK, InFlight
 from flashsim.models.system import System
-from flashsim.sim.devices import HOST_PRIORITY, Array
+from flashsim.sim.devices import BACKGROUND_PRIORITY, HOST_PRIORITY, Array
 from flashsim.sim.recording import Recorder
 
 Proc = Generator[simpy.Event, Any, Any]
@@ -48,6 +53,33 @@ Proc = Generator[simpy.Event, Any, Any]
 #: Bytes of the metadata write that repoints a redirect-on-write block map entry.
 METADATA_BYTES = 4096
 OpLog = list[tuple[str, tuple[Any, ...]]]
+
+
+def merged_write_bytes(plan: tuple[Action, ...], data: ApplyData, track_size: int) -> int:
+    """The bytes the host write `data` writes: its own, plus, for each block a ROW_MERGE read
+    of `plan` merges it into, the rest of that block (the new block is written whole)."""
+    nbytes = len(data.data)
+    lo, hi = data.offset, data.offset + len(data.data)
+    for action in plan:
+        if type(action) is ReadTracks and action.purpose == ROW_MERGE:
+            for _, first, end in action.runs:
+                for t in range(first, end):
+                    covered = min(hi, (t + 1) * track_size) - max(lo, t * track_size)
+                    nbytes += track_size - covered
+    return nbytes
+
+
+def split_cleaning(plan: tuple[Action, ...]) -> tuple[tuple[Action, ...], tuple[Action, ...]]:
+    """A whole-volume operation's actions: (the rule-0 and other copies, the cleaning copies:
+    each ReadTracks of purpose CLEANING with the WriteTracks and ClearBits after it)."""
+    rule0: list[Action] = []
+    cleaning: list[Action] = []
+    into = rule0
+    for action in plan:
+        if type(action) is ReadTracks:
+            into = cleaning if action.purpose == CLEANING else rule0
+        into.append(action)
+    return tuple(rule0), tuple(cleaning)
 
 
 class Driver:
@@ -69,6 +101,8 @@ class Driver:
         self.track_size = {name: vol.track_size for name, vol in system.volumes.items()}
         self.recorder = recorder
         self.oplog = oplog
+        self.cleaning: tuple[Action, ...] = ()  # the last stop's, charged by `clean`
+        self.merges = system.profile.design == "row"  # only ROW plans merge blocks
         self.inflight: dict[int, InFlight] = {}  # with an oplog: those holding locks
         self._released = env.event()
         self._key_waits: dict[tuple[str, int, int], simpy.Event] = {}  # held lock -> waiters
@@ -177,7 +211,11 @@ class Driver:
         kind = type(action)
         array_of = self.array_of
         if kind is ApplyData:
-            return ((array_of[action.volume], True, len(action.data), "host"),)  # type: ignore[union-attr]
+            if self.merges:  # redirect-on-write: a block merged is written whole (rule R2b)
+                nbytes = merged_write_bytes(op.plan, action, self.track_size[action.volume])  # type: ignore[arg-type]
+            else:
+                nbytes = len(action.data)  # type: ignore[union-attr]
+            return ((array_of[action.volume], True, nbytes, "host"),)  # type: ignore[union-attr]
         if kind is ReadTracks:
             if action.purpose == ROW_REMAP:  # type: ignore[union-attr]
                 return ()
@@ -253,9 +291,44 @@ class Driver:
         while not system.enabled(inflight):
             yield self._released
         system.step(inflight)
+        self.cleaning = ()
         if inflight.error is None and inflight.plan:
-            yield from self._rule0_copies(inflight.plan)
+            rule0, self.cleaning = split_cleaning(inflight.plan)
+            yield from self._rule0_copies(rule0)
         return inflight.error
+
+    def take_cleaning(self) -> tuple[Action, ...]:
+        """The cleaning copies of the last whole-volume operation (an svc stop, rule S3), which
+        `control` did not charge: the caller charges them at the cleaning rate (`clean`)."""
+        cleaning, self.cleaning = self.cleaning, ()
+        return cleaning
+
+    def clean(self, actions: tuple[Action, ...], rate_bytes_s: float) -> Proc:
+        """Charge an svc stop's cleaning copies (kind `cleaning`, background priority) paced
+        at `rate_bytes_s`, as the background copy is: each extent a read then a write, the
+        next one no sooner than its bytes at the rate after the previous one started. The
+        mapping is stopping until the last one is done. The model made them at once (the
+        images are already final), so host I/O goes on meanwhile."""
+        arrays, track_size, env = self.array_of, self.track_size, self.env
+        ready = env.now
+        touched: set[str] = set()
+        reads: list[tuple[str, int]] = []
+        for action in actions:
+            if type(action) is ReadTracks:
+                reads = [(vol, (end - first) * track_size[vol]) for vol, first, end in action.runs]
+            elif type(action) is WriteTracks:
+                start = env.now
+                for vol, n in reads:
+                    yield from arrays[vol].io(False, n, CLEANING, BACKGROUND_PRIORITY)
+                nbytes = sum(n for _, n in reads)
+                yield from arrays[action.volume].io(True, nbytes, CLEANING, BACKGROUND_PRIORITY)
+                ready = max(ready, start) + nbytes / rate_bytes_s
+                if ready > env.now:
+                    yield env.timeout(ready - env.now)
+            elif type(action) is ClearBits:
+                touched.add(action.relationship)
+        for rid in sorted(touched):
+            self.recorder.check_complete(rid, env.now)
 
     def _rule0_copies(self, actions: tuple[Action, ...]) -> Proc:
         """Charge the rule-0 copies a whole-volume operation made (it took effect at once;

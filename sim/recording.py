@@ -197,6 +197,13 @@ class Recorder:
         stats.points_in_time.append({"at_s": now, "copy_complete_at_s": None})
         self.check_complete(rid, now)
 
+    def restarted(self, rid: str, now: float) -> None:
+        """An svc restart of `rid` at `now` (rule S7): it no longer counts as ended at its
+        stop (`new_point_in_time` follows)."""
+        self.cut(now)
+        stats = self.stats[rid]
+        stats.withdrawn_at_s = stats.ended_at_s = None
+
     def withdrawn(self, rid: str, now: float) -> None:
         self.cut(now)
         stats = self.stats[rid]

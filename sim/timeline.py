@@ -1,6 +1,7 @@
 """The scenario's timeline in simulated time: each `[[flashcopy]]` established at its `at_s`,
 each `[[group]]` frozen then established together, each `[[event]]` (withdraw, refresh,
-reverse), and the background copy an established relationship runs.
+reverse, an svc stop: its cleaning at the mapping's cleaning rate), and the background copy
+an established relationship runs.
 
 A whole-volume operation first closes a gate on the volumes it touches, so new I/O there
 waits while it drains the in-flight operations, then runs as one step; a consistency group's
@@ -15,9 +16,11 @@ from flashsim.models.ops import (
     Establish,
     EstablishGroup,
     Op,
+    PrepareAgain,
     Refresh,
     Reverse,
     Snapshot,
+    Start,
     Stop,
     Withdraw,
 )
@@ -141,16 +144,27 @@ class Timeline:
         at = event.at_s
         while at < self.scenario.run.duration_s:
             yield env.timeout(at - env.now)
+            error = None
             if event.action == "withdraw":
                 op: Op = Withdraw(event.id)
             elif event.action == "refresh":
                 op = Refresh(event.id)
             elif event.action == "stop":  # svc: cleaning, then stopped
                 op = Stop(event.id)
+            elif event.action == "restart":  # svc rule S7: prepare again, then the start
+                error = yield from self.control(PrepareAgain(event.id), f"prepare {event.id}")
+                op = Start(event.id)
             else:
                 op = Reverse(event.id, event.fast)
             label = f"{event.action}{' fast' if event.fast else ''} {event.id}"
-            error = yield from self.control(op, label)
+            if event.action != "restart" or error is None:
+                error = yield from self.control(op, label)
+            cleaning = self.driver.take_cleaning()
+            if error is None and cleaning:  # svc rule S3: stopping while the cleaning runs
+                self.recorder.event(env.now, f"stopping {event.id}", None)
+                rate = self.specs[event.id].cleaning_rate_bytes_s
+                yield from self.driver.clean(cleaning, rate)
+                self.recorder.event(env.now, f"stopped {event.id}", None)
             if error is None:
                 self._after_event(event)
             if event.every_s is None:
@@ -162,6 +176,8 @@ class Timeline:
         if event.action in ("withdraw", "stop"):
             self.recorder.withdrawn(event.id, now)
             return
+        if event.action == "restart":
+            self.recorder.restarted(event.id, now)
         self.recorder.new_point_in_time(event.id, now)
         kick = self._kick.pop(event.id, None)
         if kick is not None:

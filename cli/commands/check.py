@@ -8,6 +8,7 @@
     flashsim check --replay FILE [CONFIG.toml]
     flashsim check --export-tla CONFIG.toml [--out FILE.tla] [--mutant NAME]
     flashsim check [CONFIG.toml] --all-mutants --jobs N|auto
+    flashsim check CONFIG.toml --jobs N|auto        (one search, its frontier on N processes)
     flashsim check [CONFIG.toml] --coverage          (all bundled configurations by default)
     flashsim check --swarm N --seed S [--mutant NAME] [--jobs N|auto] [--swarm-out DIR]
 
@@ -115,8 +116,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument(
         "--jobs",
         metavar="N",
-        help="with --all-mutants or --swarm: run the searches on N processes (default 1; "
-        "'auto': every core), as `flashsim sweep --jobs`",
+        help="run on N processes (default 1; 'auto': every core), as `flashsim sweep --jobs`: "
+        "with --all-mutants or --swarm the searches, on one CONFIG one search with its "
+        "frontier partitioned (no reductions, no cycle analysis)",
     )
     parser.add_argument(
         "--swarm-out",
@@ -177,12 +179,6 @@ def _run(args: argparse.Namespace) -> int:
             )
             return 2
         return _all_mutants(paths, workers)
-    if args.jobs is not None:
-        print(
-            "--jobs: only with --all-mutants or --swarm (one search runs on one core)",
-            file=sys.stderr,
-        )
-        return 2
     if not args.config:
         print(
             "flashsim check: give a CONFIG.toml (or --list-mutants, --all-mutants)", file=sys.stderr
@@ -191,16 +187,28 @@ def _run(args: argparse.Namespace) -> int:
     if args.graph and (args.reduce or args.symmetry):
         print("--graph: draws the unreduced graph; drop --reduce and --symmetry", file=sys.stderr)
         return 2
+    if workers > 1 and (args.reduce or args.symmetry or args.graph):
+        print(
+            "--jobs: one search over N processes runs without reductions and keeps no graph; "
+            "drop --reduce, --symmetry and --graph",
+            file=sys.stderr,
+        )
+        return 2
     config = _load(args.config)
-    result = explore(
-        config,
-        args.mutant,
-        args.max_states,
-        args.max_depth,
-        reduce=args.reduce,
-        symmetry=args.symmetry,
-        keep_graph=bool(args.graph),
-    )
+    if workers > 1:
+        from flashsim.models.check.partition import explore_partitioned
+
+        result = explore_partitioned(config, args.mutant, workers, args.max_states, args.max_depth)
+    else:
+        result = explore(
+            config,
+            args.mutant,
+            args.max_states,
+            args.max_depth,
+            reduce=args.reduce,
+            symmetry=args.symmetry,
+            keep_graph=bool(args.graph),
+        )
     _print_result(config, result)
     if args.graph:
         try:

@@ -80,11 +80,15 @@ from flashsim.models.ops import (
     Establish,
     EstablishGroup,
     Op,
+    PrepareAgain,
     Read,
     Refresh,
+    Resume,
     Reverse,
     Snapshot,
+    Start,
     Stop,
+    Suspend,
     Withdraw,
     Write,
     apply,
@@ -166,6 +170,10 @@ _OP_KEYS: dict[str, dict[str, type]] = {
     "refresh": {"id": str},
     "reverse": {"id": str, "fast": bool},
     "stop": {"id": str, "force": bool},
+    "prepare": {"id": str},  # svc: prepare a stopped or idle_or_copied mapping again
+    "start": {"id": str},
+    "suspend": {"id": str},
+    "resume": {"id": str},
     "snapshot": {"volume": str, "snapshot": str},
     "delete_snapshot": {"snapshot": str},
 }
@@ -178,6 +186,10 @@ _REQUIRED = {
     "refresh": ("id",),
     "reverse": ("id",),
     "stop": ("id",),
+    "prepare": ("id",),
+    "start": ("id",),
+    "suspend": ("id",),
+    "resume": ("id",),
     "snapshot": ("volume", "snapshot"),
     "delete_snapshot": ("snapshot",),
 }
@@ -255,6 +267,14 @@ class _Reader:
             return Refresh(table["id"])
         if kind == "stop":
             return Stop(table["id"], table.get("force", False))
+        if kind == "prepare":
+            return PrepareAgain(table["id"])
+        if kind == "start":
+            return Start(table["id"])
+        if kind == "suspend":
+            return Suspend(table["id"])
+        if kind == "resume":
+            return Resume(table["id"])
         if kind == "snapshot":
             return Snapshot(table["volume"], table["snapshot"])
         if kind == "delete_snapshot":

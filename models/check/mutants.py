@@ -315,6 +315,39 @@ class WithdrawKeepsTargetConsistent(Rules):
 
 
 #: name -> the bug it seeds (the class's docstring, on one line).
+@_mutant("restart_keeps_copied_grains")
+class RestartKeepsCopiedGrains(SVCRules):
+    """SVC: a restarted mapping copies only the grains it had not copied before it stopped;
+    the grains it had copied keep the old point in time on the target
+    (SVCRules.restart_bitmap)."""
+
+    def restart_bitmap(self, rel: Relationship) -> Bitmap:
+        return rel.bitmap.copy()
+
+
+@_mutant("incremental_restart_ignores_target_changes")
+class IncrementalRestartIgnoresTargetChanges(SVCRules):
+    """SVC: an incremental mapping's restart copies again the grains changed on its origin
+    but not those written on its target, which then keeps the host's data as the new point
+    in time (SVCRules.restart_bitmap)."""
+
+    def restart_bitmap(self, rel: Relationship) -> Bitmap:
+        if rel.options.incremental:
+            assert rel.source_changes is not None
+            return rel.bitmap.union(rel.source_changes)
+        return super().restart_bitmap(rel)
+
+
+@_mutant("suspended_source_stays_online")
+class SuspendedSourceStaysOnline(SVCRules):
+    """SVC: the source of a suspended mapping stays online; its writes go on, copying what
+    the mapping's bitmap says though that bitmap is unreachable
+    (SVCRules.check_origin_online)."""
+
+    def check_origin_online(self, state: State, volume: str) -> None:
+        return None
+
+
 MUTANTS: dict[str, str] = {
     name: " ".join((type(rules).__doc__ or "").split()) for name, rules in _REGISTRY.items()
 }

@@ -1,11 +1,10 @@
 """Searches on every core: independent searches (a configuration with or without a seeded bug)
 spread over a process pool, swarm-style.
 
-One search stays on one core: its memo (`flashsim.models.check.memo`) and its interned
-states live in one process, and handing states between processes would cost more per state
-than the search spends on it. What parallelises is the many searches a hunt or a swarm runs:
-each is a (configuration, mutant) job, and the results come back in the order of the jobs,
-so the output does not depend on the number of workers.
+One search split over the cores is `flashsim.models.check.partition`; what this module
+parallelises is the many searches a hunt or a swarm runs: each is a (configuration, mutant)
+job, and the results come back in the order of the jobs, so the output does not depend on
+the number of workers.
 """
 
 from __future__ import annotations

@@ -199,30 +199,38 @@ def next_op(world: World, setting: Setting, move: int) -> InFlight | None:
 
 def choices(world: World, setting: Setting) -> list[int]:
     """The moves that can run now: in process order, a choosing process's in choice order."""
-    ready = []
-    memo = setting.memo.enabled
-    system_id = world.system_id
-    count = len(world.procs)
-    processes = setting.config.processes
+    ready: list[int] = []
     for index, proc in enumerate(world.procs):
-        op = proc.op
-        if op is not None and op.phase != LOCK:  # past its LOCK: always a next step
-            ready.append(index)
-            continue
-        if op is None and processes[index].choices:
-            if proc.pc >= processes[index].max_ops:
-                continue
-            moves = range(index + count, index + count * (len(processes[index].choices) + 1), count)
-        else:
-            moves = range(index, index + 1)
-        for move in moves:
-            key = (system_id, move, proc.pc, proc.op_id)
-            can = memo.get(key)
-            if can is None:
-                can = memo[key] = _enabled(world.system, setting, move, proc)
-            if can:
-                ready.append(move)
+        ready.extend(process_moves(world.system, world.system_id, setting, index, proc))
     return ready
+
+
+def process_moves(
+    system: System, system_id: int, setting: Setting, index: int, proc: ProcState
+) -> tuple[int, ...]:
+    """Process `index`'s moves that can run now on engine `system` (id `system_id`), its
+    record being `proc`: what `choices` lists for it, in choice order."""
+    op = proc.op
+    if op is not None and op.phase != LOCK:  # past its LOCK: always a next step
+        return (index,)
+    processes = setting.config.processes
+    count = len(processes)
+    if op is None and processes[index].choices:
+        if proc.pc >= processes[index].max_ops:
+            return ()
+        moves = range(index + count, index + count * (len(processes[index].choices) + 1), count)
+    else:
+        moves = range(index, index + 1)
+    memo = setting.memo.enabled
+    ready = []
+    for move in moves:
+        key = (system_id, move, proc.pc, proc.op_id)
+        can = memo.get(key)
+        if can is None:
+            can = memo[key] = _enabled(system, setting, move, proc)
+        if can:
+            ready.append(move)
+    return tuple(ready)
 
 
 def _enabled(system: System, setting: Setting, move: int, proc: ProcState) -> bool:
@@ -431,6 +439,7 @@ __all__ = [
     "initial_world",
     "is_final",
     "next_op",
+    "process_moves",
     "start_op",
     "state_checks",
 ]

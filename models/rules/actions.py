@@ -23,6 +23,7 @@ REDIRECTED = "redirected"
 RULE0 = "rule0"
 CLEANING = "cleaning"  # SVC: a stopping mapping's grains copied to the mapping that needs them
 ROW_REMAP = "row_remap"  # redirect-on-write: a block handed to a snapshot, metadata only
+ROW_MERGE = "row_merge"  # redirect-on-write: the old block a partial write merges into its new one
 
 
 class ReadTracks(NamedTuple):

@@ -57,6 +57,21 @@ def outgoing_count(system: State, source: str) -> int:
     return len(system.outgoing.get(source, ()))
 
 
+def check_design(state: State, spec: Establish) -> None:
+    """One design per system: a relationship meant for another design is an EstablishError
+    (docs/semantics.md, "One design per system")."""
+    if spec.design is not None and spec.design != state.profile.design:
+        raise EstablishError(design_mismatch(spec.id, spec.design, state.profile.design))
+
+
+def design_mismatch(rel_id: str, wanted: str, running: str) -> str:
+    """The message of a relationship whose design is not its system's (the oracle's too)."""
+    return (
+        f"relationship {rel_id}: design {wanted}, but this system runs the {running} profile "
+        "(one system runs one design: choose it with a first profile line)"
+    )
+
+
 def validate_establish(
     system: State,
     spec: Establish,
@@ -278,6 +293,7 @@ class Control(Locking):
         self, state: State, spec: Establish, others: Sequence[Establish] = ()
     ) -> None:
         """Rules 8, 9, 12, 13 for one establish (the SVC profile adds its own checks)."""
+        check_design(state, spec)
         if spec.autodelete:
             raise EstablishError(
                 f"relationship {spec.id}: autodelete is an option of the svc profile, not of "

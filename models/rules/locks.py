@@ -15,11 +15,14 @@ from flashsim.models.ops import (
     EstablishGroup,
     Op,
     Prepare,
+    PrepareAgain,
     Refresh,
+    Resume,
     Reverse,
     Snapshot,
     Start,
     Stop,
+    Suspend,
     Withdraw,
 )
 from flashsim.models.rules.inflight import COPY, WRITE, InFlight
@@ -86,9 +89,9 @@ class Locking(Plans):
             names = [op.source, op.target]
         elif isinstance(op, EstablishGroup):
             names = [v for s in op.relationships for v in (s.source, s.target)]
-        elif isinstance(op, Withdraw | Refresh | Reverse | Start | Stop) and (
-            op.id in state.relationships
-        ):
+        elif isinstance(
+            op, Withdraw | Refresh | Reverse | PrepareAgain | Start | Stop | Suspend | Resume
+        ) and (op.id in state.relationships):
             rel = state.relationships[op.id]
             names = [rel.source, rel.target, rel.options.source]
         elif isinstance(op, Prepare):

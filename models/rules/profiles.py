@@ -10,7 +10,7 @@ drive all three:
   reads through the next newer one's target (rule C1). Taking a mapping out of the middle
   first hands its dependent what it still reads through the leaving target (rule C2).
 - `SVCRules`: mapping states (prepared, copying, stopped; idle_or_copied), prepare, start,
-  stop with cleaning or force, delete (rules S1-S6).
+  stop with cleaning or force, delete, restart, incremental restart, suspended (S1-S9).
 - `RedirectOnWriteRules`: read-only snapshots whose blocks the origin leaves behind when it
   writes (rules R1-R4), with space accounting per volume.
 
@@ -34,25 +34,37 @@ from flashsim.models.ops import (
     Establish,
     Op,
     Prepare,
+    PrepareAgain,
+    Resume,
     Snapshot,
     SpaceReport,
     Start,
     Stop,
+    Suspend,
 )
 from flashsim.models.rules.actions import (
     CLEANING,
+    ROW_MERGE,
     ROW_REMAP,
     Action,
+    ApplyData,
     ClearBits,
     ReadTracks,
     WriteTracks,
 )
-from flashsim.models.rules.control import unsupported, validate_establish
+from flashsim.models.rules.control import check_design, unsupported, validate_establish
 from flashsim.models.rules.inflight import InFlight
 from flashsim.models.rules.plans import Runs, copy_extent_tracks
 from flashsim.models.rules.steps import DS8000_RULES, Rules
 from flashsim.models.state.bitmap import Bitmap
-from flashsim.models.state.relationship import COPYING, PREPARED, STOPPED, Profile, Relationship
+from flashsim.models.state.relationship import (
+    COPYING,
+    PREPARED,
+    STOPPED,
+    SUSPENDED,
+    Profile,
+    Relationship,
+)
 from flashsim.models.state.store import State
 
 
@@ -78,8 +90,8 @@ class CascadeRules(Rules):
         return super().resolve(state, volume, first, end)
 
     def copy_extent(self, state: State, rel: Relationship, op: InFlight) -> tuple[int, int] | None:
-        if not rel.linked:
-            return None  # a stopped mapping copies nothing
+        if not rel.linked or rel.state == SUSPENDED:
+            return None  # a stopped mapping copies nothing; a suspended one cannot
         return super().copy_extent(state, rel, op)
 
     def join_cascade(self, state: State, rel: Relationship) -> None:
@@ -130,7 +142,10 @@ class CascadeRules(Rules):
 
     def new_relationship(self, state: State, spec: Establish, mapping_state: str | None) -> None:
         tracks = state.volume(spec.target).tracks
-        rel = Relationship(spec.id, spec.source, spec.target, spec, Bitmap(tracks, fill=True))
+        changes = (Bitmap(tracks), Bitmap(tracks)) if spec.incremental else (None, None)
+        rel = Relationship(
+            spec.id, spec.source, spec.target, spec, Bitmap(tracks, fill=True), *changes
+        )
         rel.state = mapping_state
         state.add_relationship(rel)
         if rel.linked:
@@ -142,11 +157,15 @@ class CascadeRules(Rules):
 
     def check_online(self, state: State, volume: str) -> None:
         rel = state.incoming_relationship(volume)
-        if rel is not None and not rel.linked:
+        if rel is not None and (not rel.linked or rel.state == SUSPENDED):
             raise VolumeOfflineError(
                 f"volume {volume} is offline: it is the target of mapping {rel.id}, which is "
                 f"{rel.state}"
             )
+        self.check_origin_online(state, volume)
+
+    def check_origin_online(self, state: State, volume: str) -> None:
+        """An origin is online (the svc profile's suspended mappings take theirs offline)."""
 
     def plan_write(self, state: State, volume: str, offset: int, data: bytes) -> tuple[Action, ...]:
         self.check_online(state, volume)
@@ -165,29 +184,36 @@ class CascadeRules(Rules):
 
 class SVCRules(CascadeRules):
     """SAN Volume Controller FlashCopy: mappings in cascade, mapping states, stop with cleaning
-    (rules S1-S6). The track is the grain."""
+    (rules S1-S9). The track is the grain."""
 
     def validate_spec(
         self, state: State, spec: Establish, others: Sequence[Establish] = ()
     ) -> None:
+        check_design(state, spec)
         if spec.target_capacity_tracks is not None:
             raise EstablishError(
                 f"mapping {spec.id}: target_capacity_tracks is an option of the ds8000 profile"
             )
-        if spec.incremental or spec.persistent:
+        if spec.persistent:
             raise EstablishError(
-                f"mapping {spec.id}: incremental and persistent mappings are not modelled in the "
-                "svc profile"
+                f"mapping {spec.id}: persistent is an option of the ds8000 profile (an svc "
+                "mapping stays until deleted; autodelete ends it once copied)"
             )
         validate_establish(state, spec, others, origin_count, cascade_parents)
 
     def perform_profile_control(self, state: State, op: Op | None) -> list[Action]:
         if isinstance(op, Prepare):
             return self.prepare(state, op.spec)
+        if isinstance(op, PrepareAgain):
+            return self.prepare_again(state, op.id)
         if isinstance(op, Start):
             return self.start(state, op.id)
         if isinstance(op, Stop):
             return self.stop(state, op.id, op.force)
+        if isinstance(op, Suspend):
+            return self.suspend(state, op.id)
+        if isinstance(op, Resume):
+            return self.resume(state, op.id)
         return super().perform_profile_control(state, op)
 
     def prepare(self, state: State, spec: Establish) -> list[Action]:
@@ -197,17 +223,52 @@ class SVCRules(CascadeRules):
         self.new_relationship(state, spec, PREPARED)
         return []
 
+    def prepare_again(self, state: State, rel_id: str) -> list[Action]:
+        """Rule S7: a stopped or idle_or_copied mapping is prepared again for a restart; its
+        target is offline from now on. An idle_or_copied mapping first leaves its cascade as a
+        stop does: cleaning hands the older mappings what they read through its target."""
+        rel = state.relationship(rel_id)
+        if rel.state == STOPPED:
+            rel.state = PREPARED
+            return []
+        if rel.mapping_state != "idle_or_copied":
+            raise RelationshipError(
+                f"mapping {rel_id} is {rel.mapping_state}: only a stopped or idle_or_copied "
+                "mapping can be prepared again"
+            )
+        performed = self.leave_cascade(state, rel, CLEANING)
+        state.unlink(rel)
+        rel.state = PREPARED
+        return performed
+
+    def restart_bitmap(self, rel: Relationship) -> Bitmap:
+        """Rule S7: the grains a (re)started mapping copies: all of them (its new point in
+        time; what the target held before is stale). Rule S8: an incremental mapping copies
+        only those it had not copied and those changed on its origin or target since its
+        last start (its recording then restarts empty)."""
+        if rel.options.incremental:
+            grains = rel.bitmap.union(rel.recorded())
+            assert rel.source_changes is not None and rel.target_changes is not None
+            rel.source_changes.clear_all()
+            rel.target_changes.clear_all()
+            return grains
+        return Bitmap(len(rel.bitmap), fill=True)
+
     def start(self, state: State, rel_id: str) -> list[Action]:
-        """Rule S1: a prepared mapping starts: the point in time, as an establish."""
+        """Rule S1: a prepared mapping starts: the point in time, as an establish (rule S7:
+        a restarted one reads through its origin again, its grains to copy again)."""
         rel = state.relationship(rel_id)
         if rel.state != PREPARED:
             raise RelationshipError(
                 f"mapping {rel_id} is {rel.mapping_state}: only a prepared mapping can start"
             )
         tracks = len(rel.bitmap)
-        performed = self.change(state, rel.target, ((0, tracks),))
+        # the start's own change of the target is not one to copy again (rule S8)
+        performed = self.change(state, rel.target, ((0, tracks),), exclude=rel.id)
         state.remove_relationship(rel)
         rel.state = COPYING
+        rel.source = rel.options.source
+        rel.bitmap = self.restart_bitmap(rel)
         state.add_relationship(rel)
         self.join_cascade(state, rel)
         state.volume(rel.target).consistent = True
@@ -222,6 +283,11 @@ class SVCRules(CascadeRules):
             raise RelationshipError(
                 f"mapping {rel_id} is {rel.mapping_state}: there is nothing to stop"
             )
+        if rel.state == SUSPENDED and not force:
+            raise RelationshipError(
+                f"mapping {rel_id} is suspended: its bitmap is unreachable, so it cannot be "
+                "cleaned; resume it, or stop it with force"
+            )
         if rel.state == PREPARED:
             state.remove_relationship(rel)
             rel.state = STOPPED
@@ -234,6 +300,39 @@ class SVCRules(CascadeRules):
             performed = self.leave_cascade(state, rel, CLEANING)
             self.park(state, rel)
         return performed
+
+    def check_origin_online(self, state: State, volume: str) -> None:
+        """Rule S9: the origin of a suspended mapping is offline too (its copy-before-writes
+        would need the unreachable bitmap)."""
+        for rel in state.relationships.values():  # in a cascade it reads through another
+            if rel.state == SUSPENDED and rel.options.source == volume:
+                raise VolumeOfflineError(
+                    f"volume {volume} is offline: it is the source of mapping {rel.id}, which "
+                    "is suspended"
+                )
+
+    def suspend(self, state: State, rel_id: str) -> list[Action]:
+        """Rule S9: access to a copying mapping's bitmap is lost: it is suspended, its
+        source and target offline, nothing copied, until `resume`."""
+        rel = state.relationship(rel_id)
+        if rel.mapping_state != COPYING:
+            raise RelationshipError(
+                f"mapping {rel_id} is {rel.mapping_state}: only a copying mapping can be suspended"
+            )
+        rel.state = SUSPENDED
+        return []
+
+    def resume(self, state: State, rel_id: str) -> list[Action]:
+        """Rule S9: access returns: the mapping is copying again, as it was."""
+        rel = state.relationship(rel_id)
+        if rel.state != SUSPENDED:
+            raise RelationshipError(
+                f"mapping {rel_id} is {rel.mapping_state}: only a suspended mapping can resume"
+            )
+        rel.state = COPYING
+        if rel.ends_when_copied and not rel.bitmap.count:  # cleaned meanwhile: autodelete
+            state.remove_relationship(rel)
+        return []
 
     def force_stop(self, state: State, rel: Relationship) -> None:
         for dep_id in tuple(state.outgoing.get(rel.target, ())):
@@ -253,6 +352,10 @@ class SVCRules(CascadeRules):
         """Rule S5: delete a mapping that is prepared, stopped or idle_or_copied (a copying
         one is stopped first); its target is online again with what it holds."""
         rel = state.relationship(rel_id)
+        if rel.state == SUSPENDED:
+            raise RelationshipError(
+                f"mapping {rel_id} is suspended: stop it with force before deleting it"
+            )
         if rel.state == COPYING and rel.bitmap.count:
             raise RelationshipError(
                 f"mapping {rel_id} is copying ({rel.bitmap.count} grains to copy): stop it "
@@ -284,7 +387,33 @@ class RedirectOnWriteRules(CascadeRules):
     def plan_write(self, state: State, volume: str, offset: int, data: bytes) -> tuple[Action, ...]:
         if volume in state.incoming:
             raise WriteInhibitedError(f"volume {volume} is a snapshot: snapshots are read-only")
-        return super().plan_write(state, volume, offset, data)
+        actions = super().plan_write(state, volume, offset, data)
+        merged = self.merged_tracks(state, volume, offset, len(data))
+        if not merged:
+            return actions
+        # Rule R2b: the merge reads precede the data (the old block, then the new one written)
+        at = next(i for i, a in enumerate(actions) if type(a) is ApplyData)
+        reads = tuple(ReadTracks(((volume, t, t + 1),), ROW_MERGE) for t in merged)
+        return actions[:at] + reads + actions[at:]
+
+    def merged_tracks(self, state: State, volume: str, offset: int, length: int) -> list[int]:
+        """Rule R2b: the blocks a write covers only in part that it takes from a snapshot (the
+        newest one's bit is set, rule R2) and that hold data: the new block is the old one
+        with the host's bytes merged in, so the old one is read first (a hole is zeros)."""
+        vol = state.volumes[volume]
+        ts = vol.track_size
+        first, end = vol.track_range(offset, length)
+        cuts = ((first, offset % ts), (end - 1, (offset + length) % ts))
+        ends = sorted({t for t, cut in cuts if cut})
+        shared = [
+            t
+            for t in ends
+            if any(
+                not state.relationships[r].failed and state.relationships[r].bitmap.test(t)
+                for r in state.outgoing.get(volume, ())
+            )
+        ]
+        return [t for t in shared if vol.backend.load(t, t + 1)[0] is not None]
 
     def establish(self, state: State, spec: Establish) -> list[Action]:
         raise unsupported(state, "establish")

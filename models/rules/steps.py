@@ -29,6 +29,7 @@ from flashsim.models.rules.inflight import (
     WRITE,
     InFlight,
 )
+from flashsim.models.state.relationship import SUSPENDED
 from flashsim.models.state.store import State
 
 
@@ -161,7 +162,7 @@ DS8000_RULES = Rules()
 def require_background_copy(state: State, rel_id: str, tracks: int) -> None:
     """Errors of an op-log `background_copy` request (rule 4), raised before any step."""
     rel = state.relationship(rel_id)
-    if not rel.linked:
+    if not rel.linked or rel.state == SUSPENDED:
         raise RelationshipError(f"mapping {rel_id} is {rel.state}: it copies nothing")
     if not rel.options.background_copy:
         raise RelationshipError(

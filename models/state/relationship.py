@@ -32,6 +32,7 @@ PROFILES = {p.name: p for p in (DS8000, SVC, ROW)}
 # SVC mapping states a relationship stores (None: a DS8000 relationship or a ROW snapshot).
 # idle_or_copied is not stored: it is a started mapping with nothing left to copy.
 PREPARED, COPYING, STOPPED = "prepared", "copying", "stopped"
+SUSPENDED = "suspended"  # SVC: a copying mapping whose bitmap is unreachable (rule S9)
 
 
 @dataclass(slots=True, eq=False)
@@ -49,7 +50,7 @@ class Relationship:
     target_changes: Bitmap | None = None
     allocated: Bitmap | None = None
     failed: bool = False
-    state: str | None = None  # SVC mapping state (PREPARED, COPYING, STOPPED)
+    state: str | None = None  # SVC mapping state (PREPARED, COPYING, STOPPED, SUSPENDED)
 
     @property
     def persistent(self) -> bool:
@@ -59,15 +60,15 @@ class Relationship:
     def ends_when_copied(self) -> bool:
         """Rule 5: non-persistent with background copy: ends when its bitmap empties (SVC:
         an autodelete mapping, rule S5)."""
-        if self.state is not None:
-            return self.options.autodelete
+        if self.state is not None:  # a suspended mapping ends only once resumed
+            return self.options.autodelete and self.state != SUSPENDED
         return self.options.background_copy and not self.persistent
 
     @property
     def linked(self) -> bool:
         """False for a prepared or stopped SVC mapping: its target is offline and reads
         through nothing; it is out of its source's cascade."""
-        return self.state is None or self.state == COPYING
+        return self.state is None or self.state in (COPYING, SUSPENDED)
 
     @property
     def mapping_state(self) -> str | None:

@@ -79,10 +79,28 @@ class State:
     def records_changes(self, volume: str) -> bool:
         """True if some incremental relationship records changes of `volume`."""
         relationships = self.relationships
+        if self.profile.design == "svc":
+            return any(relationships[r].options.incremental for r, _ in self.recorders(volume))
+        # the `recorders` of other designs, without building the list: this runs per write
         rel_id = self.incoming.get(volume)
         if rel_id is not None and relationships[rel_id].options.incremental:
             return True
         return any(relationships[r].options.incremental for r in self.outgoing.get(volume, ()))
+
+    def recorders(self, volume: str) -> list[tuple[str, bool]]:
+        """The relationships that record changes of `volume` (rule 7), each with True if
+        `volume` is its source side: a DS8000 relationship from or to it; an SVC mapping whose
+        origin or target it is, in any state (a stopped incremental mapping records too, and
+        a cascade member reads through another volume than its origin: rule S8)."""
+        if self.profile.design == "svc":
+            ids = [
+                (r, True) for r, rel in self.relationships.items() if rel.options.source == volume
+            ]
+        else:
+            ids = [(r, True) for r in self.outgoing.get(volume, ())]
+        if volume in self.incoming:
+            ids.append((self.incoming[volume], False))
+        return ids
 
     def next_op_id(self) -> int:
         """A new operation number (the lock table names holders by it)."""
@@ -151,14 +169,11 @@ class State:
         runs = tuple(runs)
         if not runs:
             return
-        ids = list(self.outgoing.get(volume, ()))
-        if volume in self.incoming:
-            ids.append(self.incoming[volume])
-        for rel_id in ids:
+        for rel_id, source_side in self.recorders(volume):
             rel = self.relationships[rel_id]
             if rel_id == exclude or not rel.options.incremental:
                 continue
-            marks = rel.source_changes if rel.source == volume else rel.target_changes
+            marks = rel.source_changes if source_side else rel.target_changes
             assert marks is not None
             for first, end in runs:
                 marks.set_range(first, end)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,12 @@ from flashsim.models.ops import PROFILE_NAMES
 from flashsim.sim.scenario.arrays import array_specs
 from flashsim.sim.scenario.controller import controller_spec
 from flashsim.sim.scenario.overrides import apply_override
-from flashsim.sim.scenario.relationships import event_specs, flashcopy_specs, group_specs
+from flashsim.sim.scenario.relationships import (
+    event_specs,
+    flashcopy_specs,
+    group_specs,
+    run_design,
+)
 from flashsim.sim.scenario.specs import BACKENDS, RunSpec, Scenario, VolumeSpec
 from flashsim.sim.scenario.tables import (
     ScenarioError,
@@ -111,10 +117,14 @@ def validate(raw: dict[str, Any], file: str) -> Scenario:
             lambda v: None if v in PROFILE_NAMES else "must be " + ", ".join(PROFILE_NAMES),
         ),
     )
+    design, chosen_by = run_design(raw, run.profile if run_t.has("profile") else None)
+    run = replace(run, profile=design)
     run_t.finish()
     arrays = array_specs(raw, file)
     volumes = _volumes(raw, file, {a.name for a in arrays})
-    flashcopies, fc_tables = flashcopy_specs(raw, file, {v.name: v for v in volumes}, run)
+    flashcopies, fc_tables = flashcopy_specs(
+        raw, file, {v.name: v for v in volumes}, run, chosen_by
+    )
     groups, flashcopies = group_specs(raw, file, flashcopies, fc_tables, run)
     events = event_specs(raw, file, {f.id: f for f in flashcopies}, run)
     workloads = workload_specs(raw, file, {v.name: v for v in volumes}, run)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from flashsim.models.ops import OUT_OF_SPACE_POLICIES
+from flashsim.models.ops import OUT_OF_SPACE_POLICIES, PROFILE_NAMES
 from flashsim.sim.scenario.specs import (
     ACTIONS,
+    DEFAULT_CLEANING_RATE,
     DEFAULT_COPY_RATE,
     DEFAULT_FREEZE_TIMEOUT_S,
     EventSpec,
@@ -20,16 +21,86 @@ from flashsim.sim.scenario.tables import Table, non_negative, not_empty, positiv
 from flashsim.sim.scenario.units import MIB, svc_copy_rate_bytes_s
 
 
+def run_design(raw: dict[str, Any], run_profile: str | None) -> tuple[str, str | None]:
+    """The design the run simulates and where it was chosen: `run.profile` if given ("run"),
+    else the first `[[flashcopy]]` that names a `design` (its id), else ds8000 (None). One run
+    is one storage system and runs one design; `flashcopy_specs` rejects the others."""
+    if run_profile is not None:
+        return run_profile, "run"
+    tables = raw.get("flashcopy")
+    for t in tables if isinstance(tables, list) else ():
+        if isinstance(t, dict) and t.get("design") in PROFILE_NAMES:
+            return t["design"], str(t.get("id"))
+    return "ds8000", None
+
+
+def _family(pairs: list[tuple[Any, Any]], volume: Any) -> set[Any]:
+    """The volumes connected to `volume` through the relationships `pairs` (its family)."""
+    family, grew = {volume}, True
+    while grew:
+        grew = False
+        for a, b in pairs:
+            if (a in family) != (b in family):
+                family |= {a, b}
+                grew = True
+    return family
+
+
+def _check_design(
+    t: Table,
+    design: str,
+    run: RunSpec,
+    chosen_by: str | None,
+    pairs: list[tuple[Any, Any, str]],
+) -> None:
+    """A relationship's `design` must be the run's (docs/simulator.md, "Designs")."""
+    if design == run.profile:
+        return
+    if chosen_by == "run":
+        raise t.error(
+            "design",
+            f'"{design}" differs from run.profile "{run.profile}": one run is one storage '
+            "system, which runs one design (sim/design_comparison.py runs a scenario under each)",
+        )
+    first = next(p for p in pairs if p[2] == chosen_by)
+    family = _family([(a, b) for a, b, _ in pairs], first[0])
+    if t.data.get("source") in family or t.data.get("target") in family:
+        raise t.error(
+            "design",
+            f'"{design}" differs from the "{run.profile}" of flashcopy {chosen_by}, in the same '
+            "family: the relationships of a volume's family run one design",
+        )
+    raise t.error(
+        "design",
+        f'"{design}" differs from the "{run.profile}" of flashcopy {chosen_by}: one run is one '
+        "storage system, which runs one design; simulate each design in a run of its own",
+    )
+
+
 def flashcopy_specs(
-    raw: dict[str, Any], file: str, volumes: dict[str, VolumeSpec], run: RunSpec
+    raw: dict[str, Any],
+    file: str,
+    volumes: dict[str, VolumeSpec],
+    run: RunSpec,
+    chosen_by: str | None = "run",
 ) -> tuple[list[FlashCopySpec], list[Table]]:
+    """The `[[flashcopy]]` tables; `chosen_by` says where the run's design was chosen
+    (`run_design`)."""
     tables = tables_of(raw, "flashcopy", file)
     unique(tables, "id", "flashcopy")
+    pairs = [(t.data.get("source"), t.data.get("target"), str(t.data.get("id"))) for t in tables]
     out = []
     for t in tables:
         rid = t.get("id", str, check=not_empty)
         source = t.get("source", str)
         target = t.get("target", str)
+        design = t.get(
+            "design",
+            str,
+            run.profile,
+            lambda v: None if v in PROFILE_NAMES else "must be " + ", ".join(PROFILE_NAMES),
+        )
+        _check_design(t, design, run, chosen_by, pairs)
         for key, vol in (("source", source), ("target", target)):
             if vol not in volumes:
                 raise t.error(key, f"no [[volume]] is named {vol!r}")
@@ -66,6 +137,16 @@ def flashcopy_specs(
         if not background and t.has(rate_key) and rate > 0:
             raise t.error(rate_key, "is set but background_copy is false (NOCOPY)")
         incremental = t.get("incremental", bool, False)
+        if t.has("cleaning_rate") and run.profile != "svc":
+            raise t.error("cleaning_rate", f"is an option of the svc design, not {run.profile}")
+        cleaning = svc_copy_rate_bytes_s(
+            t.get(
+                "cleaning_rate",
+                int,
+                DEFAULT_CLEANING_RATE,
+                lambda v: None if 0 <= v <= 150 else "must be 0-150",
+            )
+        )
         capacity = None
         if t.has("target_capacity_mib"):
             mib = t.number("target_capacity_mib", check=positive)
@@ -110,6 +191,7 @@ def flashcopy_specs(
                 target_capacity_tracks=capacity,
                 out_of_space=policy,
                 copy_extent_tracks=extent,
+                cleaning_rate_bytes_s=cleaning,
             )
         )
         t.finish()
@@ -182,6 +264,10 @@ def event_specs(
         if rid not in flashcopies:
             raise t.error("id", f"no [[flashcopy]] has id {rid!r}")
         spec = flashcopies[rid]
+        if action in ("stop", "restart") and run.profile != "svc":
+            raise t.error("action", f"{action} is an action of the svc design, not {run.profile}")
+        if action == "stop" and spec.cleaning_rate_bytes_s == 0:
+            raise t.error("action", f"cleaning_rate of {rid} is 0: the stop's cleaning never ends")
         if action in ("refresh", "reverse") and not spec.incremental:
             raise t.error("action", f"{action} needs an incremental relationship; {rid} is not")
         fast = t.get("fast", bool, False)

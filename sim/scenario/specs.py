@@ -9,12 +9,15 @@ from typing import Any
 import numpy as np
 
 RW_MODES = ("read", "write", "randread", "randwrite", "rw", "readwrite", "randrw")
-ACTIONS = ("withdraw", "refresh", "reverse", "stop")
+ACTIONS = ("withdraw", "refresh", "reverse", "stop", "restart")  # stop, restart: svc
 DEFAULT_FREEZE_TIMEOUT_S = 120.0
 DEFAULT_COPY_RATE = 50  # SAN Volume Controller default
 BACKENDS = ("memory", "file")
 LOOPS = ("open", "closed")
 DEFAULT_DESTAGE_PARALLELISM = 8
+
+
+DEFAULT_CLEANING_RATE = 50  # svc: 2 MiB/s, IBM's default cleaning rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,8 @@ class FlashCopySpec:
     out_of_space: str = "fail_relationship"
     copy_extent_tracks: int = 1
     group: str | None = None
+    # svc: the rate a stop's cleaning copies run at (the copy-rate scale; 50 = 2 MiB/s)
+    cleaning_rate_bytes_s: float = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,10 @@ def test_the_reference_configurations_are_bundled(reference):
         "k_address_errors",
         "l_svc_cascade",
         "m_row_snapshots",
+        "n_row_partial_writes",
+        "n_svc_restart",
+        "n_svc_suspended",
+        "o_svc_incremental",
     ]
 
 

@@ -19,6 +19,10 @@ EXHAUSTIVE = {
     "e_space_efficient": "properties hold (exhaustive: 634 states, 1251 edges, depth 29)",
     "l_svc_cascade": "properties hold (exhaustive: 446 states, 703 edges, depth 19)",
     "m_row_snapshots": "properties hold (exhaustive: 246 states, 278 edges, depth 24)",
+    "n_row_partial_writes": "properties hold (exhaustive: 1529 states, 2350 edges, depth 34)",
+    "n_svc_restart": "properties hold (exhaustive: 84 states, 88 edges, depth 20)",
+    "o_svc_incremental": "properties hold (exhaustive: 41 states, 42 edges, depth 14)",
+    "n_svc_suspended": "properties hold (exhaustive: 210 states, 240 edges, depth 23)",
 }
 
 

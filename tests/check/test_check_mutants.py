@@ -33,6 +33,13 @@ KILLERS = {
     "cleaning_skips_a_grain": ("l_svc_cascade", "image_agreement", 1),
     # snapshot s2 (1), O's write leaves a0 to s2 (7), the read of s2 (4), delete s2 (1)
     "snapshot_delete_frees_shared_blocks": ("m_row_snapshots", "image_agreement", 13),
+    # prepare m1 again (1), start it (1): bit 0 is clear, so T's own a0 shows, not S's b0
+    "restart_keeps_copied_grains": ("n_svc_restart", "bitmap_soundness", 2),
+    # prepare m1 again (1), start it (1): bit 0, written on T, stays clear: T shows 70, not a0
+    "incremental_restart_ignores_target_changes": ("o_svc_incremental", "bitmap_soundness", 2),
+    # suspend m1 (1), then S's write, which the serial run rejects (S offline), runs: lock,
+    # plan, its 4 actions (copy a0 to T, clear the bit, the data), unlock (7)
+    "suspended_source_stays_online": ("n_svc_suspended", "outcome_agreement", 8),
 }
 
 

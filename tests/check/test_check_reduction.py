@@ -18,6 +18,10 @@ REDUCED = {
     "f_symmetric_writers": (True, True),  # two hosts write the same tracks in either order
     "l_svc_cascade": (True, False),
     "m_row_snapshots": (False, False),  # the administrator's whole-volume ops come last
+    "n_row_partial_writes": (True, False),  # every write has its own value and position
+    "n_svc_restart": (False, False),  # the writes and the whole-volume ops all touch S
+    "o_svc_incremental": (False, False),  # likewise
+    "n_svc_suspended": (False, False),  # likewise: every op touches S or T of one family
 }
 MODES = ({"reduce": True}, {"symmetry": True}, {"reduce": True, "symmetry": True})
 

@@ -26,11 +26,15 @@ def masked(records: list[dict[str, object]]) -> str:
 
 def test_every_new_rule_has_a_worked_example():
     assert NAMES == [
+        "row_partial_writes",
         "row_snapshots",
         "svc_cascade",
         "svc_force_stop",
+        "svc_incremental",
         "svc_mapping_states",
+        "svc_restart",
         "svc_stop_cleaning",
+        "svc_suspended",
     ]
 
 
@@ -89,6 +93,12 @@ def test_a_profile_line_after_a_create_is_rejected_and_changes_nothing(tmp_path,
         ('{"op": "snapshot", "volume": "O"}', 'missing field "snapshot" in snapshot'),
         ('{"op": "space", "volume": "O"}', 'unknown field "volume" in space (known: op)'),
         ('{"op": "prepare", "id": "m", "source": "A"}', 'missing field "target" in prepare'),
+        ('{"op": "prepare", "id": "m", "target": "A"}', 'missing field "source" in prepare'),
+        (
+            '{"op": "prepare", "id": "m", "background_copy": false}',
+            '"background_copy" in a prepare without "source" and "target": preparing an '
+            'existing mapping again takes only "id"',
+        ),
     ],
 )
 def test_bad_lines_of_the_new_ops_name_the_field(tmp_path, capsys, text, message):

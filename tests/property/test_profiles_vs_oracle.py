@@ -13,6 +13,7 @@ from flashsim.models import System
 from flashsim.models.errors import FlashCopyError
 from flashsim.models.ops import Establish
 from flashsim.models.oracle import Oracle
+from flashsim.models.rules.actions import ROW_MERGE, ReadTracks
 from flashsim.models.state.relationship import ROW, Profile
 
 VOLUMES = ("A", "B", "C", "D", "E")
@@ -36,9 +37,12 @@ mapping_specs = st.builds(
     background_copy=st.booleans(),
     autodelete=st.booleans(),
     inhibit_target_writes=st.sampled_from((False, False, False, True)),
-    # rarely options the svc profile rejects
-    incremental=st.sampled_from((False,) * 15 + (True,)),
+    # incremental mappings (rule S8) often; rarely options the svc profile rejects
+    incremental=st.sampled_from((False, False, True)),
+    persistent=st.sampled_from((False,) * 15 + (True,)),
     target_capacity_tracks=st.sampled_from((None,) * 15 + (1,)),
+    # rarely a design other than the system's (one system runs one design)
+    design=st.sampled_from((None,) * 12 + ("svc", "svc", "ds8000", "row")),
 )
 
 
@@ -111,6 +115,18 @@ class SVCMatchesOracle(Machine):
     def start(self, data):
         self.both("start", self._id(data))
 
+    @rule(data=st.data())
+    def suspend(self, data):
+        self.both("suspend", self._id(data))  # rule S9
+
+    @rule(data=st.data())
+    def resume(self, data):
+        self.both("resume", self._id(data))
+
+    @rule(data=st.data())
+    def prepare_again(self, data):
+        self.both("prepare_again", self._id(data))  # rule S7: a restart
+
     @rule(specs=st.lists(mapping_specs, min_size=1, max_size=3))
     def establish_group(self, specs):
         self.both("establish_group", tuple(specs))
@@ -158,7 +174,21 @@ class RedirectOnWriteMatchesOracle(Machine):
 
     @rule(data=st.data())
     def write(self, data):
-        self.write_somewhere(self._volume(data), data)
+        volume = self._volume(data)
+        offset = data.draw(st.integers(0, self.size - 1), label="offset")
+        length = data.draw(st.integers(1, min(self.size - offset, 2 * self.track_size + 1)))
+        payload = self.data_for(length)
+        # rule R2b: the blocks the write must read to merge, as the plan the engine would run
+        # and as the oracle's block map and reference counts say, before the write
+        if volume in self.engine.volumes:
+            try:
+                plan = self.engine.rules.plan_write(self.engine, volume, offset, payload)
+            except FlashCopyError:
+                plan = ()  # a snapshot: read-only, the write is rejected alike below
+            merges = sum(type(a) is ReadTracks and a.purpose == ROW_MERGE for a in plan)
+            assert merges == self.oracle.merge_reads(volume, offset, length), (volume, offset)
+            event(f"merge reads: {merges}")
+        self.both("write", volume, offset, payload)
 
     @rule(data=st.data(), snapshot=st.sampled_from(("A", *SNAPSHOTS)))
     def snapshot(self, data, snapshot):

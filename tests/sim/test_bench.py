@@ -65,7 +65,9 @@ def test_bench_traces_prints_parse_and_replay_rates(capsys: pytest.CaptureFixtur
 def test_bench_checker_prints_states_per_second_and_the_reduction(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    from flashsim.bench.checker import large_config
     from flashsim.bench.core import bench_checker
+    from flashsim.models.check.explorer import explore
 
     lines = bench_checker(repeat=1, quick=True)
     names = [line["name"] for line in lines]
@@ -79,6 +81,10 @@ def test_bench_checker_prints_states_per_second_and_the_reduction(
 
     ds8000 = sum(design_of(m) == "ds8000" for m in MUTANTS)
     assert names[3].startswith(f"checker, {2 * (1 + ds8000)} searches on ")
+    # one search split over the cores: the same states and edges as on one process
+    quick_large = explore(large_config(readers=0), progress=False)
+    assert names[4].startswith(f"checker, one search ({quick_large.states:,} states) on ")
+    assert lines[4]["goal"] == "same states and edges"
     assert lines[1]["value"] == "424" and lines[1]["baseline"] == "2,149 full"
     assert lines[1]["ratio"] == pytest.approx(424 / 2149)
     out = capsys.readouterr().out

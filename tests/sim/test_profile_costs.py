@@ -50,3 +50,44 @@ def test_back_end_bytes_per_host_write(profile, reads, writes, remap_bytes, copi
     assert arr.ios["copy_before_write"] == copy_ios * host_writes
     assert arr.bytes["copy_before_write"] == copy_ios * host_writes * TRACK
     assert arr.bytes["row_remap"] == remap_bytes * host_writes
+
+
+def test_a_redirect_on_write_partial_write_to_a_shared_block_reads_it_to_merge():
+    """Rule R2b: 4 KiB writes into the 64 KiB blocks of a filled volume after one snapshot.
+    The first write into each block reads the old block (64 KiB) and writes the new one whole
+    (64 KiB); the later writes into that block find it unshared and write their 4 KiB in
+    place. Which blocks are first written follows from the writes' offsets alone."""
+    body = array("a0", lat=0.5, bw=1000, par=8) + volume("prod", 4) + volume("s1", 4)
+    body += flashcopy("s1", "prod", "s1", 1, background_copy=False)
+    body += """
+[[workload]]
+name = "fill"
+volume = "prod"
+rw = "write"
+bs = "64k"
+rate_iops = 100
+stop_s = 0.9
+
+[[workload]]
+name = "w"
+volume = "prod"
+rw = "write"
+bs = "4k"
+rate_iops = 100
+start_s = 1.5
+stop_s = 9.5
+"""
+    result = simulate(scenario(body, duration_s=11, profile='"row"'))
+    rec = result.records
+    assert (rec["error"] == 0).all()
+    fill = rec["issue_s"] < 1
+    assert set((rec["offset"][fill] // TRACK).tolist()) == set(range(64))  # every block holds data
+    after = ~fill
+    blocks = set((rec["offset"][after] // TRACK).tolist())
+    assert 1 < len(blocks) < 64
+    arr = result.arrays["a0"]
+    assert arr.ios["row_merge"] == len(blocks)
+    assert arr.bytes["row_merge"] == len(blocks) * TRACK
+    assert arr.bytes["row_remap"] == len(blocks) * METADATA_BYTES
+    host_written = int(rec["length"].sum())
+    assert arr.bytes["host"] == host_written + len(blocks) * (TRACK - 4096)

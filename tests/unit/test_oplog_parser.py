@@ -15,6 +15,7 @@ from flashsim.models.errors import OpLogError
 from flashsim.models.oplog import MAX_FILL_LENGTH_BYTES, parse_line, parse_lines
 from flashsim.models.ops import (
     OUT_OF_SPACE_POLICIES,
+    PROFILE_NAMES,
     BackgroundCopy,
     Create,
     DeleteSnapshot,
@@ -22,14 +23,17 @@ from flashsim.models.ops import (
     EstablishGroup,
     Op,
     Prepare,
+    PrepareAgain,
     Read,
     Refresh,
+    Resume,
     Reverse,
     SetProfile,
     Snapshot,
     Space,
     Start,
     Stop,
+    Suspend,
     Withdraw,
     Write,
 )
@@ -50,17 +54,19 @@ OP_NAMES = (
     "profile",
     "read",
     "refresh",
+    "resume",
     "reverse",
     "snapshot",
     "space",
     "start",
     "stop",
+    "suspend",
     "withdraw",
     "write",
 )
 ESTABLISH_FIELDS = (
-    "autodelete, background_copy, id, incremental, inhibit_target_writes, out_of_space, persistent, "
-    "source, target, target_capacity_tracks"
+    "autodelete, background_copy, design, id, incremental, inhibit_target_writes, out_of_space, "
+    "persistent, source, target, target_capacity_tracks"
 )
 REL_AB = '{"id": "r1", "source": "A", "target": "B"}'
 
@@ -385,8 +391,11 @@ ALL_OPS = (
     Withdraw,
     SetProfile,
     Prepare,
+    PrepareAgain,
     Start,
     Stop,
+    Suspend,
+    Resume,
     Snapshot,
     DeleteSnapshot,
     Space,
@@ -458,6 +467,7 @@ ESTABLISHES = st.builds(
     inhibit_target_writes=st.booleans(),
     target_capacity_tracks=st.none() | st.integers(min_value=0, max_value=2**24),
     out_of_space=st.sampled_from(OUT_OF_SPACE_POLICIES),
+    autodelete=st.booleans(),
 )
 OPS = st.one_of(
     st.builds(Create, NAMES, COUNTS, COUNTS),
@@ -469,6 +479,17 @@ OPS = st.one_of(
     st.builds(Refresh, NAMES),
     st.builds(Reverse, NAMES, st.booleans()),
     st.builds(Withdraw, NAMES),
+    # the ops of the svc and row profiles (issue 12): the same round trip and mutation fuzz
+    st.builds(SetProfile, st.sampled_from(PROFILE_NAMES)),
+    st.builds(Prepare, ESTABLISHES),
+    st.builds(PrepareAgain, NAMES),
+    st.builds(Start, NAMES),
+    st.builds(Stop, NAMES, st.booleans()),
+    st.builds(Suspend, NAMES),
+    st.builds(Resume, NAMES),
+    st.builds(Snapshot, NAMES, NAMES),
+    st.builds(DeleteSnapshot, NAMES),
+    st.just(Space()),
 )
 OP_NAME = {
     Create: "create",
@@ -480,6 +501,16 @@ OP_NAME = {
     Refresh: "refresh",
     Reverse: "reverse",
     Withdraw: "withdraw",
+    SetProfile: "profile",
+    Prepare: "prepare",
+    PrepareAgain: "prepare",
+    Start: "start",
+    Stop: "stop",
+    Suspend: "suspend",
+    Resume: "resume",
+    Snapshot: "snapshot",
+    DeleteSnapshot: "delete_snapshot",
+    Space: "space",
 }
 
 
@@ -492,6 +523,7 @@ def establish_fields(spec: Establish, omit_defaults: bool) -> dict[str, Any]:
         ("inhibit_target_writes", False),
         ("target_capacity_tracks", None),
         ("out_of_space", "fail_relationship"),
+        ("autodelete", False),
     ]:
         value = getattr(spec, name)
         if value != default or not (omit_defaults or name == "target_capacity_tracks"):
@@ -507,6 +539,12 @@ def as_json(op: Op, omit_defaults: bool = False) -> dict[str, Any]:
             obj |= {"volume": volume, "offset": offset, "data": data.hex()}
         case Establish():
             obj |= establish_fields(op, omit_defaults)
+        case Prepare(spec):
+            obj |= establish_fields(spec, omit_defaults)
+        case Stop(rel_id, force):
+            obj["id"] = rel_id
+            if force or not omit_defaults:
+                obj["force"] = force
         case EstablishGroup(relationships):
             obj["relationships"] = [establish_fields(r, omit_defaults) for r in relationships]
         case Reverse(rel_id, fast):
@@ -535,6 +573,14 @@ def test_the_serialiser_of_these_tests_spells_ops_as_the_op_log_reference_shows(
         "persistent": False,
         "inhibit_target_writes": False,
         "out_of_space": "fail_relationship",
+        "autodelete": False,
+    }
+    assert as_json(Stop("m1"), omit_defaults=True) == {"op": "stop", "id": "m1"}
+    assert as_json(Prepare(Establish("m1", "A", "B")), omit_defaults=True) == {
+        "op": "prepare",
+        "id": "m1",
+        "source": "A",
+        "target": "B",
     }
     assert as_json(Reverse("r1"), omit_defaults=True) == {"op": "reverse", "id": "r1"}
 

@@ -9,8 +9,16 @@ from __future__ import annotations
 import pytest
 
 from flashsim.models import Establish, System
-from flashsim.models.rules.actions import COPY_BEFORE_WRITE, ROW_REMAP, ReadTracks, WriteTracks
+from flashsim.models.oracle import Oracle
+from flashsim.models.rules.actions import (
+    COPY_BEFORE_WRITE,
+    ROW_MERGE,
+    ROW_REMAP,
+    ReadTracks,
+    WriteTracks,
+)
 from flashsim.models.rules.inflight import ACT
+from flashsim.models.rules.profiles import RedirectOnWriteRules
 from flashsim.models.state.relationship import DS8000, ROW, SVC
 
 TRACK = 4096
@@ -66,3 +74,53 @@ def test_first_write_to_a_track_copies_per_design(profile, copies_per_first_writ
     again = write_plan(system, 3)
     assert copied_bytes(again, COPY_BEFORE_WRITE) == (0, 0)
     assert copied_bytes(again, ROW_REMAP) == (0, 0)
+
+
+def test_a_partial_row_write_into_a_shared_block_reads_the_old_block_once():
+    """Rule R2b: a 100-byte write into a shared 4 KiB block that holds data reads the old
+    block to merge (one ReadTracks of ROW_MERGE) after handing it to the snapshot; the same
+    write again finds the block unshared and reads nothing; a whole-block write never reads."""
+    system = source_with_copies(ROW, 2)
+    merge = ReadTracks((("vol", 3, 4),), ROW_MERGE)
+    plan = system.rules.plan_write(system, "vol", 3 * TRACK + 10, b"x" * 100)
+    assert plan.count(merge) == 1
+    assert plan.index(merge) > max(
+        i for i, a in enumerate(plan) if getattr(a, "purpose", None) == ROW_REMAP
+    )
+    system.write("vol", 3 * TRACK + 10, b"x" * 100)
+    assert ROW_MERGE not in str(system.rules.plan_write(system, "vol", 3 * TRACK, b"y" * 100))
+    whole = system.rules.plan_write(system, "vol", 4 * TRACK, b"z" * TRACK)
+    assert all(getattr(a, "purpose", None) != ROW_MERGE for a in whole)
+    # a write across two blocks, partial in both: both merged
+    both = system.rules.plan_write(system, "vol", 5 * TRACK + 1, b"w" * TRACK)
+    assert [a.runs for a in both if getattr(a, "purpose", None) == ROW_MERGE] == [
+        (("vol", 5, 6),),
+        (("vol", 6, 7),),
+    ]
+
+
+def test_a_partial_row_write_into_a_hole_merges_nothing():
+    system = System(ROW)
+    system.create("vol", 4, TRACK)
+    system.snapshot("vol", "s1")
+    plan = system.rules.plan_write(system, "vol", 10, b"x" * 100)  # the hole reads as zeros
+    assert all(getattr(a, "purpose", None) != ROW_MERGE for a in plan)
+
+
+class SkipsTheMerge(RedirectOnWriteRules):
+    """A seeded bug: partial writes into shared blocks do not read the old block."""
+
+    def merged_tracks(self, state, volume, offset, length):  # noqa: ARG002
+        return []
+
+
+def test_the_oracle_kills_a_variant_that_skips_the_merge_read():
+    engine = System(ROW, rules=SkipsTheMerge())
+    oracle = Oracle(ROW.max_targets_per_source, profile="row")
+    for impl in (engine, oracle):
+        impl.create("vol", 2, TRACK)
+        impl.write("vol", 0, b"a" * 2 * TRACK)
+        impl.snapshot("vol", "s1")
+    plan = engine.rules.plan_write(engine, "vol", 5, b"b")
+    merges = sum(getattr(a, "purpose", None) == ROW_MERGE for a in plan)
+    assert (merges, oracle.merge_reads("vol", 5, 1)) == (0, 1)  # the differential test's check
