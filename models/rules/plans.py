@@ -30,6 +30,7 @@ from flashsim.models.rules.actions import (
     WriteTracks,
     perform,
 )
+from flashsim.models.rules.inflight import InFlight
 from flashsim.models.state.relationship import Relationship
 from flashsim.models.state.store import State
 
@@ -218,10 +219,9 @@ class Plans:
             actions += self.copy_actions(state, rel, lo, hi)
         return tuple(actions)
 
-    #: Apply one micro-action (`flashsim.models.rules.actions.perform`): the function itself,
-    #: not a method that calls it (one call less per ACT step); a variant overrides it as a
-    #: method.
-    perform = staticmethod(perform)
+    def perform(self, state: State, op: InFlight, action: Action) -> None:
+        """Apply one micro-action (`flashsim.models.rules.actions.perform`)."""
+        perform(state, op, action)
 
 
 def _check_not_failed(rel: Relationship) -> None:
