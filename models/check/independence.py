@@ -16,6 +16,7 @@ from flashsim.models.rules.actions import (
     WriteTracks,
 )
 from flashsim.models.rules.inflight import ACT, CONTROL, COPY, LOCK, PLAN, UNLOCK
+from flashsim.models.state.store import Shared
 from flashsim.models.system import System
 
 
@@ -144,8 +145,19 @@ def _footprint(world: World, setting: Setting, move: int) -> frozenset[tuple[str
 
 
 def _held_tracks(locks: tuple[tuple[str, int, int], ...]) -> frozenset[tuple[str, int]]:
-    """The (volume, track) keys of held lock ranges (a space pool as track SPACE_POOL)."""
-    return frozenset((v, t) for v, first, end in locks for t in range(first, end))
+    """The (volume, track) keys an operation holds exclusively (a space pool as track
+    SPACE_POOL). A `Shared` hold is left out: others may hold it too, so it makes no step
+    local. (A shared key is a space pool's, and with a space-efficient target in the system
+    no step is local or independent at all: a read's PLAN, which drops its shared pool and so
+    may enable a waiting write, is never reordered.)"""
+    return frozenset(
+        (v, t) for key in locks if not isinstance(key, Shared) for v, t in _range_keys(key)
+    )
+
+
+def _range_keys(key: tuple[str, int, int]) -> list[tuple[str, int]]:
+    volume, first, end = key
+    return _tracks(volume, first, end)
 
 
 def _family_keys(system: System, volume: str, first: int, end: int) -> frozenset[tuple[str, int]]:

@@ -22,13 +22,14 @@ from flashsim.models.ops import (
     Stop,
     Withdraw,
 )
-from flashsim.models.rules.inflight import COPY, WRITE, InFlight
+from flashsim.models.rules.inflight import COPY, READ, WRITE, InFlight
 from flashsim.models.rules.plans import Plans
 from flashsim.models.state.relationship import Relationship
-from flashsim.models.state.store import LockKey, State
+from flashsim.models.state.store import LockKey, Shared, State
 
 #: The lock (volume, SPACE_POOL, 0), below every track, guards a space-efficient target's
-#: allocation count.
+#: allocation count and its failed flag: writes that may allocate hold it exclusively, reads
+#: of the target shared.
 SPACE_POOL = -1
 
 #: Locks as ranges of tracks (`flashsim.models.state.store.LockKey`).
@@ -49,6 +50,8 @@ class Locking(Plans):
         keys = tuple((member, first, end) for member in members)
         if kind == WRITE:
             keys += space_pools(state, members)
+        elif kind == READ:
+            keys += read_pool(state, volume)
         return keys
 
     def copy_extent(self, state: State, rel: Relationship, op: InFlight) -> tuple[int, int] | None:
@@ -75,6 +78,13 @@ class Locking(Plans):
             volume = op.volume
             first, end = state.volume(volume).track_range(op.offset, op.length)
         return first, end, self.lock_keys(state, op.kind, volume, first, end)
+
+    def released_at_plan(self, op: InFlight) -> Keys:
+        """The locks `op` needs only until it has planned: its shared ones (a read's space
+        pool, `read_pool`: the failed flag is tested at PLAN, and from then on the plan touches
+        only the tracks it holds). Held longer, a stream of reads back to back would keep the
+        pool shared without a break and starve the writes waiting to allocate."""
+        return tuple(key for key in op.locks if isinstance(key, Shared))
 
     def lock_batch(self, op: InFlight, wanted: Keys) -> Keys:
         """The locks LOCK takes in this step, of the `wanted` ones: all of them at once."""
@@ -112,3 +122,16 @@ def space_pools(state: State, members: tuple[str, ...]) -> Keys:
         if rel is not None and rel.allocated is not None:
             pools.append((member, SPACE_POOL, 0))
     return tuple(pools)
+
+
+def read_pool(state: State, volume: str) -> Keys:
+    """A read of a space-efficient target tests its relationship's failed flag at PLAN, and a
+    write that fails the relationship sets it at ACT: were the read free to take its locks
+    between the two, it would be ordered after the write (it linearises at LOCK) yet read the
+    target as alive. So it holds the target's space pool shared, from LOCK to PLAN
+    (`Locking.released_at_plan`): not while a write that may allocate (or fail it) holds the
+    pool, but beside other reads of the target."""
+    rel = state.incoming_relationship(volume)
+    if rel is None or rel.allocated is None:
+        return ()
+    return (Shared(volume, SPACE_POOL, 0),)

@@ -147,12 +147,17 @@ def test_concurrent_source_writes_never_overfill_a_space_efficient_target():
     assert result.counterexample is None, result.counterexample.message
 
 
-def test_the_checker_finds_a_read_of_a_space_efficient_target_racing_a_failing_write():
-    """An open bug of the semantics, found by the swarm (docs/checker.md, "Findings"): a read
-    of another track of a space-efficient target slips between the LOCK of a write that fails
-    the relationship and its ACT, and reads the target as alive though ordered after it."""
+def test_a_read_of_a_space_efficient_target_never_slips_past_a_write_that_fails_it():
+    """Regression, found by the swarm (docs/checker.md, "Findings"): a read of another track
+    of a space-efficient target took its locks between the LOCK of a write that fails the
+    relationship and its ACT, and read the target as alive though ordered after the write.
+    Reads of the target now hold its space pool shared until they have planned; without that
+    (the mutant read_skips_space_pool) the race is back."""
     config = load_config(Path(__file__).parent / "data" / "space_read_race.toml")
-    cex = explore(config).counterexample
+    result = explore(config)
+    assert result.counterexample is None, result.counterexample.message
+    assert result.exhaustive
+    cex = explore(config, "read_skips_space_pool").counterexample
     assert cex is not None
     assert (cex.property, len(cex.events)) == ("pit", 10)
     assert cex.message == "read B[0:1] returned 51, expected RelationshipFailedError"
