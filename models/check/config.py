@@ -80,10 +80,12 @@ from flashsim.models.ops import (
     Establish,
     EstablishGroup,
     Op,
+    Prepare,
     Read,
     Refresh,
     Reverse,
     Snapshot,
+    Start,
     Stop,
     Withdraw,
     Write,
@@ -156,6 +158,7 @@ _ESTABLISH_KEYS = {
     "inhibit_target_writes": bool,
     "target_capacity_tracks": int,
     "out_of_space": str,
+    "autodelete": bool,
 }
 _OP_KEYS: dict[str, dict[str, type]] = {
     "write": {"volume": str, "offset": int, "data": str},
@@ -168,6 +171,8 @@ _OP_KEYS: dict[str, dict[str, type]] = {
     "stop": {"id": str, "force": bool},
     "snapshot": {"volume": str, "snapshot": str},
     "delete_snapshot": {"snapshot": str},
+    "prepare": _ESTABLISH_KEYS,
+    "start": {"id": str},
 }
 _REQUIRED = {
     "write": ("volume", "offset", "data"),
@@ -180,6 +185,8 @@ _REQUIRED = {
     "stop": ("id",),
     "snapshot": ("volume", "snapshot"),
     "delete_snapshot": ("snapshot",),
+    "prepare": ("id", "source", "target"),
+    "start": ("id",),
 }
 
 
@@ -231,6 +238,8 @@ class _Reader:
         rest = {k: v for k, v in value.items() if k != "op"}
         if kind == "establish":
             return self.establish(rest, key)
+        if kind == "prepare":
+            return Prepare(self.establish(rest, key))
         table = self.table(rest, key, _OP_KEYS[kind])
         self.required(table, key, _REQUIRED[kind])
         if kind == "write":
@@ -255,6 +264,8 @@ class _Reader:
             return Refresh(table["id"])
         if kind == "stop":
             return Stop(table["id"], table.get("force", False))
+        if kind == "start":
+            return Start(table["id"])
         if kind == "snapshot":
             return Snapshot(table["volume"], table["snapshot"])
         if kind == "delete_snapshot":
@@ -278,7 +289,10 @@ _DOMAINS: dict[str, tuple[type, ...]] = {
     "inhibit_target_writes": (bool,),
     "target_capacity_tracks": (int, str),
     "out_of_space": (str,),
+    "autodelete": (bool,),
     "fast": (bool,),
+    "force": (bool,),
+    "snapshots": (str,),
     "groups": (list,),
 }
 #: The domains each op kind draws from (`sources`/`targets` default to `volumes`; the
@@ -291,6 +305,11 @@ _NEEDS = {
     "withdraw": ("ids",),
     "refresh": ("ids",),
     "reverse": ("ids",),
+    "prepare": ("ids",),
+    "start": ("ids",),
+    "stop": ("ids",),
+    "snapshot": ("volumes", "snapshots"),
+    "delete_snapshot": ("snapshots",),
 }
 _OPTION_DEFAULTS: dict[str, list[object]] = {
     "background_copy": [True],
@@ -299,7 +318,9 @@ _OPTION_DEFAULTS: dict[str, list[object]] = {
     "inhibit_target_writes": [False],
     "target_capacity_tracks": ["full"],
     "out_of_space": ["fail_relationship"],
+    "autodelete": [False],
     "fast": [False],
+    "force": [False],
 }
 
 
@@ -322,8 +343,16 @@ def describe_op(op: Op) -> str:
             return "establish_group " + " + ".join(_describe_establish(m) for m in members)
         case Reverse(rel_id, fast):
             return f"reverse {rel_id}{' fast' if fast else ''}"
-        case Withdraw(rel_id) | Refresh(rel_id):
+        case Withdraw(rel_id) | Refresh(rel_id) | Start(rel_id):
             return f"{type(op).__name__.lower()} {rel_id}"
+        case Prepare(spec):
+            return "prepare " + _describe_establish(spec)
+        case Stop(rel_id, force):
+            return f"stop {rel_id}{' force' if force else ''}"
+        case Snapshot(volume, snapshot):
+            return f"snapshot {volume} {snapshot}"
+        case DeleteSnapshot(snapshot):
+            return f"delete_snapshot {snapshot}"
     return repr(op)
 
 
@@ -334,6 +363,7 @@ def _describe_establish(op: Establish) -> str:
         ("incremental", op.incremental),
         ("persistent", op.persistent),
         ("inhibit", op.inhibit_target_writes),
+        ("autodelete", op.autodelete),
     )
     words += [word for word, on in flags if on]
     if op.target_capacity_tracks is not None:
@@ -417,6 +447,8 @@ def _choices(
                     found.update(Write(volume, offset, _cycled(d, length)) for d in data)
         elif kind == "establish":
             found.update(_establishes(domains, options, volumes))
+        elif kind == "prepare":
+            found.update(Prepare(spec) for spec in _establishes(domains, options, volumes))
         elif kind == "establish_group":
             for i, group in enumerate(domains["groups"]):
                 where = f"{key}.groups[{i}]"
@@ -428,6 +460,14 @@ def _choices(
                 )
         elif kind == "reverse":
             found.update(Reverse(i, f) for i in domains["ids"] for f in options["fast"])
+        elif kind == "stop":
+            found.update(Stop(i, f) for i in domains["ids"] for f in options["force"])
+        elif kind == "start":
+            found.update(Start(i) for i in domains["ids"])
+        elif kind == "snapshot":
+            found.update(Snapshot(v, n) for v in domains["volumes"] for n in domains["snapshots"])
+        elif kind == "delete_snapshot":
+            found.update(DeleteSnapshot(n) for n in domains["snapshots"])
         else:
             made = Withdraw if kind == "withdraw" else Refresh
             found.update(made(i) for i in domains["ids"])
@@ -445,7 +485,7 @@ def _establishes(
     sources = domains.get("sources", domains.get("volumes", sorted(volumes)))
     targets = domains.get("targets", domains.get("volumes", sorted(volumes)))
     names = ("background_copy", "incremental", "persistent", "inhibit_target_writes",
-             "target_capacity_tracks", "out_of_space")  # fmt: skip
+             "target_capacity_tracks", "out_of_space", "autodelete")  # fmt: skip
     for rel_id, source, target, *values in itertools.product(
         domains["ids"], sources, targets, *(options[n] for n in names)
     ):
@@ -546,6 +586,11 @@ def parse_config(raw: dict[str, Any], name: str = "<config>") -> CheckConfig:
         snapshot = item.get("snapshot") if isinstance(item, dict) else None
         if item.get("op") == "snapshot" and isinstance(snapshot, str):  # type: ignore[union-attr]
             known_volumes.add(snapshot)
+    for proc in top.get("processes", []):  # a choosing process's snapshots likewise
+        choose = proc.get("choose") if isinstance(proc, dict) else None
+        names = choose.get("snapshots") if isinstance(choose, dict) else None
+        if isinstance(names, list) and "snapshot" in (choose.get("ops") or ()):
+            known_volumes.update(n for n in names if isinstance(n, str))
 
     def check_volumes(op: Op, key: str) -> None:
         names: list[tuple[str, str]] = []
@@ -553,6 +598,8 @@ def parse_config(raw: dict[str, Any], name: str = "<config>") -> CheckConfig:
             names = [("volume", op.volume)]
         elif isinstance(op, Establish):
             names = [("source", op.source), ("target", op.target)]
+        elif isinstance(op, Prepare):
+            names = [("source", op.spec.source), ("target", op.spec.target)]
         elif isinstance(op, Snapshot):
             names = [("volume", op.volume)]
         elif isinstance(op, DeleteSnapshot):

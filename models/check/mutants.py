@@ -325,6 +325,20 @@ class ReadSkipsSpacePool(Rules):
         return tuple(key for key in keys if not isinstance(key, Shared))
 
 
+@_mutant("last_copy_skips_inhibit_lock")
+class LastCopySkipsInhibitLock(Rules):
+    """The background copy that ends a relationship inhibiting target writes takes no lock on
+    the target's SPACE_POOL, so a write to the target ordered after it is still refused
+    (Locking.lock_request, `ending_lock`)."""
+
+    def lock_request(self, state: State, op: InFlight) -> tuple[int, int, Keys] | None:
+        request = super().lock_request(state, op)
+        if request is None or op.kind != COPY:
+            return request
+        first, end, keys = request
+        return first, end, tuple(k for k in keys if k[1] >= 0)
+
+
 #: name -> the bug it seeds (the class's docstring, on one line).
 MUTANTS: dict[str, str] = {
     name: " ".join((type(rules).__doc__ or "").split()) for name, rules in _REGISTRY.items()

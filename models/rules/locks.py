@@ -27,9 +27,11 @@ from flashsim.models.rules.plans import Plans
 from flashsim.models.state.relationship import Relationship
 from flashsim.models.state.store import LockKey, Shared, State
 
-#: The lock (volume, SPACE_POOL, 0), below every track, guards a space-efficient target's
-#: allocation count and its failed flag: writes that may allocate hold it exclusively, reads
-#: of the target shared.
+#: The lock (volume, SPACE_POOL, 0), below every track, guards what a target's relationship
+#: holds beyond its tracks: a space-efficient target's allocation count and failed flag
+#: (writes that may allocate hold it exclusively, reads of the target shared), and the very
+#: existence of a relationship that inhibits target writes (the copy that may end it holds it
+#: exclusively, writes to the target shared).
 SPACE_POOL = -1
 
 #: Locks as ranges of tracks (`flashsim.models.state.store.LockKey`).
@@ -49,7 +51,8 @@ class Locking(Plans):
         members = self.lock_members(state, volume)
         keys = tuple((member, first, end) for member in members)
         if kind == WRITE:
-            keys += space_pools(state, members)
+            pools = space_pools(state, members)
+            keys += pools + inhibit_lock(state, volume, pools)
         elif kind == READ:
             keys += read_pool(state, volume)
         return keys
@@ -73,10 +76,10 @@ class Locking(Plans):
             if extent is None:
                 return None
             first, end = extent
-            volume = rel.source
-        else:
-            volume = op.volume
-            first, end = state.volume(volume).track_range(op.offset, op.length)
+            keys = self.lock_keys(state, op.kind, rel.source, first, end)
+            return first, end, keys + ending_lock(rel, first, end)
+        volume = op.volume
+        first, end = state.volume(volume).track_range(op.offset, op.length)
         return first, end, self.lock_keys(state, op.kind, volume, first, end)
 
     def released_at_plan(self, op: InFlight) -> Keys:
@@ -135,3 +138,27 @@ def read_pool(state: State, volume: str) -> Keys:
     if rel is None or rel.allocated is None:
         return ()
     return (Shared(volume, SPACE_POOL, 0),)
+
+
+def inhibit_lock(state: State, volume: str, pools: Keys) -> Keys:
+    """A write to a target whose relationship inhibits target writes is refused at PLAN, and
+    a background copy that copies the last tracks ends that relationship at ACT: the write,
+    ordered after the copy (it linearises at LOCK), must not see the relationship still
+    there. So it holds the target's SPACE_POOL lock shared until PLAN (unless it holds it
+    exclusively already, as a space pool), and that copy holds it exclusively
+    (`ending_lock`)."""
+    rel = state.incoming_relationship(volume)
+    if rel is None or not rel.options.inhibit_target_writes or (volume, SPACE_POOL, 0) in pools:
+        return ()
+    return (Shared(volume, SPACE_POOL, 0),)
+
+
+def ending_lock(rel: Relationship, first: int, end: int) -> Keys:
+    """The target's SPACE_POOL lock, exclusively, for a copy of [first, end) that ends `rel`
+    (rule 5: every set bit is in the extent) while it inhibits target writes
+    (`inhibit_lock`)."""
+    if not rel.ends_when_copied or not rel.options.inhibit_target_writes:
+        return ()
+    if rel.bitmap.count_range(first, end) != rel.bitmap.count:
+        return ()
+    return ((rel.target, SPACE_POOL, 0),)
