@@ -669,7 +669,8 @@ def parse_config(raw: dict[str, Any], name: str = "<config>") -> CheckConfig:
         raise reader.fail("processes", "missing: at least one [[processes]] table is needed")
     established: dict[str, Establish] = {}
     for op in (*setup, *(o for p in processes for o in (*p.ops, *p.choices))):
-        for member in op.relationships if isinstance(op, EstablishGroup) else (op,):
+        spec = op.spec if isinstance(op, Prepare) else op  # a prepared mapping starts later
+        for member in spec.relationships if isinstance(spec, EstablishGroup) else (spec,):
             # with choices, an id may come with and without background copy: keep the one with
             if isinstance(member, Establish) and (
                 member.background_copy or member.id not in established

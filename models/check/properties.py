@@ -321,10 +321,17 @@ STATE_CHECKS: tuple[tuple[str, Callable[[System, Oracle], str | None]], ...] = (
 
 def copy_completes(system: System, copied: Iterable[str]) -> str | None:
     """In a terminal state, every relationship a copier serves has no set bit left (unless
-    it was established NOCOPY: a chooser may establish its id either way)."""
+    it was established NOCOPY: a chooser may establish its id either way, or it is an SVC
+    mapping that is prepared or stopped: out of the cascade, it copies nothing)."""
     for rel_id in copied:
         rel = system.relationships.get(rel_id)
-        if rel is not None and rel.bitmap.count and not rel.failed and rel.options.background_copy:
+        if (
+            rel is not None
+            and rel.bitmap.count
+            and not rel.failed
+            and rel.options.background_copy
+            and rel.linked
+        ):
             return (
                 f"terminal state: relationship {rel_id} still has {rel.bitmap.count} tracks to copy"
             )
@@ -412,6 +419,9 @@ def describe_control(control: object) -> str:
     if name == "establishgroup":
         members = ",".join(describe_control(m).split(" ", 1)[1] for m in control.relationships)  # type: ignore[attr-defined]
         return f"group {members}"
+    if name == "prepare":
+        spec = control.spec  # type: ignore[attr-defined]
+        return f"prepare {spec.id} {spec.source}->{spec.target}"
     if name == "snapshot":
         return f"snapshot {control.volume}->{control.snapshot}"  # type: ignore[attr-defined]
     if name == "deletesnapshot":
