@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 SAFETY = (
     "pit", "freshness", "outcome_agreement", "bitmap_soundness", "group_consistency", "restore",
-    "isolation", "consistency", "image_agreement",
+    "isolation", "consistency", "relationship_agreement", "image_agreement",
 )  # fmt: skip
 PROGRESS = ("no_deadlock", "copy_completes", "no_copy_starvation_cycle")
 
@@ -307,6 +307,44 @@ def consistency(system: System, oracle: Oracle) -> str | None:
     return None
 
 
+def relationship_agreement(system: System, oracle: Oracle) -> str | None:
+    """With no lock held, the engine has exactly the oracle's relationships, each with its
+    target, its origin, its tracks still to copy, its recorded changes (incremental), its
+    allocated tracks (space-efficient), its failed flag and its mapping state (svc; the tracks
+    of a prepared or stopped mapping are not compared: it copies nothing until deleted, the
+    oracle gives a prepared one its tracks only at start, and what a stopped one missed is
+    its target's consistency flag, `consistency`'s): what a
+    later operation depends on, compared where it lies, not only once something reads it.
+    (Redirect-on-write snapshots are the oracle's block maps, compared by their images.)"""
+    if system.profile.design == "row":
+        return None
+    state = oracle._state
+    got, want = sorted(system.relationships), sorted(state.relationships)
+    if got != want:
+        return f"relationships {', '.join(got) or 'none'}, the serial run has {', '.join(want) or 'none'}"
+    for rel_id in got:
+        rel, ref = system.relationships[rel_id], state.relationships[rel_id]
+        fields = (
+            ("target", rel.target, ref.target),
+            ("origin", rel.options.source if rel.state is not None else rel.source, ref.source),
+            ("failed", rel.failed, ref.failed),
+            ("state", rel.state, ref.state),
+        )
+        if rel.linked:  # a prepared or stopped mapping copies nothing (see the docstring)
+            fields += (("tracks to copy", rel.bitmap.tracks(), sorted(ref.pending)),)
+        if rel.source_changes is not None and rel.target_changes is not None:
+            fields += (
+                ("source changes", rel.source_changes.tracks(), sorted(ref.src_changes)),
+                ("target changes", rel.target_changes.tracks(), sorted(ref.tgt_changes)),
+            )
+        if rel.allocated is not None:
+            fields += (("allocated tracks", rel.allocated.tracks(), sorted(ref.allocated)),)
+        for what, mine, theirs in fields:
+            if mine != theirs:
+                return f"relationship {rel_id}: {what} {mine}, the serial run {theirs}"
+    return None
+
+
 #: The state properties, checked on every quiescent state (no lock held), in this order: the
 #: narrow ones first, so a violation is named by the most specific property.
 STATE_CHECKS: tuple[tuple[str, Callable[[System, Oracle], str | None]], ...] = (
@@ -315,6 +353,7 @@ STATE_CHECKS: tuple[tuple[str, Callable[[System, Oracle], str | None]], ...] = (
     ("isolation", isolation),
     ("bitmap_soundness", bitmap_soundness),
     ("consistency", consistency),
+    ("relationship_agreement", relationship_agreement),
     ("image_agreement", image_agreement),
 )
 
