@@ -321,7 +321,8 @@ def relationship_agreement(system: System, oracle: Oracle) -> str | None:
     state = oracle._state
     got, want = sorted(system.relationships), sorted(state.relationships)
     if got != want:
-        return f"relationships {', '.join(got) or 'none'}, the serial run has {', '.join(want) or 'none'}"
+        mine, theirs = ", ".join(got) or "none", ", ".join(want) or "none"
+        return f"relationships {mine}, the serial run has {theirs}"
     for rel_id in got:
         rel, ref = system.relationships[rel_id], state.relationships[rel_id]
         fields = (
