@@ -123,6 +123,16 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("flashsim.models.state.bitmap", "if start <= self._low:", "`<=` -> `<`"): _HINT,
     ("flashsim.models.state.bitmap", "self._low = len(self._bits) if pos < 0 else pos",
      "delete `self._low = len(self._bits) if pos < 0 else pos`"): _HINT,
+    ("flashsim.models.rules.steps", "if done:", "delete `if done:`"):
+        "releasing no locks changes nothing: the release and the filter below are no-ops",
+    ("flashsim.models.rules.steps", "op.locks = ()", "delete `op.locks = ()`"):
+        "the operation is done: nothing reads its locks again (the lock table is released)",
+    ("flashsim.models.state.store", "for member in family:", "delete `for member in family:`"):
+        _CACHE,
+    ("flashsim.models.state.store", "del self.outgoing[rel.source]",
+     "delete `del self.outgoing[rel.source]`"):
+        "an empty list of outgoing relationships means what no entry means to every reader "
+        "(loops over it, .get(v, ()), its length, its truth value)",
     ("flashsim.models.state.backend", "return held", "delete `return held`"):
         "an immutable track image is copied into a bytearray of the same bytes instead of "
         "shared: the same content, a copy more",

@@ -588,8 +588,10 @@ def parse_config(raw: dict[str, Any], name: str = "<config>") -> CheckConfig:
             known_volumes.add(snapshot)
     for proc in top.get("processes", []):  # a choosing process's snapshots likewise
         choose = proc.get("choose") if isinstance(proc, dict) else None
-        names = choose.get("snapshots") if isinstance(choose, dict) else None
-        if isinstance(names, list) and "snapshot" in (choose.get("ops") or ()):
+        if not isinstance(choose, dict):
+            continue
+        names, kinds = choose.get("snapshots"), choose.get("ops")
+        if isinstance(names, list) and isinstance(kinds, list) and "snapshot" in kinds:
             known_volumes.update(n for n in names if isinstance(n, str))
 
     def check_volumes(op: Op, key: str) -> None:

@@ -325,7 +325,7 @@ def relationship_agreement(system: System, oracle: Oracle) -> str | None:
         return f"relationships {mine}, the serial run has {theirs}"
     for rel_id in got:
         rel, ref = system.relationships[rel_id], state.relationships[rel_id]
-        fields = (
+        fields: tuple[tuple[str, object, object], ...] = (
             ("target", rel.target, ref.target),
             ("origin", rel.options.source if rel.state is not None else rel.source, ref.source),
             ("failed", rel.failed, ref.failed),
