@@ -133,6 +133,11 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
      "delete `del self.outgoing[rel.source]`"):
         "an empty list of outgoing relationships means what no entry means to every reader "
         "(loops over it, .get(v, ()), its length, its truth value)",
+    ("flashsim.models.state.store",
+     "elif i < len(held) and held[i][:2] == (first, end):  # one more holder", "`2` -> `1`"):
+        "a second shared holder of a range becomes an entry of its own (-1) instead of a count "
+        "(-2) on the first: holder() finds a shared entry of the same range either way and "
+        "release() removes one holder either way",
     ("flashsim.models.state.backend", "return held", "delete `return held`"):
         "an immutable track image is copied into a bytearray of the same bytes instead of "
         "shared: the same content, a copy more",
