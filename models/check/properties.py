@@ -340,9 +340,11 @@ def relationship_agreement(system: System, oracle: Oracle) -> str | None:
             )
         if rel.allocated is not None:
             fields += (("allocated tracks", rel.allocated.tracks(), sorted(ref.allocated)),)
-        for what, mine, theirs in fields:
-            if mine != theirs:
-                return f"relationship {rel_id}: {what} {mine}, the serial run {theirs}"
+        for what, engine_value, oracle_value in fields:
+            if engine_value != oracle_value:
+                return (
+                    f"relationship {rel_id}: {what} {engine_value}, the serial run {oracle_value}"
+                )
     return None
 
 

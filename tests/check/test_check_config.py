@@ -47,6 +47,12 @@ def test_the_reference_configurations_are_bundled(reference):
         "k_address_errors",
         "l_svc_cascade",
         "m_row_snapshots",
+        "q_space_reads",
+        "r_establish_errors",
+        "s_copy_options",
+        "t_svc_choices",
+        "u_row_choices",
+        "v_spanning_io",
     ]
 
 
