@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from flashsim.models.check import properties as props
 from flashsim.models.check import explore, load_config
+from flashsim.models.check import properties as props
 from flashsim.models.check.explorer import _find_cycle, state_graph
 from flashsim.models.check.schedule import replay_schedule
 from flashsim.models.check.world import advance, choices, initial_world, is_final
