@@ -74,6 +74,19 @@ _RESULT = "flashsim-mutation-result: "
 _CACHE = "a cache of the relationships: without it the family is computed again, the same"
 _IDS = "operation numbers only need to be distinct, and they still are"
 _PAGED = "chooses paged or flat storage of a track: both hold the same bytes"
+_SAME_VOLUME = (
+    "an establish of a volume onto itself is refused by the cycle check below instead, with "
+    "the same error class (EstablishError); only the message differs"
+)
+_CHUNKS = (
+    "the size of one copy action: the same tracks are copied, in fewer actions, all under "
+    "the operation's locks, so no other operation sees the difference (only the memory an "
+    "action holds)"
+)
+_HINT = (
+    "_low is only a lower bound the search starts from; left lower, it is still a lower "
+    "bound, and find_next finds the same track"
+)
 EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("flashsim.models.state.store", "self._families[member] = family",
      "delete `self._families[member] = family`"): _CACHE,
@@ -85,6 +98,49 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
      "`2` -> `3`"): _PAGED,
     ("flashsim.models.state.backend", "self._paged = track_size >= 2 * PAGE_BYTES",
      "`>=` -> `>`"): _PAGED,
+    ("flashsim.models.rules.control",
+     'raise EstablishError(f"relationship {rid}: source and target are both volume {spec.source}")',
+     "delete `raise EstablishError(f'relationship {rid}: source and tar...`"): _SAME_VOLUME,
+    ("flashsim.models.rules.control", "seen.add(ancestor)", "delete `seen.add(ancestor)`"):
+        "the walk up the sources visits an ancestor more than once but ends all the same: "
+        "the relationships form no cycle (this very check keeps them so), the result is the same",
+    ("flashsim.models.rules.plans", "return max(1, MAX_COPY_EXTENT_BYTES // track_size)",
+     "`1` -> `0`"): "MAX_COPY_EXTENT_BYTES // track_size is at least 1 for every track size "
+        "allowed (MAX_TRACK_SIZE <= 4 MiB), so the max() is never decided by its 1",
+    ("flashsim.models.rules.plans", "return max(1, MAX_COPY_EXTENT_BYTES // track_size)",
+     "`//` -> `*`"): _CHUNKS,
+    ("flashsim.models.rules.plans", "if not runs:", "delete `if not runs:`"):
+        "an early exit on no runs: what follows does the same with none (resolve's tail "
+        "appends the same whole run; plan_receive's capacity check passes with 0 tracks "
+        "needed, as a space-efficient target never holds more than its capacity, and it "
+        "copies nothing)",
+    ("flashsim.models.state.bitmap", "if start < stop:", "`<` -> `<=`"):
+        "an empty range sets nothing either; only the search hint _low may move down, and a "
+        "lower hint is still a lower bound",
+    ("flashsim.models.state.bitmap", "if start < stop and self._count:", "`and` -> `or`"):
+        "an empty range clears nothing and an empty map has nothing to clear: the count and "
+        "the bits end the same",
+    ("flashsim.models.state.bitmap", "if start <= self._low:", "`<=` -> `<`"): _HINT,
+    ("flashsim.models.state.bitmap", "self._low = len(self._bits) if pos < 0 else pos",
+     "delete `self._low = len(self._bits) if pos < 0 else pos`"): _HINT,
+    ("flashsim.models.rules.steps", "if done:", "delete `if done:`"):
+        "releasing no locks changes nothing: the release and the filter below are no-ops",
+    ("flashsim.models.rules.steps", "op.locks = ()", "delete `op.locks = ()`"):
+        "the operation is done: nothing reads its locks again (the lock table is released)",
+    ("flashsim.models.state.store", "for member in family:", "delete `for member in family:`"):
+        _CACHE,
+    ("flashsim.models.state.store", "del self.outgoing[rel.source]",
+     "delete `del self.outgoing[rel.source]`"):
+        "an empty list of outgoing relationships means what no entry means to every reader "
+        "(loops over it, .get(v, ()), its length, its truth value)",
+    ("flashsim.models.state.store",
+     "elif i < len(held) and held[i][:2] == (first, end):  # one more holder", "`2` -> `1`"):
+        "a second shared holder of a range becomes an entry of its own (-1) instead of a count "
+        "(-2) on the first: holder() finds a shared entry of the same range either way and "
+        "release() removes one holder either way",
+    ("flashsim.models.state.backend", "return held", "delete `return held`"):
+        "an immutable track image is copied into a bytearray of the same bytes instead of "
+        "shared: the same content, a copy more",
 }  # fmt: skip
 
 
@@ -279,6 +335,8 @@ def child(request: dict[str, object]) -> dict[str, object]:
     args: dict[str, object] = request.get("args", {})  # type: ignore[assignment]
     if request.get("trace"):
         files = {os.path.realpath(str(f)) for f in request["files"]}  # type: ignore[attr-defined]
+        for module in SEMANTICS:  # import first: a line run only at import is set-up, not search
+            importlib.import_module(module)
         return {"lines": _traced(lambda: suite(args), files)}
     killed, detail = suite(args)
     return {"killed": killed, "detail": detail}

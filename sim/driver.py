@@ -246,13 +246,15 @@ class Driver:
         """Run `op`'s next step; after its UNLOCK, log it (`--verify`) and wake what waits
         for the locks it held."""
         unlocking = op.phase == UNLOCK
-        held = op.locks if unlocking else ()
+        held = op.locks
         self.system.rules.step(self.system, op)
         if unlocking:
             if self.oplog is not None:
                 self._log(op)
                 del self.inflight[op.id]
             self.signal_release(held)
+        elif len(op.locks) < len(held):  # a read's shared space pool, released at PLAN
+            self.signal_release(tuple(key for key in held if key not in op.locks))
 
     def drive_untimed(self, op: InFlight) -> Proc:
         """Advance `op` to DONE without charging device time (it waits for locks only) and

@@ -80,6 +80,7 @@ from flashsim.models.ops import (
     Establish,
     EstablishGroup,
     Op,
+    Prepare,
     PrepareAgain,
     Read,
     Refresh,
@@ -160,6 +161,7 @@ _ESTABLISH_KEYS = {
     "inhibit_target_writes": bool,
     "target_capacity_tracks": int,
     "out_of_space": str,
+    "autodelete": bool,
 }
 _OP_KEYS: dict[str, dict[str, type]] = {
     "write": {"volume": str, "offset": int, "data": str},
@@ -170,7 +172,7 @@ _OP_KEYS: dict[str, dict[str, type]] = {
     "refresh": {"id": str},
     "reverse": {"id": str, "fast": bool},
     "stop": {"id": str, "force": bool},
-    "prepare": {"id": str},  # svc: prepare a stopped or idle_or_copied mapping again
+    "prepare": _ESTABLISH_KEYS,  # with only `id`: prepare a stopped or copied mapping again
     "start": {"id": str},
     "suspend": {"id": str},
     "resume": {"id": str},
@@ -243,6 +245,8 @@ class _Reader:
         rest = {k: v for k, v in value.items() if k != "op"}
         if kind == "establish":
             return self.establish(rest, key)
+        if kind == "prepare" and set(rest) - {"id"}:  # a new mapping; only `id`: rule S7
+            return Prepare(self.establish(rest, key))
         table = self.table(rest, key, _OP_KEYS[kind])
         self.required(table, key, _REQUIRED[kind])
         if kind == "write":
@@ -298,7 +302,10 @@ _DOMAINS: dict[str, tuple[type, ...]] = {
     "inhibit_target_writes": (bool,),
     "target_capacity_tracks": (int, str),
     "out_of_space": (str,),
+    "autodelete": (bool,),
     "fast": (bool,),
+    "force": (bool,),
+    "snapshots": (str,),
     "groups": (list,),
 }
 #: The domains each op kind draws from (`sources`/`targets` default to `volumes`; the
@@ -311,6 +318,11 @@ _NEEDS = {
     "withdraw": ("ids",),
     "refresh": ("ids",),
     "reverse": ("ids",),
+    "prepare": ("ids",),
+    "start": ("ids",),
+    "stop": ("ids",),
+    "snapshot": ("volumes", "snapshots"),
+    "delete_snapshot": ("snapshots",),
 }
 _OPTION_DEFAULTS: dict[str, list[object]] = {
     "background_copy": [True],
@@ -319,7 +331,9 @@ _OPTION_DEFAULTS: dict[str, list[object]] = {
     "inhibit_target_writes": [False],
     "target_capacity_tracks": ["full"],
     "out_of_space": ["fail_relationship"],
+    "autodelete": [False],
     "fast": [False],
+    "force": [False],
 }
 
 
@@ -342,8 +356,18 @@ def describe_op(op: Op) -> str:
             return "establish_group " + " + ".join(_describe_establish(m) for m in members)
         case Reverse(rel_id, fast):
             return f"reverse {rel_id}{' fast' if fast else ''}"
-        case Withdraw(rel_id) | Refresh(rel_id):
+        case Withdraw(rel_id) | Refresh(rel_id) | Start(rel_id) | Suspend(rel_id) | Resume(rel_id):
             return f"{type(op).__name__.lower()} {rel_id}"
+        case PrepareAgain(rel_id):
+            return f"prepare {rel_id}"
+        case Prepare(spec):
+            return "prepare " + _describe_establish(spec)
+        case Stop(rel_id, force):
+            return f"stop {rel_id}{' force' if force else ''}"
+        case Snapshot(volume, snapshot):
+            return f"snapshot {volume} {snapshot}"
+        case DeleteSnapshot(snapshot):
+            return f"delete_snapshot {snapshot}"
     return repr(op)
 
 
@@ -354,6 +378,7 @@ def _describe_establish(op: Establish) -> str:
         ("incremental", op.incremental),
         ("persistent", op.persistent),
         ("inhibit", op.inhibit_target_writes),
+        ("autodelete", op.autodelete),
     )
     words += [word for word, on in flags if on]
     if op.target_capacity_tracks is not None:
@@ -437,6 +462,8 @@ def _choices(
                     found.update(Write(volume, offset, _cycled(d, length)) for d in data)
         elif kind == "establish":
             found.update(_establishes(domains, options, volumes))
+        elif kind == "prepare":
+            found.update(Prepare(spec) for spec in _establishes(domains, options, volumes))
         elif kind == "establish_group":
             for i, group in enumerate(domains["groups"]):
                 where = f"{key}.groups[{i}]"
@@ -448,6 +475,14 @@ def _choices(
                 )
         elif kind == "reverse":
             found.update(Reverse(i, f) for i in domains["ids"] for f in options["fast"])
+        elif kind == "stop":
+            found.update(Stop(i, f) for i in domains["ids"] for f in options["force"])
+        elif kind == "start":
+            found.update(Start(i) for i in domains["ids"])
+        elif kind == "snapshot":
+            found.update(Snapshot(v, n) for v in domains["volumes"] for n in domains["snapshots"])
+        elif kind == "delete_snapshot":
+            found.update(DeleteSnapshot(n) for n in domains["snapshots"])
         else:
             made = Withdraw if kind == "withdraw" else Refresh
             found.update(made(i) for i in domains["ids"])
@@ -465,7 +500,7 @@ def _establishes(
     sources = domains.get("sources", domains.get("volumes", sorted(volumes)))
     targets = domains.get("targets", domains.get("volumes", sorted(volumes)))
     names = ("background_copy", "incremental", "persistent", "inhibit_target_writes",
-             "target_capacity_tracks", "out_of_space")  # fmt: skip
+             "target_capacity_tracks", "out_of_space", "autodelete")  # fmt: skip
     for rel_id, source, target, *values in itertools.product(
         domains["ids"], sources, targets, *(options[n] for n in names)
     ):
@@ -566,6 +601,13 @@ def parse_config(raw: dict[str, Any], name: str = "<config>") -> CheckConfig:
         snapshot = item.get("snapshot") if isinstance(item, dict) else None
         if item.get("op") == "snapshot" and isinstance(snapshot, str):  # type: ignore[union-attr]
             known_volumes.add(snapshot)
+    for proc in top.get("processes", []):  # a choosing process's snapshots likewise
+        choose = proc.get("choose") if isinstance(proc, dict) else None
+        if not isinstance(choose, dict):
+            continue
+        names, kinds = choose.get("snapshots"), choose.get("ops")
+        if isinstance(names, list) and isinstance(kinds, list) and "snapshot" in kinds:
+            known_volumes.update(n for n in names if isinstance(n, str))
 
     def check_volumes(op: Op, key: str) -> None:
         names: list[tuple[str, str]] = []
@@ -573,6 +615,8 @@ def parse_config(raw: dict[str, Any], name: str = "<config>") -> CheckConfig:
             names = [("volume", op.volume)]
         elif isinstance(op, Establish):
             names = [("source", op.source), ("target", op.target)]
+        elif isinstance(op, Prepare):
+            names = [("source", op.spec.source), ("target", op.spec.target)]
         elif isinstance(op, Snapshot):
             names = [("volume", op.volume)]
         elif isinstance(op, DeleteSnapshot):
@@ -642,7 +686,8 @@ def parse_config(raw: dict[str, Any], name: str = "<config>") -> CheckConfig:
         raise reader.fail("processes", "missing: at least one [[processes]] table is needed")
     established: dict[str, Establish] = {}
     for op in (*setup, *(o for p in processes for o in (*p.ops, *p.choices))):
-        for member in op.relationships if isinstance(op, EstablishGroup) else (op,):
+        spec = op.spec if isinstance(op, Prepare) else op  # a prepared mapping starts later
+        for member in spec.relationships if isinstance(spec, EstablishGroup) else (spec,):
             # with choices, an id may come with and without background copy: keep the one with
             if isinstance(member, Establish) and (
                 member.background_copy or member.id not in established

@@ -16,6 +16,8 @@ from flashsim.models.rules.actions import (
     WriteTracks,
 )
 from flashsim.models.rules.inflight import ACT, CONTROL, COPY, LOCK, PLAN, UNLOCK
+from flashsim.models.state.relationship import Relationship
+from flashsim.models.state.store import Shared
 from flashsim.models.system import System
 
 
@@ -58,6 +60,8 @@ def _is_local(world: World, index: int) -> bool:
     held = _held_tracks(op.locks)
     if op.phase == UNLOCK:
         return True
+    if op.phase == PLAN and len(held) < sum(e - f for _, f, e in op.locks):
+        return False  # it drops a shared lock (Locking.released_at_plan): that may enable others
     if op.phase == PLAN:  # it reads the bits of its tracks on every volume of its family
         volume = op.volume
         if op.kind == COPY:
@@ -109,8 +113,10 @@ def _footprint(world: World, setting: Setting, move: int) -> frozenset[tuple[str
     oracle, which linearises it there, treats tracks one by one too; a copier's choice of its
     lowest set bit cannot change by a step on another track while both are enabled. A
     ClearBits has the tracks its operation holds. Everything else depends on every step: a
-    whole-volume operation, and any step in a system with a space-efficient target (a shared
-    allocation count).
+    whole-volume operation, the LOCK and the ClearBits of a copy of the last tracks of a
+    relationship that inhibits target writes and then ends (a write to the target is refused
+    before it and accepted after it, whatever its tracks), and any step in a system with a
+    space-efficient target (a shared allocation count).
     """
     if is_local(world, move):
         return frozenset()
@@ -125,6 +131,10 @@ def _footprint(world: World, setting: Setting, move: int) -> frozenset[tuple[str
     if op is None or op.kind == CONTROL:
         return None
     if op.phase == ACT and isinstance(op.plan[op.pc], ClearBits):
+        clear = op.plan[op.pc]
+        rel = system.relationships.get(clear.relationship)  # type: ignore[union-attr]
+        if rel is not None and _ends_inhibiting(rel, clear.first, clear.end):  # type: ignore[union-attr]
+            return None  # it ends the relationship (see the copy's LOCK below)
         return _held_tracks(op.locks)
     if op.phase != LOCK:
         return None
@@ -135,6 +145,8 @@ def _footprint(world: World, setting: Setting, move: int) -> frozenset[tuple[str
                 return None
             first, end = (op.first, op.end) if op.end else rel.bitmap.lowest_runs(op.limit)[0]
             volume = rel.source
+            if _ends_inhibiting(rel, first, end):
+                return None  # a write to the target is refused before it, accepted after it
         else:
             volume = op.volume
             first, end = system.volume(volume).track_range(op.offset, op.length)
@@ -143,9 +155,27 @@ def _footprint(world: World, setting: Setting, move: int) -> frozenset[tuple[str
     return _family_keys(system, volume, first, end)
 
 
+def _ends_inhibiting(rel: Relationship, first: int, end: int) -> bool:
+    """True if copying [first, end) ends `rel` (rule 5) while it inhibits target writes."""
+    if not rel.ends_when_copied or not rel.options.inhibit_target_writes:
+        return False
+    return rel.bitmap.count_range(first, end) == rel.bitmap.count
+
+
 def _held_tracks(locks: tuple[tuple[str, int, int], ...]) -> frozenset[tuple[str, int]]:
-    """The (volume, track) keys of held lock ranges (a space pool as track SPACE_POOL)."""
-    return frozenset((v, t) for v, first, end in locks for t in range(first, end))
+    """The (volume, track) keys an operation holds exclusively (a space pool as track
+    SPACE_POOL). A `Shared` hold is left out: others may hold it too, so it makes no step
+    local. (A shared key is a space pool's, and with a space-efficient target in the system
+    no step is local or independent at all: a read's PLAN, which drops its shared pool and so
+    may enable a waiting write, is never reordered.)"""
+    return frozenset(
+        (v, t) for key in locks if not isinstance(key, Shared) for v, t in _range_keys(key)
+    )
+
+
+def _range_keys(key: tuple[str, int, int]) -> list[tuple[str, int]]:
+    volume, first, end = key
+    return _tracks(volume, first, end)
 
 
 def _family_keys(system: System, volume: str, first: int, end: int) -> frozenset[tuple[str, int]]:

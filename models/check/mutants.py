@@ -27,7 +27,7 @@ from flashsim.models.rules.profiles import RedirectOnWriteRules, SVCRules
 from flashsim.models.rules.steps import DS8000_RULES, Rules
 from flashsim.models.state.bitmap import Bitmap
 from flashsim.models.state.relationship import Relationship
-from flashsim.models.state.store import State
+from flashsim.models.state.store import Shared, State
 
 _REGISTRY: dict[str, Rules] = {}
 
@@ -312,6 +312,31 @@ class WithdrawKeepsTargetConsistent(Rules):
         performed = super().withdraw(state, rel_id)
         state.volume(target).consistent = True
         return performed
+
+
+@_mutant("read_skips_space_pool")
+class ReadSkipsSpacePool(Rules):
+    """A read of a space-efficient target takes no lock on its space pool, so it can slip
+    between a write's capacity check and that write failing the relationship
+    (Locking.lock_keys, `read_pool`)."""
+
+    def lock_keys(self, state: State, kind: str, volume: str, first: int, end: int) -> Keys:
+        keys = super().lock_keys(state, kind, volume, first, end)
+        return tuple(key for key in keys if not isinstance(key, Shared))
+
+
+@_mutant("last_copy_skips_inhibit_lock")
+class LastCopySkipsInhibitLock(Rules):
+    """The background copy that ends a relationship inhibiting target writes takes no lock on
+    the target's SPACE_POOL, so a write to the target ordered after it is still refused
+    (Locking.lock_request, `ending_lock`)."""
+
+    def lock_request(self, state: State, op: InFlight) -> tuple[int, int, Keys] | None:
+        request = super().lock_request(state, op)
+        if request is None or op.kind != COPY:
+            return request
+        first, end, keys = request
+        return first, end, tuple(k for k in keys if k[1] >= 0)
 
 
 #: name -> the bug it seeds (the class's docstring, on one line).

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 SAFETY = (
     "pit", "freshness", "outcome_agreement", "bitmap_soundness", "group_consistency", "restore",
-    "isolation", "consistency", "image_agreement",
+    "isolation", "consistency", "relationship_agreement", "image_agreement",
 )  # fmt: skip
 PROGRESS = ("no_deadlock", "copy_completes", "no_copy_starvation_cycle")
 
@@ -307,6 +307,47 @@ def consistency(system: System, oracle: Oracle) -> str | None:
     return None
 
 
+def relationship_agreement(system: System, oracle: Oracle) -> str | None:
+    """With no lock held, the engine has exactly the oracle's relationships, each with its
+    target, its origin, its tracks still to copy, its recorded changes (incremental), its
+    allocated tracks (space-efficient), its failed flag and its mapping state (svc; the tracks
+    of a prepared or stopped mapping are not compared: it copies nothing until deleted, the
+    oracle gives a prepared one its tracks only at start, and what a stopped one missed is
+    its target's consistency flag, `consistency`'s): what a
+    later operation depends on, compared where it lies, not only once something reads it.
+    (Redirect-on-write snapshots are the oracle's block maps, compared by their images.)"""
+    if system.profile.design == "row":
+        return None
+    state = oracle._state
+    got, want = sorted(system.relationships), sorted(state.relationships)
+    if got != want:
+        mine, theirs = ", ".join(got) or "none", ", ".join(want) or "none"
+        return f"relationships {mine}, the serial run has {theirs}"
+    for rel_id in got:
+        rel, ref = system.relationships[rel_id], state.relationships[rel_id]
+        fields: tuple[tuple[str, object, object], ...] = (
+            ("target", rel.target, ref.target),
+            ("origin", rel.options.source if rel.state is not None else rel.source, ref.source),
+            ("failed", rel.failed, ref.failed),
+            ("state", rel.state, ref.state),
+        )
+        if rel.linked:  # a prepared or stopped mapping copies nothing (see the docstring)
+            fields += (("tracks to copy", rel.bitmap.tracks(), sorted(ref.pending)),)
+        if rel.source_changes is not None and rel.target_changes is not None:
+            fields += (
+                ("source changes", rel.source_changes.tracks(), sorted(ref.src_changes)),
+                ("target changes", rel.target_changes.tracks(), sorted(ref.tgt_changes)),
+            )
+        if rel.allocated is not None:
+            fields += (("allocated tracks", rel.allocated.tracks(), sorted(ref.allocated)),)
+        for what, engine_value, oracle_value in fields:
+            if engine_value != oracle_value:
+                return (
+                    f"relationship {rel_id}: {what} {engine_value}, the serial run {oracle_value}"
+                )
+    return None
+
+
 #: The state properties, checked on every quiescent state (no lock held), in this order: the
 #: narrow ones first, so a violation is named by the most specific property.
 STATE_CHECKS: tuple[tuple[str, Callable[[System, Oracle], str | None]], ...] = (
@@ -315,16 +356,24 @@ STATE_CHECKS: tuple[tuple[str, Callable[[System, Oracle], str | None]], ...] = (
     ("isolation", isolation),
     ("bitmap_soundness", bitmap_soundness),
     ("consistency", consistency),
+    ("relationship_agreement", relationship_agreement),
     ("image_agreement", image_agreement),
 )
 
 
 def copy_completes(system: System, copied: Iterable[str]) -> str | None:
     """In a terminal state, every relationship a copier serves has no set bit left (unless
-    it was established NOCOPY: a chooser may establish its id either way)."""
+    it was established NOCOPY: a chooser may establish its id either way, or it is an SVC
+    mapping that is prepared or stopped: out of the cascade, it copies nothing)."""
     for rel_id in copied:
         rel = system.relationships.get(rel_id)
-        if rel is not None and rel.bitmap.count and not rel.failed and rel.options.background_copy:
+        if (
+            rel is not None
+            and rel.bitmap.count
+            and not rel.failed
+            and rel.options.background_copy
+            and rel.linked
+        ):
             return (
                 f"terminal state: relationship {rel_id} still has {rel.bitmap.count} tracks to copy"
             )
@@ -412,6 +461,9 @@ def describe_control(control: object) -> str:
     if name == "establishgroup":
         members = ",".join(describe_control(m).split(" ", 1)[1] for m in control.relationships)  # type: ignore[attr-defined]
         return f"group {members}"
+    if name == "prepare":
+        spec = control.spec  # type: ignore[attr-defined]
+        return f"prepare {spec.id} {spec.source}->{spec.target}"
     if name == "snapshot":
         return f"snapshot {control.volume}->{control.snapshot}"  # type: ignore[attr-defined]
     if name == "deletesnapshot":

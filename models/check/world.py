@@ -389,18 +389,19 @@ _READ_ONLY_ACTIONS = (ReadTracks, ReadBytes, RaiseError)
 def _run_step(world: World, setting: Setting, move: int) -> Step:
     """Run the step on a copy of the engine: what every world with this engine state and
     this process state gets. PLAN and reading actions leave the engine as it is (no copy at
-    all), LOCK and UNLOCK change only the locks (a copy sharing the data); everything else
-    runs on a full clone."""
+    all), LOCK, UNLOCK and a PLAN that drops locks (`Locking.released_at_plan`) change only
+    the locks (a copy sharing the data); everything else runs on a full clone."""
     memo = setting.memo
     index = move % len(world.procs)
     op = next_op(world, setting, move)
     assert op is not None, f"process {setting.config.processes[index].name} has no next step"
     before = op.phase
     action = op.plan[op.pc] if before == ACT else None
-    if before == PLAN or isinstance(action, _READ_ONLY_ACTIONS):
+    unlocks = before == UNLOCK or (before == PLAN and bool(world.system.rules.released_at_plan(op)))
+    if (before == PLAN and not unlocks) or isinstance(action, _READ_ONLY_ACTIONS):
         system, system_id = world.system, world.system_id
         system.rules.step(system, op)
-    elif before == UNLOCK or (before == LOCK and op.kind != CONTROL):
+    elif unlocks or (before == LOCK and op.kind != CONTROL):
         system = world.system.with_own_locks()
         system.rules.step(system, op)
         data = memo.systems.values[world.system_id][0]  # type: ignore[index]

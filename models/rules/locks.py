@@ -25,13 +25,16 @@ from flashsim.models.ops import (
     Suspend,
     Withdraw,
 )
-from flashsim.models.rules.inflight import COPY, WRITE, InFlight
+from flashsim.models.rules.inflight import COPY, READ, WRITE, InFlight
 from flashsim.models.rules.plans import Plans
 from flashsim.models.state.relationship import Relationship
-from flashsim.models.state.store import LockKey, State
+from flashsim.models.state.store import LockKey, Shared, State
 
-#: The lock (volume, SPACE_POOL, 0), below every track, guards a space-efficient target's
-#: allocation count.
+#: The lock (volume, SPACE_POOL, 0), below every track, guards what a target's relationship
+#: holds beyond its tracks: a space-efficient target's allocation count and failed flag
+#: (writes that may allocate hold it exclusively, reads of the target shared), and the very
+#: existence of a relationship that inhibits target writes (the copy that may end it holds it
+#: exclusively, writes to the target shared).
 SPACE_POOL = -1
 
 #: Locks as ranges of tracks (`flashsim.models.state.store.LockKey`).
@@ -51,7 +54,10 @@ class Locking(Plans):
         members = self.lock_members(state, volume)
         keys = tuple([(member, first, end) for member in members])
         if kind == WRITE:
-            keys += space_pools(state, members)
+            pools = space_pools(state, members)
+            keys += pools + inhibit_lock(state, volume, pools)
+        elif kind == READ:
+            keys += read_pool(state, volume)
         return keys
 
     def copy_extent(self, state: State, rel: Relationship, op: InFlight) -> tuple[int, int] | None:
@@ -73,11 +79,18 @@ class Locking(Plans):
             if extent is None:
                 return None
             first, end = extent
-            volume = rel.source
-        else:
-            volume = op.volume
-            first, end = state.volume(volume).track_range(op.offset, op.length)
+            keys = self.lock_keys(state, op.kind, rel.source, first, end)
+            return first, end, keys + ending_lock(rel, first, end)
+        volume = op.volume
+        first, end = state.volume(volume).track_range(op.offset, op.length)
         return first, end, self.lock_keys(state, op.kind, volume, first, end)
+
+    def released_at_plan(self, op: InFlight) -> Keys:
+        """The locks `op` needs only until it has planned: its shared ones (a read's space
+        pool, `read_pool`: the failed flag is tested at PLAN, and from then on the plan touches
+        only the tracks it holds). Held longer, a stream of reads back to back would keep the
+        pool shared without a break and starve the writes waiting to allocate."""
+        return tuple(key for key in op.locks if isinstance(key, Shared))
 
     def lock_batch(self, op: InFlight, wanted: Keys) -> Keys:
         """The locks LOCK takes in this step, of the `wanted` ones: all of them at once."""
@@ -115,3 +128,40 @@ def space_pools(state: State, members: tuple[str, ...]) -> Keys:
         if rel is not None and rel.allocated is not None:
             pools.append((member, SPACE_POOL, 0))
     return tuple(pools)
+
+
+def read_pool(state: State, volume: str) -> Keys:
+    """A read of a space-efficient target tests its relationship's failed flag at PLAN, and a
+    write that fails the relationship sets it at ACT: were the read free to take its locks
+    between the two, it would be ordered after the write (it linearises at LOCK) yet read the
+    target as alive. So it holds the target's space pool shared, from LOCK to PLAN
+    (`Locking.released_at_plan`): not while a write that may allocate (or fail it) holds the
+    pool, but beside other reads of the target."""
+    rel = state.incoming_relationship(volume)
+    if rel is None or rel.allocated is None:
+        return ()
+    return (Shared(volume, SPACE_POOL, 0),)
+
+
+def inhibit_lock(state: State, volume: str, pools: Keys) -> Keys:
+    """A write to a target whose relationship inhibits target writes is refused at PLAN, and
+    a background copy that copies the last tracks ends that relationship at ACT: the write,
+    ordered after the copy (it linearises at LOCK), must not see the relationship still
+    there. So it holds the target's SPACE_POOL lock shared until PLAN (unless it holds it
+    exclusively already, as a space pool), and that copy holds it exclusively
+    (`ending_lock`)."""
+    rel = state.incoming_relationship(volume)
+    if rel is None or not rel.options.inhibit_target_writes or (volume, SPACE_POOL, 0) in pools:
+        return ()
+    return (Shared(volume, SPACE_POOL, 0),)
+
+
+def ending_lock(rel: Relationship, first: int, end: int) -> Keys:
+    """The target's SPACE_POOL lock, exclusively, for a copy of [first, end) that ends `rel`
+    (rule 5: every set bit is in the extent) while it inhibits target writes
+    (`inhibit_lock`)."""
+    if not rel.ends_when_copied or not rel.options.inhibit_target_writes:
+        return ()
+    if rel.bitmap.count_range(first, end) != rel.bitmap.count:
+        return ()
+    return ((rel.target, SPACE_POOL, 0),)

@@ -132,6 +132,10 @@ class Rules(Control):
         except FlashCopyError as error:
             op.error = error
             op.plan = ()
+        done = self.released_at_plan(op)
+        if done:
+            state.release(done)
+            op.locks = tuple(key for key in op.locks if key not in done)
         op.phase = ACT if op.plan else UNLOCK
 
     def plan(self, state: State, op: InFlight) -> tuple[Action, ...]:

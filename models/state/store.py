@@ -9,15 +9,26 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from typing import Self
+from typing import NamedTuple, Self
 
 from flashsim.models.errors import RelationshipError, VolumeError
 from flashsim.models.state.backend import BackendFactory, MemoryBackend, memory_backend
 from flashsim.models.state.relationship import DS8000, Profile, Relationship
 from flashsim.models.state.volume import Volume
 
-#: A lock: tracks [first, end) of a volume (a space pool is the range SPACE_POOL, 0).
+#: A lock: tracks [first, end) of a volume (a space pool is the range SPACE_POOL, 0), held
+#: exclusively unless it is a `Shared` key.
 LockKey = tuple[str, int, int]
+
+
+class Shared(NamedTuple):
+    """A lock key held shared: any number of operations may hold the same range shared at once,
+    none while another holds any of it exclusively (a reader-writer lock). Equal to the plain
+    key of the same range, so waiting on it and releasing it work alike."""
+
+    volume: str
+    first: int
+    end: int
 
 
 class State:
@@ -32,8 +43,9 @@ class State:
         self.relationships: dict[str, Relationship] = {}
         self.incoming: dict[str, str] = {}  # target volume -> relationship id
         self.outgoing: dict[str, list[str]] = {}  # source volume -> ids, establish order
-        # volume -> the ranges of it held: (first, end, operation id), disjoint, sorted. A
-        # lock is a range (`LockKey`), so locking a million tracks costs what locking one does.
+        # volume -> the ranges of it held: (first, end, operation id), disjoint, sorted; a
+        # range held shared by n operations is one entry (first, end, -n). A lock is a range
+        # (`LockKey`), so locking a million tracks costs what locking one does.
         self.locks: dict[str, tuple[tuple[int, int, int], ...]] = {}
         self._families: dict[str, tuple[str, ...]] = {}
         self._next_op = 0
@@ -185,7 +197,8 @@ class State:
             rel.allocated.set_range(first, end)
 
     def holder(self, key: LockKey) -> LockKey | None:
-        """The held lock that overlaps `key` (volume, first, end), if any."""
+        """The held lock that overlaps `key` (volume, first, end) and so blocks it, if any: a
+        `Shared` key is blocked by an exclusive hold, or a shared one of another range."""
         volume, first, end = key
         held = self.locks.get(volume)
         if not held:
@@ -193,7 +206,10 @@ class State:
         # ranges are disjoint and sorted: only the last one starting before `end` can overlap
         i = bisect_left(held, (end,)) - 1
         if i >= 0 and held[i][1] > first:
-            return (volume, held[i][0], held[i][1])
+            lo, hi, owner = held[i]
+            if owner < 0 and isinstance(key, Shared) and (lo, hi) == (first, end):
+                return None
+            return (volume, lo, hi)
         return None
 
     def acquire(self, op_id: int, keys: Sequence[LockKey]) -> None:
@@ -204,15 +220,26 @@ class State:
             volume, first, end = key
             held = locks.get(volume, ())
             i = bisect_left(held, (first,))
-            locks[volume] = (*held[:i], (first, end, op_id), *held[i:])
+            if not isinstance(key, Shared):
+                locks[volume] = (*held[:i], (first, end, op_id), *held[i:])
+            elif i < len(held) and held[i][:2] == (first, end):  # one more holder
+                locks[volume] = (*held[:i], (first, end, held[i][2] - 1), *held[i + 1 :])
+            else:
+                locks[volume] = (*held[:i], (first, end, -1), *held[i:])
 
     def release(self, keys: Sequence[LockKey]) -> None:
         locks = self.locks
-        for volume, first, end in keys:
+        for key in keys:
+            volume, first, end = key
             held = locks[volume]
             i = bisect_left(held, (first,))
             assert held[i][:2] == (first, end), f"({volume}, {first}, {end}) is not held"
-            rest = held[:i] + held[i + 1 :]
+            owner = held[i][2]
+            assert (owner < 0) == isinstance(key, Shared), f"{key} is held in the other mode"
+            if owner < -1:  # other holders keep it shared
+                rest = (*held[:i], (first, end, owner + 1), *held[i + 1 :])
+            else:
+                rest = held[:i] + held[i + 1 :]
             if rest:
                 locks[volume] = rest
             else:

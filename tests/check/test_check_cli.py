@@ -17,8 +17,8 @@ def test_the_correct_model_exits_0_and_says_how_far_it_searched(capsys):
         f"config: {A} (mutant: none)",
         "properties hold (exhaustive: 2149 states, 4976 edges, depth 33)",
         "checked: pit, freshness, outcome_agreement, bitmap_soundness, group_consistency, "
-        "restore, isolation, consistency, image_agreement, no_deadlock, copy_completes, "
-        "no_copy_starvation_cycle",
+        "restore, isolation, consistency, relationship_agreement, image_agreement, "
+        "no_deadlock, copy_completes, no_copy_starvation_cycle",
     ]
     assert out[-1].endswith(" states/s")
 

@@ -51,6 +51,12 @@ def test_the_reference_configurations_are_bundled(reference):
         "n_svc_restart",
         "n_svc_suspended",
         "o_svc_incremental",
+        "q_space_reads",
+        "r_establish_errors",
+        "s_copy_options",
+        "t_svc_choices",
+        "u_row_choices",
+        "v_spanning_io",
     ]
 
 

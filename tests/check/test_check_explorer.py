@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from flashsim.models.check import explore, load_config
+from flashsim.models.check import properties as props
 from flashsim.models.check.explorer import _find_cycle, state_graph
 from flashsim.models.check.schedule import replay_schedule
 from flashsim.models.check.world import advance, choices, initial_world, is_final
@@ -125,11 +126,18 @@ def test_a_cycle_counts_only_if_it_is_fair_to_the_copier():
     assert _find_cycle(state_graph(5, edges), frozenset({1})) == (1, [0, 1, 0])
 
 
-def test_a_copier_that_never_clears_its_bit_is_a_cycle_the_copy_never_leaves():
+def test_a_copier_that_never_clears_its_bit_is_a_cycle_the_copy_never_leaves(monkeypatch):
     config = load_config(Path(__file__).parent / "data" / "persistent_copy.toml")
     assert explore(config).summary() == (
         "properties hold (exhaustive: 65 states, 107 edges, depth 15)"
     )
+    # relationship_agreement names this bug first (the bit the serial run cleared stays set):
+    # without it, the cycle analysis must find it on its own
+    assert explore(config, "copy_never_clears").counterexample.property == (
+        "relationship_agreement"
+    )
+    checks = tuple(c for c in props.STATE_CHECKS if c[0] != "relationship_agreement")
+    monkeypatch.setattr(props, "STATE_CHECKS", checks)
     result = explore(config, "copy_never_clears")
     cex = result.counterexample
     assert (cex.property, cex.message) == (
@@ -151,12 +159,17 @@ def test_concurrent_source_writes_never_overfill_a_space_efficient_target():
     assert result.counterexample is None, result.counterexample.message
 
 
-def test_the_checker_finds_a_read_of_a_space_efficient_target_racing_a_failing_write():
-    """An open bug of the semantics, found by the swarm (docs/checker.md, "Findings"): a read
-    of another track of a space-efficient target slips between the LOCK of a write that fails
-    the relationship and its ACT, and reads the target as alive though ordered after it."""
+def test_a_read_of_a_space_efficient_target_never_slips_past_a_write_that_fails_it():
+    """Regression, found by the swarm (docs/checker.md, "Findings"): a read of another track
+    of a space-efficient target took its locks between the LOCK of a write that fails the
+    relationship and its ACT, and read the target as alive though ordered after the write.
+    Reads of the target now hold its space pool shared until they have planned; without that
+    (the mutant read_skips_space_pool) the race is back."""
     config = load_config(Path(__file__).parent / "data" / "space_read_race.toml")
-    cex = explore(config).counterexample
+    result = explore(config)
+    assert result.counterexample is None, result.counterexample.message
+    assert result.exhaustive
+    cex = explore(config, "read_skips_space_pool").counterexample
     assert cex is not None
     assert (cex.property, len(cex.events)) == ("pit", 10)
     assert cex.message == "read B[0:1] returned 51, expected RelationshipFailedError"

@@ -10,7 +10,9 @@ from flashsim.models.check.hunt import format_table, hunt
 from flashsim.models.check.schedule import format_counterexample
 
 KILLERS = {
-    "skip_lock": ("a_pair", "image_agreement", 1),
+    # the same 1-step state as before; relationship_agreement comes before image_agreement in
+    # STATE_CHECKS and sees it first
+    "skip_lock": ("a_pair", "relationship_agreement", 1),
     "lock_written_volume_only": ("a_pair", "pit", 10),
     "clear_before_copy": ("a_pair", "bitmap_soundness", 4),
     "copy_after_write": ("a_pair", "bitmap_soundness", 7),
@@ -18,19 +20,24 @@ KILLERS = {
     "refresh_ignores_target_changes": ("c_two_targets", "restore", 9),
     "cascade_read_one_level": ("b_cascade", "pit", 4),
     "copy_no_recheck": ("a_pair", "bitmap_soundness", 14),
-    "withdraw_skips_rule0": ("b_cascade", "image_agreement", 1),
+    "withdraw_skips_rule0": ("b_cascade", "relationship_agreement", 1),  # likewise
     "withdraw_keeps_target_consistent": ("b_cascade", "consistency", 1),
-    "space_limit_ignored": ("e_space_efficient", "outcome_agreement", 14),
+    # the state after the write that overfills the target (the serial run failed it): 14 steps
+    "space_limit_ignored": ("e_space_efficient", "relationship_agreement", 14),
     "lock_volume_by_volume": ("a_pair", "no_deadlock", 2),
-    "copy_never_clears": ("a_pair", "outcome_agreement", 20),
+    # the copier's first copy (lock, plan, 2 actions, unlock) leaves the bit the serial run
+    # cleared: 5 steps, where outcome_agreement waited for a later operation (20)
+    "copy_never_clears": ("a_pair", "relationship_agreement", 5),
     "group_waits_for_first_member": ("d_group", "freshness", 5),
     "reverse_ignores_source_changes": ("c_two_targets", "restore", 25),
     "failing_write_drops_data": ("e_space_efficient", "isolation", 11),
-    # stop m2 (1 step); S's write planning copies to T3 and to m1's T1 (lock, plan, 7 actions,
-    # unlock: 10); stop m1 finds it copied (1): the serial run stops it
-    "svc_write_copies_every_target": ("l_svc_cascade", "outcome_agreement", 12),
-    # the first step, stop m2, leaves T1 reading grain 0 through T3 (b0), not a0
-    "cleaning_skips_a_grain": ("l_svc_cascade", "image_agreement", 1),
+    # stop m2 (1 step); S's write copies to T3 and to m1's T1 (lock, plan, 7 actions, unlock:
+    # 10): m1's grain is copied where the serial run's is not, seen at once (11), before the
+    # stop of m1 that showed it to outcome_agreement (12)
+    "svc_write_copies_every_target": ("l_svc_cascade", "relationship_agreement", 11),
+    # the first step, stop m2, leaves T1 reading grain 0 through T3 (b0), not a0, and m1's
+    # bit for it set where the cleaning cleared it: relationship_agreement is checked first
+    "cleaning_skips_a_grain": ("l_svc_cascade", "relationship_agreement", 1),
     # snapshot s2 (1), O's write leaves a0 to s2 (7), the read of s2 (4), delete s2 (1)
     "snapshot_delete_frees_shared_blocks": ("m_row_snapshots", "image_agreement", 13),
     # prepare m1 again (1), start it (1): bit 0 is clear, so T's own a0 shows, not S's b0
@@ -40,6 +47,12 @@ KILLERS = {
     # suspend m1 (1), then S's write, which the serial run rejects (S offline), runs: lock,
     # plan, its 4 actions (copy a0 to T, clear the bit, the data), unlock (7)
     "suspended_source_stays_online": ("n_svc_suspended", "outcome_agreement", 8),
+    # host1 writes B (lock .. unlock: 5), host0's write to A locks (6), host1's read of B locks
+    # and plans (8) before the write fails r1 (9), completes (10)
+    "read_skips_space_pool": ("q_space_reads", "pit", 10),
+    # establish (1), the copier copies track 0 (6) and locks track 1 (7), the write to B
+    # locks, is refused at PLAN and unlocks (10, 11): the serial run has r1 ended by then
+    "last_copy_skips_inhibit_lock": ("s_copy_options", "outcome_agreement", 11),
 }
 
 
@@ -122,7 +135,7 @@ def test_the_hunt_over_all_reference_configurations_kills_every_mutant(reference
         "skip_lock",
         "killed",
         "a_pair.toml",
-        "image_agreement",
+        "relationship_agreement",
         "1",
         "1",
     ]

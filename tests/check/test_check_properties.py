@@ -72,7 +72,13 @@ def test_the_new_properties_are_the_first_state_checks():
     # the narrow properties name a violation first: a refresh that misses a track is a
     # restore bug before it is a bitmap one
     names = [name for name, _ in props.STATE_CHECKS]
-    assert names == [*NEW, "bitmap_soundness", "consistency", "image_agreement"]
+    assert names == [
+        *NEW,
+        "bitmap_soundness",
+        "consistency",
+        "relationship_agreement",
+        "image_agreement",
+    ]
     assert set(NEW) <= set(props.SAFETY)
 
 
@@ -257,3 +263,35 @@ def test_a_withdraw_of_a_complete_copy_keeps_the_target_consistent():
     ops.apply(oracle, Withdraw("r1"))
     assert system.volumes["B"].consistent and oracle.consistent("B")
     assert props.consistency(system, oracle) is None
+
+
+# -- relationship_agreement ------------------------------------------------------------------
+def test_relationship_agreement_names_the_field_that_differs_from_the_serial_run():
+    system, oracle = _refreshed(Write("A", 2, bytes.fromhex("5353")))
+    assert props.relationship_agreement(system, oracle) is None
+    # the refresh left tracks 0 (C's write, recorded) and 1 (never copied) to copy; the write
+    # to A's track 1 copied it to C first (rule 0) and recorded it as a source change
+    rel = system.relationships["r2"]
+    rel.bitmap.clear_range(0, 1)  # the engine forgets that track 0 is still to copy
+    assert props.relationship_agreement(system, oracle) == (
+        "relationship r2: tracks to copy [], the serial run [0]"
+    )
+    rel.bitmap.set_range(0, 1)
+    assert rel.source_changes is not None
+    rel.source_changes.clear_range(1, 2)  # the write to A's track 1 not recorded (rule 7)
+    assert props.relationship_agreement(system, oracle) == (
+        "relationship r2: source changes [], the serial run [1]"
+    )
+
+
+def test_relationship_agreement_sees_a_relationship_that_ended_early_and_a_failed_flag():
+    system, oracle = _failed()
+    assert props.relationship_agreement(system, oracle) is None
+    system.relationships["r1"].failed = False
+    assert props.relationship_agreement(system, oracle) == (
+        "relationship r1: failed False, the serial run True"
+    )
+    system.remove_relationship(system.relationships["r1"])
+    assert props.relationship_agreement(system, oracle) == (
+        "relationships none, the serial run has r1"
+    )

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from flashsim.models.ops import Establish
 from flashsim.models.rules.inflight import PLAN
-from flashsim.models.state.store import State
+from flashsim.models.state.store import Shared, State
 from flashsim.models.system import System
 
 
@@ -71,3 +71,76 @@ def test_conflicts_are_those_of_a_per_track_table(moves) -> None:
             v, f, e = victim
             tracks -= {(v, t) for t in range(f, e)}
     assert {(v, f, e) for v, ranges in state.locks.items() for f, e, _ in ranges} == set(held)
+
+
+def test_a_shared_lock_admits_other_sharers_and_no_exclusive_holder() -> None:
+    state = State()
+    pool = ("B", -1, 0)
+    state.acquire(1, [Shared(*pool)])
+    state.acquire(2, [Shared(*pool)])  # a second reader beside the first
+    assert state.holder(Shared(*pool)) is None
+    assert state.holder(pool) == pool  # a writer waits for both
+    assert state.locks == {"B": ((-1, 0, -2),)}  # one entry, two holders
+    state.release([Shared(*pool)])
+    assert state.holder(pool) == pool  # one reader still holds it
+    state.release([Shared(*pool)])
+    assert state.holder(pool) is None and not state.locks
+    state.acquire(3, [pool])  # held exclusively: no reader gets in
+    assert state.holder(Shared(*pool)) == pool
+    assert state.holder(Shared("B", 0, 1)) is None  # the pool is below every track
+
+
+def test_a_read_of_a_space_efficient_target_holds_its_pool_shared_until_it_has_planned() -> None:
+    system = System()
+    for name in "AB":
+        system.create(name, 2, 512)
+    system.establish(Establish("r1", "A", "B", background_copy=False, target_capacity_tracks=1))
+    first, second = system.start_read("B", 0, 512), system.start_read("B", 512, 512)
+    system.step(first)  # LOCK
+    system.step(second)  # LOCK: beside the first reader
+    pool = ("B", -1, 0)
+    assert Shared(*pool) in first.locks and Shared(*pool) in second.locks
+    assert system.holder(pool) == pool  # a write that may allocate must wait
+    system.step(first)  # PLAN: the failed flag is tested, the pool no longer needed
+    assert first.phase != PLAN and Shared(*pool) not in first.locks
+    system.step(second)
+    assert system.holder(pool) is None
+    assert system.locks == {
+        "A": ((0, 1, first.id), (1, 2, second.id)),
+        "B": ((0, 1, first.id), (1, 2, second.id)),
+    }
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["take", "share", "drop"]), RANGE), max_size=40))
+def test_shared_ranges_conflict_as_documented(moves) -> None:
+    # the contract (Shared): holds of one range in shared mode coexist; any other overlap of
+    # held tracks conflicts, whatever the modes
+    state = State()
+    held: list[tuple[tuple[str, int, int], bool]] = []  # (range, shared), one per holder
+    for op_id, (move, key) in enumerate(moves):
+        volume, first, end = key
+        shared = move == "share"
+        request = Shared(*key) if shared else key
+
+        free = not any(
+            v == volume
+            and f < end
+            and first < e
+            and not (shared and other_shared and (f, e) == (first, end))
+            for (v, f, e), other_shared in held
+        )
+        assert (state.holder(request) is None) == free
+        if move != "drop" and free:
+            state.acquire(op_id + 1, [request])  # operation numbers start at 1
+            held.append((key, shared))
+        elif move == "drop" and held:
+            victim, was_shared = held.pop(op_id % len(held))
+            state.release([Shared(*victim) if was_shared else victim])
+    counts: dict[tuple[str, int, int], int] = {}
+    for key, _ in held:
+        counts[key] = counts.get(key, 0) + 1
+    assert {(v, f, e) for v, ranges in state.locks.items() for f, e, _ in ranges} == set(counts)
+    for v, ranges in state.locks.items():
+        for f, e, owner in ranges:
+            assert owner > 0 or -owner == counts[(v, f, e)]
