@@ -11,12 +11,12 @@ from __future__ import annotations
 import shutil
 import tempfile
 
+from differential import outcome
 from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from flashsim.models import System
-from flashsim.models.errors import FlashCopyError
 from flashsim.models.ops import Establish
 from flashsim.models.oracle import Oracle
 from flashsim.models.state.backend import file_backend_in, memory_backend
@@ -24,14 +24,6 @@ from flashsim.models.state.backend import file_backend_in, memory_backend
 VOLUMES = ("A", "B", "C", "D", "E")
 IDS = ("r1", "r2", "r3", "r4", "r5", "r6")
 TRACK_SIZES = (1, 3, 4, 512, 4096, 65536)
-
-
-def outcome(fn, *args):
-    """('ok', value) or ('error', class name): what both implementations must agree on."""
-    try:
-        return ("ok", fn(*args))
-    except FlashCopyError as error:
-        return ("error", type(error).__name__)
 
 
 establish_specs = st.builds(

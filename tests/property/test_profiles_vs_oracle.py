@@ -5,6 +5,7 @@ image, the live mappings and their states, the consistency flags and the space a
 
 from __future__ import annotations
 
+from differential import outcome
 from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -20,13 +21,6 @@ VOLUMES = ("A", "B", "C", "D", "E")
 IDS = ("m1", "m2", "m3", "m4", "m5")
 SNAPSHOTS = ("s1", "s2", "s3", "s4")
 TRACK_SIZES = (1, 3, 4096)
-
-
-def outcome(fn, *args):
-    try:
-        return ("ok", fn(*args))
-    except FlashCopyError as error:
-        return ("error", type(error).__name__)
 
 
 mapping_specs = st.builds(
