@@ -64,7 +64,9 @@ def test_a_mutated_scenario_loads_or_is_a_scenario_error(tmp_path: Path, data: b
 
 KEYS = ["run.duration_s", "run.window_s", "workload.0.iodepth", "workload.0.rate_iops",
         "workload.0.bs", "workload.0.random_distribution", "volume.0.size_gib", "array.0.name",
-        "flashcopy.0.copy_rate", "workload.0", "run", "nope.x", "workload.99.bs", "", "a..b"]  # fmt: skip
+        "flashcopy.0.copy_rate", "flashcopy.0.cleaning_rate", "flashcopy.0.design",
+        "run.profile", "event.0.action", "workload.0", "run", "nope.x", "workload.99.bs", "",
+        "a..b"]  # fmt: skip
 
 
 @pytest.mark.fuzz
