@@ -78,23 +78,35 @@ def figure(rows: list[dict[str, Any]], title: str) -> Any:
     left, right = fig.subplots(1, 2)
     # distinct line styles: at one copy the DS8000 and SVC points coincide
     styles = {"ds8000": ("o", "-"), "svc": ("s", "--"), "row": ("^", ":")}
+    drawn: list[tuple[tuple[list[float], list[float]], str]] = []
     for profile in PROFILE_NAMES:
         mine = [r for r in rows if r["profile"] == profile]
         x = [r["copies"] for r in mine]
         marker, line = styles.get(profile, ("o", "-"))
-        label = LABELS.get(profile, profile)
-        for ax, values in (
-            (left, [r["write_latency_ms"]["p50"] for r in mine]),
-            (right, [r["back_end_mib_s"] for r in mine]),
-        ):
-            ax.plot(x, values, marker=marker, linestyle=line, label=label)
+        series = (
+            [r["write_latency_ms"]["p50"] for r in mine],
+            [r["back_end_mib_s"] for r in mine],
+        )
+        label = name = LABELS.get(profile, profile)
+        # a design equal to one already drawn in both panels would hide behind it: say so in
+        # the legend and draw its markers hollow and larger, so that both stay visible
+        same = [other for drawn_series, other in drawn if drawn_series == series]
+        style: dict[str, Any] = {}
+        if same:
+            label += f" (same as {same[0]})"
+            style = {"markerfacecolor": "none", "markersize": 11}
+        drawn.append((series, name))
+        for ax, values in zip((left, right), series, strict=True):
+            ax.plot(x, values, marker=marker, linestyle=line, label=label, **style)
     left.set(xlabel="point-in-time copies", ylabel="host write latency p50 (ms)", xticks=COPIES)
     right.set(xlabel="point-in-time copies", ylabel="back-end MiB/s (all kinds)", xticks=COPIES)
     for ax in (left, right):
         ax.grid(True, alpha=0.3)
-        ax.legend()
+    # one legend below the panels, outside the data (the DS8000 line climbs across both)
+    handles, labels = left.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 
