@@ -128,8 +128,10 @@ class Host:
             length = len(data)  # type: ignore[arg-type]
             op = system.start_write(volume, offset, data)  # type: ignore[arg-type]
 
+        env = self.env
+        record = self.record
+
         def done() -> None:
-            env = self.env
             if op.error is not None and env.now == issue:
                 # A rejected I/O is answered by the controller: it still takes the array's
                 # latency (and so cannot spin a closed loop at one instant).
@@ -140,7 +142,7 @@ class Host:
             finish()
 
         def finish() -> None:
-            self.record(index, is_read, issue, self.env.now - issue, offset, length, op.error)  # type: ignore[arg-type]
+            record(index, is_read, issue, env.now - issue, offset, length, op.error)  # type: ignore[arg-type]
             if then is not None:
                 then()
 
@@ -212,6 +214,8 @@ class Host:
         next_io()
 
     def _open_loop(self, index: int, workload: Workload, payload: Payload) -> Proc:
+        """An open loop from `start_s`: each arrival is the callback of the timeout of the gap
+        before it (no process resumed per I/O), until `stop_s` (or `size` bytes)."""
         env = self.env
         spec = workload.spec
         yield env.timeout(spec.start_s)
@@ -219,15 +223,25 @@ class Host:
         volume = spec.volume
         issue = self.issue
         limit = spec.io_limit_bytes
-        while True:
-            for gap in workload.interarrivals(BATCH).tolist():
-                yield env.timeout(gap)
-                if env.now >= stop or (limit is not None and workload.issued_bytes >= limit):
-                    return
-                is_read, offset, length = workload.next()
-                workload.issued_bytes += length
-                data: bytes | int = length if is_read else payload(length)
-                issue(index, volume, is_read, offset, data)
+        timeout = env.timeout
+        gaps: list[float] = []
+
+        def arrive(_: object) -> None:
+            if env.now >= stop or (limit is not None and workload.issued_bytes >= limit):
+                return
+            is_read, offset, length = workload.next()
+            workload.issued_bytes += length
+            issue(index, volume, is_read, offset, length if is_read else payload(length))
+            wait()
+
+        def wait() -> None:
+            nonlocal gaps
+            if not gaps:
+                gaps = workload.interarrivals(BATCH).tolist()
+                gaps.reverse()  # taken from the end, in drawing order
+            timeout(gaps.pop()).callbacks.append(arrive)
+
+        wait()
 
     def _trace_open(self, index: int, spec: WorkloadSpec, payload: Payload) -> Proc:
         """A trace replayed open-loop: each I/O issued at start_s + its (scaled) time."""

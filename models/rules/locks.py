@@ -51,14 +51,24 @@ class Locking(Plans):
 
     def lock_keys(self, state: State, kind: str, volume: str, first: int, end: int) -> Keys:
         """The locks of an operation of `kind` on tracks [first, end) of `volume`."""
+        shape = state.derived.get((kind, volume))
+        if shape is None:  # (computed once per relationship change: this runs per I/O)
+            shape = state.derived[kind, volume] = self.lock_shape(state, kind, volume)
+        members, extra = shape  # type: ignore[misc]
+        if len(members) == 1:
+            return ((members[0], first, end), *extra)
+        return (*[(member, first, end) for member in members], *extra)
+
+    def lock_shape(self, state: State, kind: str, volume: str) -> tuple[tuple[str, ...], Keys]:
+        """What the relationships alone decide of `lock_keys`: (the volumes whose tracks it
+        locks, the locks it takes beyond tracks)."""
         members = self.lock_members(state, volume)
-        keys = tuple([(member, first, end) for member in members])
         if kind == WRITE:
             pools = space_pools(state, members)
-            keys += pools + inhibit_lock(state, volume, pools)
-        elif kind == READ:
-            keys += read_pool(state, volume)
-        return keys
+            return members, pools + inhibit_lock(state, volume, pools)
+        if kind == READ:
+            return members, read_pool(state, volume)
+        return members, ()
 
     def copy_extent(self, state: State, rel: Relationship, op: InFlight) -> tuple[int, int] | None:
         """The extent a background copy locks: the lowest run of set bits, at most
@@ -90,7 +100,7 @@ class Locking(Plans):
         pool, `read_pool`: the failed flag is tested at PLAN, and from then on the plan touches
         only the tracks it holds). Held longer, a stream of reads back to back would keep the
         pool shared without a break and starve the writes waiting to allocate."""
-        return tuple(key for key in op.locks if isinstance(key, Shared))
+        return tuple([key for key in op.locks if type(key) is Shared])
 
     def lock_batch(self, op: InFlight, wanted: Keys) -> Keys:
         """The locks LOCK takes in this step, of the `wanted` ones: all of them at once."""

@@ -137,7 +137,8 @@ class Plans:
         write it to B, clear bit 0, apply the 2 bytes, record track 0.
         """
         vol = state.volumes[volume]
-        first, end = vol.track_range(offset, len(data))
+        ts = vol.track_size  # (the range was checked at LOCK: `Locking.lock_request`)
+        first, end = offset // ts, (offset + len(data) - 1) // ts + 1
         rel_in = state.incoming_relationship(volume)
         if rel_in is not None:
             if rel_in.options.inhibit_target_writes:
@@ -154,7 +155,6 @@ class Plans:
                     return (FailRelationship(rel_in.id), RaiseError(error))
         actions = self.plan_receive(state, volume, ((first, end),), self.source_write_purpose)
         if rel_in is not None and rel_in.bitmap.any_in(first, end):
-            ts = vol.track_size
             partial = sorted(
                 {
                     t
@@ -179,11 +179,11 @@ class Plans:
         On a 4-track NOCOPY pair A->B, reading B's tracks 0-1 plans one ReadBytes from A.
         """
         vol = state.volumes[volume]
-        first, end = vol.track_range(offset, length)
+        ts = vol.track_size  # (the range was checked at LOCK: `Locking.lock_request`)
+        first, end = offset // ts, (offset + length - 1) // ts + 1
         rel_in = state.incoming_relationship(volume)
         if rel_in is not None:
             _check_not_failed(rel_in)
-        ts = vol.track_size
         stop = offset + length
         segments = []
         redirected = False

@@ -48,6 +48,10 @@ class State:
         # (`LockKey`), so locking a million tracks costs what locking one does.
         self.locks: dict[str, tuple[tuple[int, int, int], ...]] = {}
         self._families: dict[str, tuple[str, ...]] = {}
+        # What the rules derive from the relationships alone, per (what, volume): the lock
+        # shape of an I/O (`Locking.lock_keys`). Emptied with the families, whenever a
+        # relationship is added, removed, linked or unlinked; a State is driven by one Rules.
+        self.derived: dict[tuple[str, str], object] = {}
         self._next_op = 0
 
     # -- lookups ---------------------------------------------------------------------------
@@ -88,8 +92,19 @@ class State:
             self._families[member] = family
         return family
 
+    def _relationships_changed(self) -> None:
+        self._families.clear()
+        self.derived.clear()
+
     def records_changes(self, volume: str) -> bool:
         """True if some incremental relationship records changes of `volume`."""
+        key = ("records", volume)
+        known = self.derived.get(key)
+        if known is None:  # (once per relationship change: this runs per write)
+            known = self.derived[key] = self._records_changes(volume)
+        return known  # type: ignore[return-value]
+
+    def _records_changes(self, volume: str) -> bool:
         relationships = self.relationships
         if self.profile.design == "svc":
             return any(relationships[r].options.incremental for r, _ in self.recorders(volume))
@@ -132,34 +147,34 @@ class State:
 
     def remove_volume(self, name: str) -> None:
         self.volumes.pop(name).backend.close()
-        self._families.clear()
+        self._relationships_changed()
 
     def add_relationship(self, rel: Relationship) -> None:
         self.relationships[rel.id] = rel
         self.incoming[rel.target] = rel.id
         if rel.linked:
             self.outgoing.setdefault(rel.source, []).append(rel.id)
-        self._families.clear()
+        self._relationships_changed()
 
     def remove_relationship(self, rel: Relationship) -> None:
         del self.relationships[rel.id]
         del self.incoming[rel.target]
         if rel.linked:
             self.unlink(rel)
-        self._families.clear()
+        self._relationships_changed()
 
     def unlink(self, rel: Relationship) -> None:
         """Take `rel` out of its source's outgoing list (it reads through nothing now)."""
         self.outgoing[rel.source].remove(rel.id)
         if not self.outgoing[rel.source]:
             del self.outgoing[rel.source]
-        self._families.clear()
+        self._relationships_changed()
 
     def link(self, rel: Relationship, source: str) -> None:
         """`rel` reads through `source` from now on (a cascade's new upstream)."""
         rel.source = source
         self.outgoing.setdefault(source, []).append(rel.id)
-        self._families.clear()
+        self._relationships_changed()
 
     def flip_relationship(self, rel: Relationship) -> None:
         self.remove_relationship(rel)
@@ -215,6 +230,9 @@ class State:
     def acquire(self, op_id: int, keys: Sequence[LockKey]) -> None:
         locks = self.locks
         for key in keys:
+            if key[0] not in locks and type(key) is tuple:  # the common case: nothing held
+                locks[key[0]] = ((key[1], key[2], op_id),)
+                continue
             blocking = self.holder(key)
             assert blocking is None, f"{key} overlaps {blocking}, which is held"
             volume, first, end = key
@@ -232,6 +250,10 @@ class State:
         for key in keys:
             volume, first, end = key
             held = locks[volume]
+            one = held[0] if len(held) == 1 else None  # held exclusively: owner >= 0
+            if one is not None and one[:2] == (first, end) and one[2] >= 0 and type(key) is tuple:
+                del locks[volume]  # the common case: the one range held, exclusively
+                continue
             i = bisect_left(held, (first,))
             assert held[i][:2] == (first, end), f"({volume}, {first}, {end}) is not held"
             owner = held[i][2]
@@ -282,6 +304,7 @@ class State:
         twin.outgoing = {v: list(ids) for v, ids in self.outgoing.items()}
         twin.locks = dict(self.locks)  # of tuples: nothing shared is ever changed in place
         twin._families = dict(self._families)  # a cache of the relationships, copied alike
+        twin.derived = dict(self.derived)
         return twin
 
     def with_own_locks(self) -> Self:
