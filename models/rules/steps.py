@@ -106,11 +106,8 @@ class Rules(Control):
         first, end, wanted = request
         part = self.lock_batch(op, wanted)
         if part:
-            holder = state.holder
-            for key in part:
-                if holder(key) is not None:
-                    return False
-            state.acquire(op.id, part)
+            if not state.try_acquire(op.id, part):
+                return False
             op.locks = op.locks + part if op.locks else part
         op.first, op.end = first, end
         if len(op.locks) == len(wanted):

@@ -227,14 +227,28 @@ class State:
             return (volume, lo, hi)
         return None
 
+    def try_acquire(self, op_id: int, keys: Sequence[LockKey]) -> bool:
+        """Take all of `keys` (disjoint from each other) for operation `op_id` if none is
+        blocked (`holder`), else none of them: False."""
+        holder = self.holder
+        for key in keys:
+            if holder(key) is not None:
+                return False
+        self._take(op_id, keys)
+        return True
+
     def acquire(self, op_id: int, keys: Sequence[LockKey]) -> None:
+        for key in keys:
+            blocking = self.holder(key)
+            assert blocking is None, f"{key} overlaps {blocking}, which is held"
+        self._take(op_id, keys)
+
+    def _take(self, op_id: int, keys: Sequence[LockKey]) -> None:
         locks = self.locks
         for key in keys:
             if key[0] not in locks and type(key) is tuple:  # the common case: nothing held
                 locks[key[0]] = ((key[1], key[2], op_id),)
                 continue
-            blocking = self.holder(key)
-            assert blocking is None, f"{key} overlaps {blocking}, which is held"
             volume, first, end = key
             held = locks.get(volume, ())
             i = bisect_left(held, (first,))
