@@ -1,7 +1,8 @@
 """`flashsim check`: the model checker on the command line.
 
     flashsim check CONFIG.toml [--mutant NAME] [--max-states N] [--max-depth N]
-                   [--reduce] [--symmetry] [--schedule FILE] [--plot FILE.png]
+                   [--reduce] [--symmetry [data|volumes|both]] [--schedule FILE]
+                   [--plot FILE.png]
                    [--graph FILE.png]
     flashsim check --list-mutants
     flashsim check [CONFIG.toml] --all-mutants      (all bundled configurations by default)
@@ -27,7 +28,7 @@ from flashsim.bundled import check_configs, locate
 from flashsim.bundled import root as bundled_root
 from flashsim.commands.check_plots import draw_state_graph, plot_counterexample
 from flashsim.models.check.config import CheckConfig, CheckConfigError, load_config
-from flashsim.models.check.explorer import CheckResult, explore
+from flashsim.models.check.explorer import SYMMETRIES, CheckResult, explore
 from flashsim.models.check.hunt import format_table, hunt
 from flashsim.models.check.mutants import MUTANTS
 from flashsim.models.check.parallel import MAX_WORKERS, default_workers
@@ -78,9 +79,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     parser.add_argument(
         "--symmetry",
-        action="store_true",
-        help="symmetry reduction on data values: states equal up to a renaming of byte values "
-        "are one (the cycle analysis is then skipped)",
+        nargs="?",
+        const="data",
+        metavar="data|volumes|both",
+        help="symmetry reduction: states equal up to a renaming of byte values (data, the "
+        "default), of interchangeable volumes and processes (volumes), or of both are one "
+        "(the cycle analysis is then skipped)",
     )
     parser.add_argument(
         "--schedule", metavar="FILE", help="write the counterexample's schedule file here"
@@ -150,6 +154,13 @@ def _run(args: argparse.Namespace) -> int:
             return 2
     workers = _jobs(args.jobs)
     if workers is None:
+        return 2
+    if args.symmetry is not None and args.symmetry not in SYMMETRIES:
+        print(
+            f"--symmetry: expected {', '.join(SYMMETRIES)} (or nothing: data), "
+            f"got {args.symmetry!r}",
+            file=sys.stderr,
+        )
         return 2
     if args.out and not args.export_tla:
         print("--out: only with --export-tla", file=sys.stderr)

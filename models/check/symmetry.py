@@ -197,3 +197,25 @@ def _value(part: tuple[str, int, int], setting: Setting) -> object:
     if process.choices:  # any of its data values, in any order, while it has ops to go
         return DataSet(sorted(process.data_domain)) if pc < process.max_ops else ()
     return tuple(op.data for op in process.ops[pc:] if isinstance(op, Write))
+
+
+def orbit_key(key: tuple[object, ...], group: tuple[Perm, ...], data: bool) -> object:
+    """The definition `orbit_id` computes from memoised parts, on a whole `World.key()`:
+    the least (by repr) of its forms renamed by each permutation of `group` (and by the data
+    renaming, if `data`). The tests compare the two."""
+    forms = []
+    for perm in group:
+        forms.append(renamed_key(key, perm))
+    if data:
+        forms = [data_canonical(form) for form in forms]
+    return min(forms, key=repr)
+
+
+def renamed_key(key: tuple[object, ...], perm: Perm) -> tuple[object, ...]:
+    """A `World.key()` renamed by `perm`: its engine, its process records (moved to their
+    new positions) and its oracle."""
+    system, procs, oracle = key
+    moved: list[object] = [None] * len(procs)  # type: ignore[arg-type]
+    for i, record in enumerate(procs):  # type: ignore[arg-type]
+        moved[perm.procs[i]] = rename_record(record, perm)
+    return (rename_system(system, perm), tuple(moved), rename_oracle(oracle, perm))  # type: ignore[arg-type]
