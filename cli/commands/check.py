@@ -11,6 +11,7 @@
     flashsim check [CONFIG.toml] --all-mutants --jobs N|auto
     flashsim check CONFIG.toml --jobs N|auto        (one search, its frontier on N processes)
     flashsim check [CONFIG.toml] --coverage          (all bundled configurations by default)
+    flashsim check [CONFIG.toml] --coverage --swarm N --seed S   (and N swarm configurations)
     flashsim check --swarm N --seed S [--mutant NAME] [--jobs N|auto] [--swarm-out DIR]
 
 Exit codes: 0 the properties hold within the stated search (exhaustive or bounded, said so),
@@ -41,7 +42,7 @@ from flashsim.models.check.schedule import (
     replay_schedule,
     write_schedule,
 )
-from flashsim.models.check.swarm import SWARM_MAX_STATES, swarm, write_violation
+from flashsim.models.check.swarm import SWARM_MAX_STATES, swarm, swarm_configs, write_violation
 from flashsim.models.limits import (
     MAX_CHECK_DEPTH,
     MAX_CHECK_STATES,
@@ -107,7 +108,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--coverage",
         action="store_true",
         help="report the branches of the semantics the search ran (coverage.py), on CONFIG "
-        "or on every bundled configuration together",
+        "or on every bundled configuration together; with --swarm N, and the swarm's N "
+        "configurations of --seed",
     )
     parser.add_argument(
         "--swarm",
@@ -175,11 +177,21 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.replay:
         return _replay(args)
-    if args.swarm is not None:
-        return _swarm(args, workers)
     if args.coverage:
         paths = [args.config] if args.config else [str(p) for p in reference_configs()]
-        return _coverage([_load(p) for p in paths])
+        configs = [_load(p) for p in paths]
+        if args.swarm is not None:  # the swarm's configurations measured with them
+            if not 1 <= args.swarm <= MAX_SWARM_CONFIGS or args.seed < 0:
+                print(
+                    f"--swarm: must be 1..{MAX_SWARM_CONFIGS} (--seed 0 or more), got "
+                    f"{args.swarm} (--seed {args.seed})",
+                    file=sys.stderr,
+                )
+                return 2
+            configs += swarm_configs(args.swarm, args.seed)
+        return _coverage(configs)
+    if args.swarm is not None:
+        return _swarm(args, workers)
     if args.all_mutants:
         paths = [args.config] if args.config else [str(p) for p in reference_configs()]
         if not paths:

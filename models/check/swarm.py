@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flashsim.models.check.config import CheckConfigError, parse_config
+from flashsim.models.check.config import CheckConfig, CheckConfigError, parse_config
 from flashsim.models.check.explorer import CheckResult, explore
 from flashsim.models.check.mutants import design_of
 from flashsim.models.check.swarm_generate import SWARM_MAX_STATES, Raw, generate
@@ -185,6 +185,11 @@ def swarm(
     return SwarmResult(
         seed, tuple(outcomes), first, original, shrunk, time.perf_counter() - started
     )
+
+
+def swarm_configs(count: int, seed: int) -> list[CheckConfig]:
+    """The swarm's first `count` configurations of `seed`, parsed (named `swarm-SEED-INDEX`)."""
+    return [parse_config(generate(seed, i), f"swarm-{seed}-{i}") for i in range(count)]
 
 
 def write_violation(

@@ -240,6 +240,8 @@ def _row(rng: random.Random, description: str) -> Raw:
     taken: list[str] = []
     if rng.random() < 0.7:
         ops = _subset(rng, ["snapshot", "delete_snapshot"], 2)
+        if not snapshots and "snapshot" not in ops:  # a delete needs a name some op makes
+            ops = ["snapshot", *ops]
         pool = [s for s in ("s0", "s1", "s2") if s in snapshots or "snapshot" in ops]
         choose: Raw = {"ops": ops, "snapshots": _subset(rng, pool or ["s0"], 2)}
         if "snapshot" in ops:
