@@ -42,7 +42,8 @@ from flashsim.models.check.schedule import (
     replay_schedule,
     write_schedule,
 )
-from flashsim.models.check.swarm import SWARM_MAX_STATES, swarm, swarm_configs, write_violation
+from flashsim.models.check.swarm import swarm, swarm_configs, write_violation
+from flashsim.models.check.swarm_generate import DESIGNS, SWARM_MAX_STATES
 from flashsim.models.limits import (
     MAX_CHECK_DEPTH,
     MAX_CHECK_STATES,
@@ -308,10 +309,15 @@ def _swarm(args: argparse.Namespace, jobs: int) -> int:
     result = swarm(args.swarm, args.seed, args.mutant, jobs)
     bounded = sum(not o.exhaustive for o in result.outcomes)
     states = sum(o.states for o in result.outcomes)
+    designs = ", ".join(
+        f"{sum(o.design == d for o in result.outcomes)} {d}"
+        for d in DESIGNS
+        if any(o.design == d for o in result.outcomes)
+    )
     print(
         f"swarm seed {args.seed} (mutant: {args.mutant or 'none'}): {len(result.outcomes)} "
-        f"configurations, {states} states, {len(result.outcomes) - bounded} exhaustive, "
-        f"{bounded} bounded at {SWARM_MAX_STATES} states"
+        f"configurations ({designs}), {states} states, {len(result.outcomes) - bounded} "
+        f"exhaustive, {bounded} bounded at {SWARM_MAX_STATES} states"
     )
     if result.holds:
         print("properties hold in every configuration")

@@ -75,11 +75,12 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
     (`independence.independent`).
     With `symmetry` (`SYMMETRIES`: "data", or True; "volumes"; "both"), worlds equal up to
     a renaming of data values (`flashsim.models.check.symmetry`), of interchangeable
-    volumes (`flashsim.models.check.volume_symmetry`) or of both are one state. Either reduction skips the cycle analysis (it runs on the
-    full graph only). `depth_first` explores in DFS order instead (same states when
-    exhaustive; counterexamples are then not the shortest): a cross-check of the search
-    itself. `states_out`, if given, receives the keys of every state found. `keep_graph`
-    (no reduction) leaves the explored graph in `result.graph` (networkx; see `state_graph`).
+    volumes (`flashsim.models.check.volume_symmetry`) or of both are one state. Either
+    reduction skips the cycle analysis (it runs on the full graph only). `depth_first`
+    explores in DFS order instead (same states when exhaustive; counterexamples are then
+    not the shortest): a cross-check of the search itself. `states_out`, if given, receives
+    the keys of every state found. `keep_graph` (no reduction) leaves the explored graph in
+    `result.graph` (networkx; see `state_graph`).
     """
     max_states = config.max_states if max_states is None else max_states
     max_depth = config.max_depth if max_depth is None else max_depth

@@ -5,8 +5,9 @@ that still fails, written as a configuration file and a schedule file that repla
 `generate(seed, index)` (`flashsim.models.check.swarm_generate`) draws one configuration of
 the DS8000, SVC or redirect-on-write design, seeded by the seed and the index alone; a swarm
 hunting a mutant draws configurations of its design only. `shrink` then tries, until
-none helps: a process fewer, a smaller max_ops, a value fewer in a domain, a setup op fewer,
-a track fewer; a change is kept when the configuration still violates the same property.
+none helps: a process fewer, a script's op fewer, a smaller max_ops, a value fewer in a
+domain, a setup op fewer, a track fewer; a change is kept when the configuration still
+violates the same property.
 """
 
 from __future__ import annotations
@@ -16,13 +17,12 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from flashsim.models.check.config import CheckConfig, CheckConfigError, parse_config
 from flashsim.models.check.explorer import CheckResult, explore
 from flashsim.models.check.mutants import design_of
-from flashsim.models.check.swarm_generate import SWARM_MAX_STATES, Raw, generate
 from flashsim.models.check.schedule import write_schedule
+from flashsim.models.check.swarm_generate import Raw, generate
 from flashsim.models.worker_processes import die_with_parent
 
 #: Explorations one shrink may run.
@@ -107,6 +107,11 @@ def _candidates(raw: Raw) -> list[Raw]:
         if len(raw["processes"]) > 1:
             smaller = variant()
             del smaller["processes"][i]
+            out.append(smaller)
+    for i, proc in enumerate(raw["processes"]):  # a script's op fewer (an SVC administrator)
+        for j in range(len(proc.get("ops", ())) if len(proc.get("ops", ())) > 1 else 0):
+            smaller = variant()
+            del smaller["processes"][i]["ops"][j]
             out.append(smaller)
     for i, proc in enumerate(raw["processes"]):
         if proc.get("max_ops", 1) > 1:

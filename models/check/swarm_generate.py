@@ -13,9 +13,11 @@ data; then, by design:
   ops and options, or a consistency group) and a copier.
 - SVC: a source S and two or three targets, a mapping m1 (copy or NOCOPY, incremental or
   not), perhaps a second mapping of S (a cascade) and a third one only prepared; a choosing
-  host or two; perhaps an administrator choosing among prepare, start, stop (force),
-  delete, refresh and reverse, or one running a suspend/resume or a stop/prepare/start
-  restart of m1; a copier of a copying mapping.
+  host or two; perhaps an administrator choosing among prepare (of S, or of T1: a mapping
+  from a target), start, stop (force),
+  delete, refresh and reverse (persistent at times: refused), or one running a script of
+  m1 (`_SVC_SCRIPTS`: suspend and resume, a restart, a stop or delete of it suspended, a
+  prepare of it copying); a copier of a copying mapping.
 - Redirect-on-write: an origin O, a snapshot or two in the setup (perhaps a write between
   them), a choosing host or two (partial writes when a track has two bytes) of the origin
   and the snapshots, perhaps an administrator taking and deleting snapshots (of a snapshot
@@ -188,26 +190,35 @@ def _svc(rng: random.Random, description: str) -> Raw:
         ops = _subset(rng, ["prepare", "start", "stop", "withdraw", "refresh", "reverse"], 3)
         choose: Raw = {"ops": ops, "ids": _subset(rng, [*ids, "m4"], 2)}
         if "prepare" in ops:
-            choose["sources"] = ["S"]
+            choose["sources"] = ["S", "T1"] if rng.random() < 0.3 else ["S"]
             choose["targets"] = _subset(rng, names[1:], 2)
             choose["background_copy"] = _bools(rng, rng.random() < 0.5, 0.3)
             choose["incremental"] = _bools(rng, False, 0.3)
             choose["autodelete"] = _bools(rng, False, 0.3)
+            choose["persistent"] = _bools(rng, False, 0.15)  # a ds8000 option: refused
         if "stop" in ops:
             choose["force"] = _bools(rng, rng.random() < 0.5, 0.4)
         processes.append({"name": "admin", "max_ops": rng.randint(1, 2), "choose": choose})
     elif roll < 0.8:
-        script = (
-            [{"op": "suspend", "id": "m1"}, {"op": "resume", "id": "m1"}]
-            if rng.random() < 0.5
-            else [{"op": "stop", "id": "m1"}, {"op": "prepare", "id": "m1"}, {"op": "start", "id": "m1"}]
-        )
-        processes.append({"name": "admin", "ops": script})
+        processes.append({"name": "admin", "ops": rng.choice(_SVC_SCRIPTS)})
     copied = [m["id"] for m in mappings if m["background_copy"]]
     if copied and rng.random() < 0.7:
         processes.append({"name": "copier", "copier": rng.choice(copied)})
     check: Raw = {"description": description, "profile": "svc", "max_states": SWARM_MAX_STATES}
     return {"check": check, "volumes": volumes, "setup": setup, "processes": processes}
+
+
+#: An SVC administrator's scripts of m1: suspend and resume; a restart (stop, prepare again,
+#: start); a stop or a delete of the suspended mapping (refused without force), then a
+#: resume; a prepare of a mapping that may be copying (refused), then a start.
+_SVC_SCRIPTS: list[list[Raw]] = [
+    [{"op": "suspend", "id": "m1"}, {"op": "resume", "id": "m1"}],
+    [{"op": "stop", "id": "m1"}, {"op": "prepare", "id": "m1"}, {"op": "start", "id": "m1"}],
+    [{"op": "suspend", "id": "m1"}, {"op": "stop", "id": "m1"}, {"op": "resume", "id": "m1"}],
+    [{"op": "suspend", "id": "m1"}, {"op": "stop", "id": "m1", "force": True}],
+    [{"op": "suspend", "id": "m1"}, {"op": "withdraw", "id": "m1"}, {"op": "resume", "id": "m1"}],
+    [{"op": "prepare", "id": "m1"}, {"op": "start", "id": "m1"}],
+]
 
 
 def _mapping(rng: random.Random, rel_id: str, target: str) -> Raw:

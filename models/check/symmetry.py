@@ -18,7 +18,7 @@ names) as ints and strings.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from flashsim.models.check.volume_symmetry import Perm, rename_oracle, rename_record, rename_system
 from flashsim.models.ops import Write
@@ -203,9 +203,7 @@ def orbit_key(key: tuple[object, ...], group: tuple[Perm, ...], data: bool) -> o
     """The definition `orbit_id` computes from memoised parts, on a whole `World.key()`:
     the least (by repr) of its forms renamed by each permutation of `group` (and by the data
     renaming, if `data`). The tests compare the two."""
-    forms = []
-    for perm in group:
-        forms.append(renamed_key(key, perm))
+    forms: list[object] = [renamed_key(key, perm) for perm in group]
     if data:
         forms = [data_canonical(form) for form in forms]
     return min(forms, key=repr)
@@ -214,8 +212,8 @@ def orbit_key(key: tuple[object, ...], group: tuple[Perm, ...], data: bool) -> o
 def renamed_key(key: tuple[object, ...], perm: Perm) -> tuple[object, ...]:
     """A `World.key()` renamed by `perm`: its engine, its process records (moved to their
     new positions) and its oracle."""
-    system, procs, oracle = key
-    moved: list[object] = [None] * len(procs)  # type: ignore[arg-type]
-    for i, record in enumerate(procs):  # type: ignore[arg-type]
+    system, procs, oracle = cast("tuple[Any, tuple[Any, ...], Any]", key)
+    moved: list[object] = [None] * len(procs)
+    for i, record in enumerate(procs):
         moved[perm.procs[i]] = rename_record(record, perm)
-    return (rename_system(system, perm), tuple(moved), rename_oracle(oracle, perm))  # type: ignore[arg-type]
+    return (rename_system(system, perm), tuple(moved), rename_oracle(oracle, perm))

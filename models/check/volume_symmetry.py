@@ -22,6 +22,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flashsim.models import ops as opsmod
 from flashsim.models.check import properties as props
@@ -69,7 +70,11 @@ class Perm:
 def _perm(names: dict[str, str], procs: tuple[int, ...]) -> Perm:
     moved = {a: b for a, b in names.items() if a != b}
     pattern = (
-        re.compile(r"(?<!\w)(" + "|".join(map(re.escape, sorted(moved, key=len, reverse=True))) + r")(?!\w)")
+        re.compile(
+            r"(?<!\w)("
+            + "|".join(map(re.escape, sorted(moved, key=len, reverse=True)))
+            + r")(?!\w)"
+        )
         if moved
         else None
     )
@@ -80,7 +85,7 @@ def identity(count: int) -> Perm:
     return _perm({}, tuple(range(count)))
 
 
-def rename(value: object, perm: Perm) -> object:
+def rename(value: Any, perm: Perm) -> Any:
     """`value` (a fingerprint, an op, a record) with every moved name renamed."""
     names = perm.names
     if not names:
@@ -113,7 +118,8 @@ def rename_text(text: str, perm: Perm) -> str:
 def _owners(held: tuple[tuple[int, int, int], ...], perm: Perm) -> tuple[tuple[int, int, int], ...]:
     """Lock ranges with their exclusive owners (op id = process index + 1) moved."""
     return tuple(
-        (first, end, perm.procs[owner - 1] + 1 if owner > 0 else owner) for first, end, owner in held
+        (first, end, perm.procs[owner - 1] + 1 if owner > 0 else owner)
+        for first, end, owner in held
     )
 
 
@@ -121,17 +127,16 @@ def rename_system(fingerprint: tuple[object, ...], perm: Perm) -> tuple[object, 
     """An engine fingerprint (`State.fingerprint`) renamed: volumes, relationships, the
     outgoing lists' keys and the locks sorted by their new names (their order is the dict's
     or sorted by name: no history); each outgoing list keeps its order (creation order)."""
-    (volumes, rels, outgoing), locks = fingerprint  # type: ignore[misc]
-    volumes = tuple(sorted(rename(volumes, perm)))  # type: ignore[call-overload]
-    rels = tuple(sorted(rename(rels, perm)))  # type: ignore[call-overload]
-    outgoing = tuple(sorted(rename(outgoing, perm)))  # type: ignore[call-overload]
-    locks = tuple(sorted((perm.names.get(v, v), _owners(held, perm)) for v, held in locks))
+    data: Any = fingerprint[0]
+    held_locks: Any = fingerprint[1]
+    volumes, rels, outgoing = (tuple(sorted(rename(part, perm))) for part in data)
+    locks = tuple(sorted((perm.names.get(v, v), _owners(held, perm)) for v, held in held_locks))
     return ((volumes, rels, outgoing), locks)
 
 
 def rename_oracle(fingerprint: tuple[object, ...], perm: Perm) -> tuple[object, ...]:
     """An oracle fingerprint (`properties.oracle_fingerprint`) renamed: its maps sorted again."""
-    renamed = list(rename(fingerprint, perm))  # type: ignore[call-overload]
+    renamed = list(rename(fingerprint, perm))
     for at in (0, 1, 2, 3, 4, 6):  # volumes, relationships, withdrawn, blocks, refs, snapshots
         renamed[at] = tuple(sorted(renamed[at]))
     return tuple(renamed)
@@ -142,7 +147,7 @@ def rename_record(record: tuple[object, ...], perm: Perm) -> tuple[object, ...]:
     taken at once, sorted; its error message renamed word by word."""
     pc, op, expected = record
     if op is not None:
-        fields = list(rename(op, perm))  # type: ignore[call-overload]
+        fields = list(rename(op, perm))
         fields[11] = tuple(sorted(fields[11]))  # the locks
         if fields[16] is not None:
             fields[16] = rename_text(fields[16], perm)
@@ -168,7 +173,9 @@ def _op_names(op: Op) -> tuple[list[str], list[str]]:
         return [op.snapshot], [op.snapshot]
     volume = getattr(op, "volume", None)
     rel_id = getattr(op, "id", None)
-    return ([volume] if isinstance(volume, str) else []), ([rel_id] if isinstance(rel_id, str) else [])
+    return ([volume] if isinstance(volume, str) else []), (
+        [rel_id] if isinstance(rel_id, str) else []
+    )
 
 
 def _plain(value: object) -> object:
@@ -240,12 +247,19 @@ def volume_group(
     base = identity(count)
     base_whole = _whole(config, system, oracle, base, tuple(range(count)))
     for images in itertools.product(*(itertools.permutations(b) for b in movable)):
-        names = {a: b for block, image in zip(movable, images, strict=True) for a, b in zip(block, image, strict=True)}
+        names = {
+            a: b
+            for block, image in zip(movable, images, strict=True)
+            for a, b in zip(block, image, strict=True)
+        }
         probe = _perm(names, tuple(range(count)))
         specs = [_spec(p, probe) for p in config.processes]
         targets = [_spec(p, base) for p in config.processes]
         # process i may move to j only if its renamed behaviour has j's shape
-        options = [[j for j in range(count) if _shape(specs[i]) == _shape(targets[j])] for i in range(count)]
+        options = [
+            [j for j in range(count) if _shape(specs[i]) == _shape(targets[j])]
+            for i in range(count)
+        ]
         for order in _matchings(options):
             perm = _perm(names, order)
             whole = _whole(config, system, oracle, perm, order)

@@ -40,7 +40,6 @@ def test_one_configuration_reaches_less_and_the_report_says_what_it_missed(capsy
     assert "->" in control  # missed branches, as from->to lines
 
 
-
 def _missing(report):
     return {(f.path, n) for f in report.files for n in (*f.missing_lines, *f.missing_branches)}
 

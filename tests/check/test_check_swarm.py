@@ -7,10 +7,10 @@ import tomllib
 import pytest
 
 from flashsim.main import main
-from flashsim.models.check.config import parse_config
-from flashsim.models.check.schedule import read_schedule, replay_schedule
 from flashsim.models.check import explore
+from flashsim.models.check.config import parse_config
 from flashsim.models.check.mutants import design_of
+from flashsim.models.check.schedule import read_schedule, replay_schedule
 from flashsim.models.check.swarm import (
     SHRINK_BUDGET,
     _candidates,
@@ -78,8 +78,10 @@ def test_a_swarm_finds_a_bug_seeded_in_the_svc_or_row_rules_and_shrinks_it(mutan
     # no configuration at all (a copier whose mapping went)
     for candidate in _candidates(shrunk.raw):
         found = _search(candidate, mutant)
-        assert found is None or found.counterexample is None or (
-            found.counterexample.property != shrunk.property
+        assert (
+            found is None
+            or found.counterexample is None
+            or (found.counterexample.property != shrunk.property)
         )
 
 

@@ -44,7 +44,9 @@ def test_the_host_processes_of_f_trade_places_only_with_their_data_values(refere
     assert len(group) == 2 and not group[1].names and group[1].procs == (1, 0, 2)
 
 
-@pytest.mark.parametrize(("name", "mode"), [("w_twin_pairs", "volumes"), ("f_symmetric_writers", "both")])
+@pytest.mark.parametrize(
+    ("name", "mode"), [("w_twin_pairs", "volumes"), ("f_symmetric_writers", "both")]
+)
 def test_the_canonical_form_is_invariant_and_the_search_keeps_one_state_per_orbit(
     reference, name, mode
 ):
@@ -95,7 +97,10 @@ def test_volume_symmetry_gives_the_unreduced_verdicts_on_every_mutant(reference,
             reduced = explore(config, mutant, progress=False, symmetry=mode)
             assert reduced.states <= full.states, (mutant, mode)
             if full.counterexample is None:
-                assert reduced.counterexample is None and reduced.holds == full.holds, (mutant, mode)
+                assert reduced.counterexample is None and reduced.holds == full.holds, (
+                    mutant,
+                    mode,
+                )
                 continue
             cex = reduced.counterexample
             assert cex is not None, (mutant, mode)
