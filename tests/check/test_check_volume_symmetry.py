@@ -77,18 +77,7 @@ def test_the_twin_pairs_halve_but_for_the_states_that_are_their_own_mirror(refer
     assert explore(config, progress=False, symmetry="both").states <= reduced.states
 
 
-#: The configurations with symmetries beyond the identity run by default; the others (where
-#: the reduction only normalises the keys) with the slow tests.
-SYMMETRIC = ("f_symmetric_writers", "w_twin_pairs")
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        name if name in SYMMETRIC else pytest.param(name, marks=pytest.mark.slow)
-        for name in sorted(p.stem for p in REFERENCE.glob("*.toml"))
-    ],
-)
+@pytest.mark.parametrize("name", sorted(p.stem for p in REFERENCE.glob("*.toml")))
 def test_volume_symmetry_gives_the_unreduced_verdicts_on_every_mutant(reference, name):
     config = reference[name]
     for mutant in (None, *(m for m in MUTANTS if design_of(m) == config.profile.design)):
