@@ -106,3 +106,15 @@ def test_the_symmetry_flag_takes_a_mode_and_refuses_others(capsys):
     assert "exhaustive with volume symmetry reduction" in capsys.readouterr().out
     assert main(["check", w, "--symmetry", "sideways"]) == 2
     assert "--symmetry: expected data, volumes, both" in capsys.readouterr().err
+
+
+def test_a_mutant_with_its_own_lock_batches_gets_only_the_identity(reference):
+    # lock_volume_by_volume takes a family's locks in the order of their names: renaming
+    # the names would change which it takes first, so the twin pairs' swap is not offered
+    group, note = volume_group(
+        reference["w_twin_pairs"], "lock_volume_by_volume", False, data_canonical
+    )
+    assert len(group) == 1 and group[0].identity
+    assert note is not None and "lock" in note
+    result = explore(reference["w_twin_pairs"], "lock_volume_by_volume", symmetry="volumes")
+    assert note in result.notes
