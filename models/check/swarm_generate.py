@@ -12,7 +12,8 @@ data; then, by design:
   offsets, lengths, data values, max_ops), perhaps a choosing administrator (random control
   ops and options, or a consistency group) and a copier.
 - SVC: a source S and two or three targets, a mapping m1 (copy or NOCOPY, incremental or
-  not), perhaps a second mapping of S (a cascade) and a third one only prepared; a choosing
+  not), perhaps a second mapping of S (a cascade) and a third one, only prepared or from T1
+  (a mapping of a target); a choosing
   host or two; perhaps an administrator choosing among prepare (of S, or of T1: a mapping
   from a target), start, stop (force),
   delete, refresh and reverse (persistent at times: refused), or one running a script of
@@ -179,8 +180,12 @@ def _svc(rng: random.Random, description: str) -> Raw:
         mappings.append(_mapping(rng, "m2", "T2"))
         setup.append({"op": "establish", **mappings[-1]})
     if "T3" in names and rng.random() < 0.5:
-        mappings.append(_mapping(rng, "m3", "T3"))
-        setup.append({"op": "prepare", **mappings[-1]})  # prepared, not started
+        if rng.random() < 0.6:
+            mappings.append(_mapping(rng, "m3", "T3"))
+            setup.append({"op": "prepare", **mappings[-1]})  # prepared, not started
+        else:  # a mapping from a target: T1 -> T3, downstream of m1's target
+            mappings.append({**_mapping(rng, "m3", "T3"), "source": "T1"})
+            setup.append({"op": "establish", **mappings[-1]})
     processes = [
         _host(rng, f"host{i}", names, length, size) for i in range(1 if rng.random() < 0.5 else 2)
     ]
