@@ -118,3 +118,12 @@ def test_a_mutant_with_its_own_lock_batches_gets_only_the_identity(reference):
     assert note is not None and "lock" in note
     result = explore(reference["w_twin_pairs"], "lock_volume_by_volume", symmetry="volumes")
     assert note in result.notes
+
+
+def test_a_counterexample_of_the_reduced_search_replays_from_its_schedule_file(tmp_path, capsys):
+    w, schedule = str(REFERENCE / "w_twin_pairs.toml"), tmp_path / "cex.json"
+    args = ["check", w, "--mutant", "copy_after_write", "--symmetry", "both"]
+    assert main([*args, "--schedule", str(schedule)]) == 1
+    prop = capsys.readouterr().out.split("violation of ")[1].split()[0]
+    assert main(["check", "--replay", str(schedule)]) == 1
+    assert f"violation of {prop}:" in capsys.readouterr().out
