@@ -1,5 +1,6 @@
 """Checker benchmark: distinct states per second on reference configuration (a) without
-reduction, the states each reduction leaves (partial order, symmetry on data values, both),
+reduction, the states each reduction leaves (partial order, symmetry on data values, both;
+symmetry on interchangeable volumes, and all three),
 and a plain-dict BFS of a toy model as the same-run baseline. Prints figures; asserts nothing
 about time. Each search runs `repeat` times (5); the fastest run counts (the machine is shared).
 
@@ -36,11 +37,13 @@ from flashsim.models.check.world import choices, initial_world, transition
 
 REFERENCE_A = root() / "check" / "a_pair.toml"
 
-MODES: dict[str, dict[str, bool]] = {
+MODES: dict[str, dict[str, bool | str]] = {
     "no reduction": {},
     "partial order": {"reduce": True},
     "symmetry": {"symmetry": True},
     "both": {"reduce": True, "symmetry": True},
+    "volume symmetry": {"symmetry": "volumes"},
+    "all": {"reduce": True, "symmetry": "both"},  # partial order, data and volume symmetry
 }
 
 
@@ -62,12 +65,12 @@ def toy_bfs_states_per_s(processes: int = 4, steps: int = 9) -> tuple[int, float
     return len(seen), len(seen) / (time.perf_counter() - start)
 
 
-def _fastest(config_path: str | Path, repeat: int, options: dict[str, bool]) -> CheckResult:
+def _fastest(config_path: str | Path, repeat: int, options: dict[str, bool | str]) -> CheckResult:
     runs = [
         explore(
             load_config(config_path),
             progress=False,
-            reduce=options.get("reduce", False),
+            reduce=bool(options.get("reduce", False)),
             symmetry=options.get("symmetry", False),
         )
         for _ in range(repeat)

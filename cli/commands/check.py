@@ -1,7 +1,8 @@
 """`flashsim check`: the model checker on the command line.
 
     flashsim check CONFIG.toml [--mutant NAME] [--max-states N] [--max-depth N]
-                   [--reduce] [--symmetry] [--schedule FILE] [--plot FILE.png]
+                   [--reduce] [--symmetry [data|volumes|both]] [--schedule FILE]
+                   [--plot FILE.png]
                    [--graph FILE.png]
     flashsim check --list-mutants
     flashsim check [CONFIG.toml] --all-mutants      (all bundled configurations by default)
@@ -10,6 +11,7 @@
     flashsim check [CONFIG.toml] --all-mutants --jobs N|auto
     flashsim check CONFIG.toml --jobs N|auto        (one search, its frontier on N processes)
     flashsim check [CONFIG.toml] --coverage          (all bundled configurations by default)
+    flashsim check [CONFIG.toml] --coverage --swarm N --seed S   (and N swarm configurations)
     flashsim check --swarm N --seed S [--mutant NAME] [--jobs N|auto] [--swarm-out DIR]
 
 Exit codes: 0 the properties hold within the stated search (exhaustive or bounded, said so),
@@ -27,7 +29,7 @@ from flashsim.bundled import check_configs, locate
 from flashsim.bundled import root as bundled_root
 from flashsim.commands.check_plots import draw_state_graph, plot_counterexample
 from flashsim.models.check.config import CheckConfig, CheckConfigError, load_config
-from flashsim.models.check.explorer import CheckResult, explore
+from flashsim.models.check.explorer import SYMMETRIES, CheckResult, explore
 from flashsim.models.check.hunt import format_table, hunt
 from flashsim.models.check.mutants import MUTANTS
 from flashsim.models.check.parallel import MAX_WORKERS, default_workers
@@ -40,7 +42,8 @@ from flashsim.models.check.schedule import (
     replay_schedule,
     write_schedule,
 )
-from flashsim.models.check.swarm import SWARM_MAX_STATES, swarm, write_violation
+from flashsim.models.check.swarm import swarm, swarm_configs, write_violation
+from flashsim.models.check.swarm_generate import DESIGNS, SWARM_MAX_STATES
 from flashsim.models.limits import (
     MAX_CHECK_DEPTH,
     MAX_CHECK_STATES,
@@ -78,9 +81,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     parser.add_argument(
         "--symmetry",
-        action="store_true",
-        help="symmetry reduction on data values: states equal up to a renaming of byte values "
-        "are one (the cycle analysis is then skipped)",
+        nargs="?",
+        const="data",
+        metavar="data|volumes|both",
+        help="symmetry reduction: states equal up to a renaming of byte values (data, the "
+        "default), of interchangeable volumes and processes (volumes), or of both are one "
+        "(the cycle analysis is then skipped)",
     )
     parser.add_argument(
         "--schedule", metavar="FILE", help="write the counterexample's schedule file here"
@@ -103,7 +109,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--coverage",
         action="store_true",
         help="report the branches of the semantics the search ran (coverage.py), on CONFIG "
-        "or on every bundled configuration together",
+        "or on every bundled configuration together; with --swarm N, and the swarm's N "
+        "configurations of --seed",
     )
     parser.add_argument(
         "--swarm",
@@ -151,6 +158,13 @@ def _run(args: argparse.Namespace) -> int:
     workers = _jobs(args.jobs)
     if workers is None:
         return 2
+    if args.symmetry is not None and args.symmetry not in SYMMETRIES:
+        print(
+            f"--symmetry: expected {', '.join(SYMMETRIES)} (or nothing: data), "
+            f"got {args.symmetry!r}",
+            file=sys.stderr,
+        )
+        return 2
     if args.out and not args.export_tla:
         print("--out: only with --export-tla", file=sys.stderr)
         return 2
@@ -164,11 +178,21 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.replay:
         return _replay(args)
-    if args.swarm is not None:
-        return _swarm(args, workers)
     if args.coverage:
         paths = [args.config] if args.config else [str(p) for p in reference_configs()]
-        return _coverage([_load(p) for p in paths])
+        configs = [_load(p) for p in paths]
+        if args.swarm is not None:  # the swarm's configurations measured with them
+            if not 1 <= args.swarm <= MAX_SWARM_CONFIGS or args.seed < 0:
+                print(
+                    f"--swarm: must be 1..{MAX_SWARM_CONFIGS} (--seed 0 or more), got "
+                    f"{args.swarm} (--seed {args.seed})",
+                    file=sys.stderr,
+                )
+                return 2
+            configs += swarm_configs(args.swarm, args.seed)
+        return _coverage(configs)
+    if args.swarm is not None:
+        return _swarm(args, workers)
     if args.all_mutants:
         paths = [args.config] if args.config else [str(p) for p in reference_configs()]
         if not paths:
@@ -285,10 +309,15 @@ def _swarm(args: argparse.Namespace, jobs: int) -> int:
     result = swarm(args.swarm, args.seed, args.mutant, jobs)
     bounded = sum(not o.exhaustive for o in result.outcomes)
     states = sum(o.states for o in result.outcomes)
+    designs = ", ".join(
+        f"{sum(o.design == d for o in result.outcomes)} {d}"
+        for d in DESIGNS
+        if any(o.design == d for o in result.outcomes)
+    )
     print(
         f"swarm seed {args.seed} (mutant: {args.mutant or 'none'}): {len(result.outcomes)} "
-        f"configurations, {states} states, {len(result.outcomes) - bounded} exhaustive, "
-        f"{bounded} bounded at {SWARM_MAX_STATES} states"
+        f"configurations ({designs}), {states} states, {len(result.outcomes) - bounded} "
+        f"exhaustive, {bounded} bounded at {SWARM_MAX_STATES} states"
     )
     if result.holds:
         print("properties hold in every configuration")

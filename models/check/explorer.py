@@ -34,7 +34,8 @@ from flashsim.models.check.result import (
     _path,
     state_graph,
 )
-from flashsim.models.check.symmetry import class_id
+from flashsim.models.check.symmetry import class_id, data_canonical, orbit_id
+from flashsim.models.check.volume_symmetry import volume_group
 from flashsim.models.check.world import (
     World,
     choices,
@@ -62,7 +63,7 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
     reduce: bool = False,
     depth_first: bool = False,
     states_out: set[tuple[object, ...]] | None = None,
-    symmetry: bool = False,
+    symmetry: bool | str = False,
     keep_graph: bool = False,
 ) -> CheckResult:
     """Search every interleaving of `config`'s processes (within the bounds).
@@ -72,22 +73,38 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
     partial-order reduction: an ample set of one local step (`independence.may_go_alone`)
     where there is one, and sleep sets over the declared independence of steps
     (`independence.independent`).
-    With `symmetry`, worlds equal up to a renaming of data values are one state
-    (`flashsim.models.check.symmetry`). Either reduction skips the cycle analysis (it runs on the
-    full graph only). `depth_first` explores in DFS order instead (same states when
-    exhaustive; counterexamples are then not the shortest): a cross-check of the search
-    itself. `states_out`, if given, receives the keys of every state found. `keep_graph`
-    (no reduction) leaves the explored graph in `result.graph` (networkx; see `state_graph`).
+    With `symmetry` (`SYMMETRIES`: "data", or True; "volumes"; "both"), worlds equal up to
+    a renaming of data values (`flashsim.models.check.symmetry`), of interchangeable
+    volumes (`flashsim.models.check.volume_symmetry`) or of both are one state. Either
+    reduction skips the cycle analysis (it runs on the full graph only). `depth_first`
+    explores in DFS order instead (same states when exhaustive; counterexamples are then
+    not the shortest): a cross-check of the search itself. `states_out`, if given, receives
+    the keys of every state found. `keep_graph` (no reduction) leaves the explored graph in
+    `result.graph` (networkx; see `state_graph`).
     """
     max_states = config.max_states if max_states is None else max_states
     max_depth = config.max_depth if max_depth is None else max_depth
     if not (reduce or symmetry or depth_first):
         return bfs.search(config, mutant, max_states, max_depth, progress, states_out, keep_graph)
     started = time.perf_counter()
+    mode = symmetry_mode(symmetry)
     setting, world0 = initial_world(config, mutant)
-    result = CheckResult(config.path, mutant, reduced=reduce, symmetric=symmetry)
+    result = CheckResult(config.path, mutant, reduced=reduce, symmetric=mode is not None)
+    result.symmetry = mode or ""
+    if mode in ("volumes", "both"):
+        group, note = volume_group(config, mutant, mode == "both", data_canonical)
+        if note is not None:
+            result.notes.append(note)
 
-    seen: dict[object, int] = {class_id(world0, setting) if symmetry else world0.ident_: 0}
+        def class_of(world: World) -> int:
+            return orbit_id(world, setting, group, mode == "both")
+    else:
+
+        def class_of(world: World) -> int:
+            return class_id(world, setting)
+
+    symmetry = mode is not None
+    seen: dict[object, int] = {class_of(world0) if symmetry else world0.ident_: 0}
     #: a representative's ident per state, kept only for states_out
     idents = [world0.ident()] if states_out is not None else []
     #: parent[i], by[i]: the state that first reached state i and the process that stepped
@@ -210,7 +227,7 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
                 done.append(proc)
             if new is None and symmetry:
                 new = _world(world, pi, known, new_ident)
-            key = class_id(new, setting) if symmetry else new_ident  # type: ignore[arg-type]
+            key = class_of(new) if symmetry else new_ident  # type: ignore[arg-type]
             target = seen.get(key)
             if target is None:
                 if new is None:
@@ -272,6 +289,21 @@ def explore(  # noqa: PLR0917 - the bounds are positional in the CLI's order
     return result
 
 
+#: The symmetry reductions `explore` (and `flashsim check --symmetry MODE`) knows.
+SYMMETRIES = ("data", "volumes", "both")
+
+
+def symmetry_mode(symmetry: bool | str | None) -> str | None:
+    """The symmetry reduction asked for: None (off), or one of `SYMMETRIES` (True: data)."""
+    if symmetry is None or symmetry is False:
+        return None
+    if symmetry is True:
+        return "data"
+    if symmetry not in SYMMETRIES:
+        raise ValueError(f"symmetry: expected one of {', '.join(SYMMETRIES)}, got {symmetry!r}")
+    return symmetry
+
+
 def _world(world: World, proc: int, known: _Outcome, ident: tuple[int, ...]) -> World:
     """The world `proc`'s remembered step leads to from `world` (`known`: its outcome)."""
     step, record, oracle, oracle_id = known[:4]
@@ -286,9 +318,11 @@ def _events_of(path: list[int], steps_to: list[Step | None]) -> tuple[Event, ...
 
 __all__ = [
     "MAX_GRAPH_STATES",
+    "SYMMETRIES",
     "CheckResult",
     "Counterexample",
     "_find_cycle",
     "explore",
     "state_graph",
+    "symmetry_mode",
 ]

@@ -86,6 +86,8 @@ class Memo:
     #: a part of a world (symmetry.class_id) -> its data bytes, in walk order
     part_data: dict[tuple[object, ...], list[bytes]] = field(default_factory=dict)
     #: (part, renaming table) -> the part renamed
+    #: (part, volume permutation) -> the part with its names renamed (symmetry.orbit_id)
+    part_named: dict[tuple[object, ...], object] = field(default_factory=dict)
     part_renamed: dict[tuple[object, ...], object] = field(default_factory=dict)
     #: (system id, process, pc, op id) -> the step's outcome
     steps: dict[tuple[int, int, int, int], Step] = field(default_factory=dict)

@@ -41,6 +41,7 @@ from flashsim.models.rules.actions import (
     ReadTracks,
 )
 from flashsim.models.rules.inflight import COPY, READ, WRITE
+from flashsim.models.state.relationship import SUSPENDED
 
 if TYPE_CHECKING:
     from flashsim.models.oracle import Oracle
@@ -364,7 +365,8 @@ STATE_CHECKS: tuple[tuple[str, Callable[[System, Oracle], str | None]], ...] = (
 def copy_completes(system: System, copied: Iterable[str]) -> str | None:
     """In a terminal state, every relationship a copier serves has no set bit left (unless
     it was established NOCOPY: a chooser may establish its id either way, or it is an SVC
-    mapping that is prepared or stopped: out of the cascade, it copies nothing)."""
+    mapping that is prepared or stopped: out of the cascade, it copies nothing; or one left
+    suspended: it copies nothing until a resume)."""
     for rel_id in copied:
         rel = system.relationships.get(rel_id)
         if (
@@ -373,6 +375,7 @@ def copy_completes(system: System, copied: Iterable[str]) -> str | None:
             and not rel.failed
             and rel.options.background_copy
             and rel.linked
+            and rel.state != SUSPENDED
         ):
             return (
                 f"terminal state: relationship {rel_id} still has {rel.bitmap.count} tracks to copy"

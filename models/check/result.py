@@ -46,7 +46,8 @@ class CheckResult:
     missing: tuple[str, ...] = ()  # required sometimes-properties never reached
     progress_checked: bool = False
     reduced: bool = False  # partial-order reduction on
-    symmetric: bool = False  # symmetry reduction on data values on
+    symmetric: bool = False  # a symmetry reduction on
+    symmetry: str = ""  # which: data, volumes or both (explorer.SYMMETRIES)
     elapsed_s: float = 0.0
     worker_cpu_s: tuple[float, ...] = ()  # a partitioned search: each worker's CPU time
     notes: list[str] = field(default_factory=list)
@@ -75,7 +76,9 @@ class CheckResult:
                 f"(searched {self.states} states)"
             )
         if self.exhaustive:
-            with_ = [("partial-order", self.reduced), ("symmetry", self.symmetric)]
+            on = {"volumes": "volume symmetry", "both": "data and volume symmetry"}
+            symmetric = on.get(self.symmetry, "symmetry")
+            with_ = [("partial-order", self.reduced), (symmetric, self.symmetric)]
             used = " and ".join(name for name, on in with_ if on)
             kind = f"exhaustive with {used} reduction" if used else "exhaustive"
             extent = f"{kind}: {self.states} states, {self.edges} edges, depth {self.depth}"

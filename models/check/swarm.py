@@ -2,38 +2,31 @@
 state bound (said so), in parallel; the first violation shrunk to a smaller configuration
 that still fails, written as a configuration file and a schedule file that replay it.
 
-`generate(seed, index)` draws one configuration as a TOML document (a dict), from
-`random.Random(f"{seed}:{index}")` alone: the same seed gives the same configurations on
-any machine, in any order of completion. Each has two to four volumes of one shape (1-2
-tracks of 1-2 bytes), distinct setup data, perhaps one or two relationships (random options,
-some space-efficient; a cascade or two targets), a choosing host or two (random ops,
-volumes, offsets, lengths, data values, max_ops), perhaps a choosing administrator (random
-control ops and options, or a consistency group) and a copier. `shrink` then tries, until
-none helps: a process fewer, a smaller max_ops, a value fewer in a domain, a setup op fewer,
-a track fewer; a change is kept when the configuration still violates the same property.
+`generate(seed, index)` (`flashsim.models.check.swarm_generate`) draws one configuration of
+the DS8000, SVC or redirect-on-write design, seeded by the seed and the index alone; a swarm
+hunting a mutant draws configurations of its design only. `shrink` then tries, until
+none helps: a process fewer, a script's op fewer, a smaller max_ops, a value fewer in a
+domain, a setup op fewer, a track fewer; a change is kept when the configuration still
+violates the same property.
 """
 
 from __future__ import annotations
 
 import json
-import random
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from flashsim.models.check.config import CheckConfigError, parse_config
+from flashsim.models.check.config import CheckConfig, CheckConfigError, parse_config
 from flashsim.models.check.explorer import CheckResult, explore
+from flashsim.models.check.mutants import design_of
 from flashsim.models.check.schedule import write_schedule
+from flashsim.models.check.swarm_generate import Raw, generate
 from flashsim.models.worker_processes import die_with_parent
 
-#: The state bound of each swarm configuration (most finish well within it: exhaustive).
-SWARM_MAX_STATES = 20_000
 #: Explorations one shrink may run.
 SHRINK_BUDGET = 300
-
-Raw = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +38,7 @@ class Outcome:
     exhaustive: bool
     property: str | None  # the violated property, None if the properties hold
     elapsed_s: float
+    design: str = "ds8000"  # the configuration's profile design
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,94 +63,6 @@ class SwarmResult:
         return self.first is None
 
 
-def _subset(rng: random.Random, items: list[Any], most: int) -> list[Any]:
-    return sorted(rng.sample(items, rng.randint(1, min(most, len(items)))), key=items.index)
-
-
-def _bools(rng: random.Random, usual: bool, other: float) -> list[bool]:
-    """A boolean domain: usually only `usual`, with probability `other` both values."""
-    return [usual, not usual] if rng.random() < other else [usual]
-
-
-def generate(seed: int, index: int) -> Raw:
-    """The `index`-th configuration of swarm `seed` (see the module docstring)."""
-    rng = random.Random(f"{seed}:{index}")
-    tracks, size = rng.randint(1, 2), rng.randint(1, 2)
-    grouped = rng.random() < 0.15  # a consistency group of two pairs needs four volumes
-    names = ["A", "B", "C", "D"][: 4 if grouped else rng.randint(2, 3)]
-    volumes = [{"name": n, "tracks": tracks, "track_size_bytes": size} for n in names]
-    length = tracks * size
-    setup: list[Raw] = []
-    for name, first in (("A", 0xA0), ("B", 0xB0), ("C", 0xC0)):  # distinct bytes everywhere
-        if name in names and (name == "A" or rng.random() < 0.5):
-            data = bytes(range(first, first + length)).hex()
-            setup.append({"op": "write", "volume": name, "offset": 0, "data": data})
-    rels: list[Raw] = []
-    if not grouped and rng.random() < 0.8:
-        rels.append(_establish(rng, "r1", "A", "B"))
-        if len(names) == 3 and rng.random() < 0.5:
-            source = "A" if rels[0].get("target_capacity_tracks") else rng.choice(["A", "B"])
-            rels.append(_establish(rng, "r2", source, "C"))
-    setup += [{"op": "establish", **r} for r in rels]
-    processes: list[Raw] = []
-    for host in range(1 if rng.random() < 0.5 else 2):
-        ops = _subset(rng, ["write", "read"], 2)
-        choose: Raw = {
-            "ops": ops,
-            "volumes": _subset(rng, names, 2),
-            "offsets": _subset(rng, list(range(length)), 2),
-            "lengths": _subset(rng, list(range(1, min(length, 2 * size) + 1)), 2),
-        }
-        if "write" in ops:
-            choose["data"] = _subset(rng, ["51", "52", "5152"], 2)
-        processes.append({"name": f"host{host}", "max_ops": rng.randint(1, 2), "choose": choose})
-    if grouped:
-        members = [
-            {"id": "g1", "source": "A", "target": "C", "background_copy": False},
-            {"id": "g2", "source": "B", "target": "D", "background_copy": False},
-        ]
-        choose = {"ops": ["establish_group"], "groups": [members]}
-        processes.append({"name": "admin", "max_ops": 1, "choose": choose})
-    elif rng.random() < 0.5:
-        ids = [r["id"] for r in rels] + ["r3"]
-        ops = _subset(rng, ["establish", "withdraw", "refresh", "reverse"], 2)
-        choose = {"ops": ops, "ids": _subset(rng, ids, 2)}
-        if "establish" in ops:
-            choose["sources"] = _subset(rng, names, 2)
-            choose["targets"] = _subset(rng, names, 2)
-            choose["background_copy"] = _bools(rng, False, 0.3)
-            choose["incremental"] = _bools(rng, rng.random() < 0.5, 0.3)
-            choose["persistent"] = _bools(rng, False, 0.2)
-            choose["inhibit_target_writes"] = _bools(rng, False, 0.2)
-            if rng.random() < 0.2:
-                choose["target_capacity_tracks"] = ["full", 1]
-        if "reverse" in ops:
-            choose["fast"] = _bools(rng, rng.random() < 0.5, 0.3)
-        processes.append({"name": "admin", "max_ops": 1, "choose": choose})
-    copied = [r["id"] for r in rels if r["background_copy"]]
-    if copied and rng.random() < 0.7:
-        processes.append({"name": "copier", "copier": copied[0]})
-    check: Raw = {"description": f"swarm {seed} #{index}", "max_states": SWARM_MAX_STATES}
-    return {"check": check, "volumes": volumes, "setup": setup, "processes": processes}
-
-
-def _establish(rng: random.Random, rel_id: str, source: str, target: str) -> Raw:
-    """A setup relationship: a copy or NOCOPY (incremental, persistent at random) or, one
-    time in five, a space-efficient target of one track under a random policy."""
-    if rng.random() < 0.2:
-        policy = rng.choice(["fail_relationship", "inhibit_source_writes"])
-        return {"id": rel_id, "source": source, "target": target, "background_copy": False,
-                "target_capacity_tracks": 1, "out_of_space": policy}  # fmt: skip
-    return {
-        "id": rel_id,
-        "source": source,
-        "target": target,
-        "background_copy": rng.random() < 0.6,
-        "incremental": rng.random() < 0.5,
-        "persistent": rng.random() < 0.3,
-    }
-
-
 def _search(raw: Raw, mutant: str | None, name: str = "<swarm>") -> CheckResult | None:
     """The configuration's search; None if it is not a valid configuration (a shrink step
     may make one: a copier whose relationship went)."""
@@ -167,10 +73,17 @@ def _search(raw: Raw, mutant: str | None, name: str = "<swarm>") -> CheckResult 
     return explore(config, mutant)
 
 
+def _design(mutant: str | None) -> str | None:
+    """The design a swarm draws: a mutant's own (it seeds a bug in that design's rules);
+    without one, every design (None)."""
+    return None if mutant is None else design_of(mutant)
+
+
 def _run_one(job: tuple[int, int, str | None]) -> Outcome:
     seed, index, mutant = job
     started = time.perf_counter()
-    result = _search(generate(seed, index), mutant, f"swarm-{seed}-{index}")
+    raw = generate(seed, index, _design(mutant))
+    result = _search(raw, mutant, f"swarm-{seed}-{index}")
     assert result is not None, "the generator makes valid configurations only"
     cex = result.counterexample
     return Outcome(
@@ -179,6 +92,7 @@ def _run_one(job: tuple[int, int, str | None]) -> Outcome:
         result.exhaustive,
         None if cex is None else cex.property,
         time.perf_counter() - started,
+        raw["check"].get("profile", "ds8000"),
     )
 
 
@@ -193,6 +107,11 @@ def _candidates(raw: Raw) -> list[Raw]:
         if len(raw["processes"]) > 1:
             smaller = variant()
             del smaller["processes"][i]
+            out.append(smaller)
+    for i, proc in enumerate(raw["processes"]):  # a script's op fewer (an SVC administrator)
+        for j in range(len(proc.get("ops", ())) if len(proc.get("ops", ())) > 1 else 0):
+            smaller = variant()
+            del smaller["processes"][i]["ops"][j]
             out.append(smaller)
     for i, proc in enumerate(raw["processes"]):
         if proc.get("max_ops", 1) > 1:
@@ -264,13 +183,18 @@ def swarm(
     first = failing[0].index if failing else None
     original = shrunk = None
     if first is not None:
-        original = generate(seed, first)
+        original = generate(seed, first, _design(mutant))
         prop = failing[0].property
         assert prop is not None
         shrunk = shrink(original, mutant, prop) if do_shrink else None
     return SwarmResult(
         seed, tuple(outcomes), first, original, shrunk, time.perf_counter() - started
     )
+
+
+def swarm_configs(count: int, seed: int) -> list[CheckConfig]:
+    """The swarm's first `count` configurations of `seed`, parsed (named `swarm-SEED-INDEX`)."""
+    return [parse_config(generate(seed, i), f"swarm-{seed}-{i}") for i in range(count)]
 
 
 def write_violation(

@@ -18,8 +18,9 @@ names) as ints and strings.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
+from flashsim.models.check.volume_symmetry import Perm, rename_oracle, rename_record, rename_system
 from flashsim.models.ops import Write
 
 if TYPE_CHECKING:
@@ -109,6 +110,79 @@ def class_id(world: World, setting: Setting) -> int:
     return found
 
 
+def data_canonical(value: object) -> object:
+    """`value` with every data byte renamed in order of first appearance."""
+    data: list[bytes] = []
+    _collect(value, data)
+    return _rename(value, renaming(data))
+
+
+def orbit_id(world: World, setting: Setting, group: tuple[Perm, ...], data: bool) -> int:
+    """The number of `world`'s class under the volume symmetries `group` (composed with the
+    data renaming if `data`): the least class number of its renamed forms, each interned
+    (every world of an orbit has the same set of renamed forms, so the same least one).
+    Each part renamed by each permutation is memoised, and its data bytes."""
+    memo = setting.memo
+    ident = world.ident_
+    found = memo.classes_of.get(ident)
+    if found is not None:
+        return found
+    count = len(world.procs)
+    best = -1
+    for k, perm in enumerate(group):
+        parts: list[tuple[str, int, int, int]] = [("system", world.system_id, 0, k)]
+        procs: list[tuple[str, int, int, int]] = [("proc", 0, 0, k)] * count
+        pending: list[tuple[str, int, int, int]] = [("pending", 0, 0, k)] * count
+        for i, proc in enumerate(world.procs):
+            procs[perm.procs[i]] = ("proc", proc.id, 0, k)
+            pending[perm.procs[i]] = ("pending", i, proc.pc, k)
+        parts += procs
+        parts.append(("oracle", world.oracle_id, 0, k))
+        parts += pending
+        values = [_named(part, setting, perm) for part in parts]
+        if data:
+            collected: list[bytes] = []
+            for part, value in zip(parts, values, strict=True):
+                held = memo.part_data.get(part)
+                if held is None:
+                    held = memo.part_data[part] = []
+                    _collect(value, held)
+                collected += held
+            table = renaming(collected)
+            renamed = []
+            for part, value in zip(parts, values, strict=True):
+                key = (part, table)
+                got = memo.part_renamed.get(key)
+                if got is None:
+                    got = memo.part_renamed[key] = _rename(value, table)
+                renamed.append(got)
+            values = renamed
+        number = memo.classes.id(tuple(values))
+        if best < 0 or number < best:
+            best = number
+    memo.classes_of[ident] = best
+    return best
+
+
+def _named(part: tuple[str, int, int, int], setting: Setting, perm: Perm) -> object:
+    """A part of the walk renamed by `perm` (memoised per part and permutation)."""
+    memo = setting.memo
+    found = memo.part_named.get(part)
+    if found is None:
+        value = _value(part[:3], setting)  # type: ignore[arg-type]
+        kind = part[0]
+        if kind == "system":
+            found = rename_system(value, perm)  # type: ignore[arg-type]
+        elif kind == "oracle":
+            found = rename_oracle(value, perm)  # type: ignore[arg-type]
+        elif kind == "proc":
+            found = (rename_record(value[0], perm),)  # type: ignore[index]
+        else:
+            found = value  # data only: no names
+        memo.part_named[part] = found
+    return found
+
+
 def _value(part: tuple[str, int, int], setting: Setting) -> object:
     """The structure a part of the walk stands for."""
     memo = setting.memo
@@ -123,3 +197,23 @@ def _value(part: tuple[str, int, int], setting: Setting) -> object:
     if process.choices:  # any of its data values, in any order, while it has ops to go
         return DataSet(sorted(process.data_domain)) if pc < process.max_ops else ()
     return tuple(op.data for op in process.ops[pc:] if isinstance(op, Write))
+
+
+def orbit_key(key: tuple[object, ...], group: tuple[Perm, ...], data: bool) -> object:
+    """The definition `orbit_id` computes from memoised parts, on a whole `World.key()`:
+    the least (by repr) of its forms renamed by each permutation of `group` (and by the data
+    renaming, if `data`). The tests compare the two."""
+    forms: list[object] = [renamed_key(key, perm) for perm in group]
+    if data:
+        forms = [data_canonical(form) for form in forms]
+    return min(forms, key=repr)
+
+
+def renamed_key(key: tuple[object, ...], perm: Perm) -> tuple[object, ...]:
+    """A `World.key()` renamed by `perm`: its engine, its process records (moved to their
+    new positions) and its oracle."""
+    system, procs, oracle = cast("tuple[Any, tuple[Any, ...], Any]", key)
+    moved: list[object] = [None] * len(procs)
+    for i, record in enumerate(procs):
+        moved[perm.procs[i]] = rename_record(record, perm)
+    return (rename_system(system, perm), tuple(moved), rename_oracle(oracle, perm))

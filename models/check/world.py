@@ -43,6 +43,7 @@ from flashsim.models.rules.inflight import (
     WRITE,
     InFlight,
 )
+from flashsim.models.state.relationship import SUSPENDED
 from flashsim.models.system import System
 
 
@@ -158,9 +159,10 @@ def start_op(
             or not rel.bitmap.count
             or rel.failed
             or not rel.linked
+            or rel.state == SUSPENDED  # its bitmap is unreachable until a resume
             or not rel.options.background_copy
         ):
-            return None  # nothing to copy now (a refresh may give it work again)
+            return None  # nothing to copy now (a refresh or a resume may give it work again)
         op = system.start_copy(process.copier, 1)
     elif pc >= process.length:
         return None

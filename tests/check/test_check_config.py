@@ -57,6 +57,7 @@ def test_the_reference_configurations_are_bundled(reference):
         "t_svc_choices",
         "u_row_choices",
         "v_spanning_io",
+        "w_twin_pairs",
     ]
 
 

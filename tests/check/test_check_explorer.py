@@ -2,12 +2,14 @@
 sometimes-properties make a vacuous model fail, bounds are reported as bounds."""
 
 import dataclasses
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from flashsim.models.check import explore, load_config
 from flashsim.models.check import properties as props
+from flashsim.models.check.config import parse_config
 from flashsim.models.check.explorer import _find_cycle, state_graph
 from flashsim.models.check.schedule import replay_schedule
 from flashsim.models.check.world import advance, choices, initial_world, is_final
@@ -207,3 +209,50 @@ def test_no_step_changes_an_engine_state_other_worlds_share(reference, name):
         memo = setting.memo
         for system_id, system in memo.system_objects.items():
             assert system.fingerprint() == memo.systems.values[system_id], (mutant, system_id)
+
+
+SUSPENDED_COPIER = """
+[check]
+profile = "svc"
+
+[[volumes]]
+name = "S"
+tracks = 1
+track_size_bytes = 1
+
+[[volumes]]
+name = "T1"
+tracks = 1
+track_size_bytes = 1
+
+[[setup]]
+op = "write"
+volume = "S"
+offset = 0
+data = "a0"
+
+[[setup]]
+op = "establish"
+id = "m1"
+source = "S"
+target = "T1"
+
+[[processes]]
+name = "admin"
+ops = [{ op = "suspend", id = "m1" }%s]
+
+[[processes]]
+name = "copier"
+copier = "m1"
+"""
+
+
+@pytest.mark.parametrize("resume", [True, False])
+def test_the_copier_of_a_suspended_mapping_waits_for_the_resume(resume):
+    """Regression, found by the SVC swarm (docs/checker.md, "Swarm verification"): the
+    copier of a suspended mapping took a step that copies nothing, again and again, a cycle
+    reported as starvation while the resume was still to come. Left suspended, the mapping
+    copies nothing: no terminal state owes its copy."""
+    text = SUSPENDED_COPIER % (', { op = "resume", id = "m1" }' if resume else "")
+    result = explore(parse_config(tomllib.loads(text)))
+    assert result.holds and result.exhaustive and result.progress_checked

@@ -119,6 +119,8 @@ def test_the_benchmark_prints_states_edges_rate_reductions_and_memory(capsys, re
         "partial order",
         "symmetry",
         "both",
+        "volume symmetry",
+        "all",
         "toy dict BFS",
         "peak RSS",
     ]

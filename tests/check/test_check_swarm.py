@@ -7,9 +7,20 @@ import tomllib
 import pytest
 
 from flashsim.main import main
+from flashsim.models.check import explore
 from flashsim.models.check.config import parse_config
+from flashsim.models.check.mutants import design_of
 from flashsim.models.check.schedule import read_schedule, replay_schedule
-from flashsim.models.check.swarm import generate, shrink, swarm, to_toml
+from flashsim.models.check.swarm import (
+    SHRINK_BUDGET,
+    _candidates,
+    _search,
+    generate,
+    shrink,
+    swarm,
+    to_toml,
+)
+from flashsim.models.check.swarm_generate import DESIGNS, draw_design
 
 
 def test_the_same_seed_generates_the_same_configurations_and_they_round_trip_as_toml():
@@ -19,6 +30,59 @@ def test_the_same_seed_generates_the_same_configurations_and_they_round_trip_as_
         assert tomllib.loads(to_toml(raw)) == raw
         parse_config(raw, f"#{index}")  # valid, within every limit
     assert generate(7, 0) != generate(8, 0)
+
+
+@pytest.mark.parametrize("design", DESIGNS)
+def test_every_design_generates_configurations_that_parse_explore_and_hold(design):
+    for index in range(12):
+        raw = generate(4, index, design)
+        assert raw == generate(4, index, design)  # the same seed, the same bytes
+        assert raw["check"].get("profile", "ds8000") == design
+        assert tomllib.loads(to_toml(raw)) == raw
+        config = parse_config(raw, f"{design} #{index}")
+        result = explore(config)
+        assert result.states > 1 and result.counterexample is None, (index, result.summary())
+
+
+def test_a_swarm_without_a_mutant_draws_every_design_and_keeps_the_ds8000_draws():
+    designs = [draw_design(9, i) for i in range(40)]
+    assert set(designs) == set(DESIGNS)
+    assert [generate(9, i)["check"].get("profile", "ds8000") for i in range(40)] == designs
+    for i, design in enumerate(designs):  # the DS8000 ones as drawn before other designs
+        if design == "ds8000":
+            assert generate(9, i) == generate(9, i, "ds8000")
+    with pytest.raises(ValueError, match="unknown design 'hds'"):
+        generate(9, 0, "hds")
+
+
+@pytest.mark.parametrize(
+    ("mutant", "count", "seed"),
+    [
+        ("svc_write_copies_every_target", 40, 1),
+        ("restart_keeps_copied_grains", 40, 1),
+        ("suspended_source_stays_online", 40, 1),
+        ("snapshot_delete_frees_shared_blocks", 40, 1),
+    ],
+)
+def test_a_swarm_finds_a_bug_seeded_in_the_svc_or_row_rules_and_shrinks_it(mutant, count, seed):
+    result = swarm(count, seed, mutant)
+    assert {o.design for o in result.outcomes} == {design_of(mutant)}
+    assert result.first is not None and result.shrunk is not None
+    shrunk = result.shrunk
+    assert shrunk.attempts < SHRINK_BUDGET  # it stopped because no cut kept the failure
+    again = _search(shrunk.raw, mutant)  # the shrunk configuration still fails alike
+    assert again is not None and again.counterexample is not None
+    assert again.counterexample.property == shrunk.property
+    assert tomllib.loads(to_toml(shrunk.raw)) == shrunk.raw
+    # every smaller candidate is a valid configuration that passes or fails otherwise, or
+    # no configuration at all (a copier whose mapping went)
+    for candidate in _candidates(shrunk.raw):
+        found = _search(candidate, mutant)
+        assert (
+            found is None
+            or found.counterexample is None
+            or (found.counterexample.property != shrunk.property)
+        )
 
 
 def test_the_correct_model_passes_a_swarm_run_in_two_workers():
