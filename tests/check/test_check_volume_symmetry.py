@@ -77,10 +77,32 @@ def test_the_twin_pairs_halve_but_for_the_states_that_are_their_own_mirror(refer
     assert explore(config, progress=False, symmetry="both").states <= reduced.states
 
 
+def _mutants(config):
+    return (None, *(m for m in MUTANTS if design_of(m) == config.profile.design))
+
+
+def _has_symmetry(config, mutant) -> bool:
+    return any(
+        len(volume_group(config, mutant, data, data_canonical)[0]) > 1 for data in (False, True)
+    )
+
+
 @pytest.mark.parametrize("name", sorted(p.stem for p in REFERENCE.glob("*.toml")))
 def test_volume_symmetry_gives_the_unreduced_verdicts_on_every_mutant(reference, name):
     config = reference[name]
-    for mutant in (None, *(m for m in MUTANTS if design_of(m) == config.profile.design)):
+    symmetric = [m for m in _mutants(config) if _has_symmetry(config, m)]
+    if not symmetric:
+        # only the identity, for the correct model and every mutant: the reduced search is
+        # the unreduced one (with "both", the data symmetry alone, tested on its own)
+        full = explore(config, progress=False)
+        reduced = explore(config, progress=False, symmetry="volumes")
+        assert (reduced.states, reduced.edges, reduced.holds) == (
+            full.states,
+            full.edges,
+            full.holds,
+        )
+        return
+    for mutant in symmetric:
         full = explore(config, mutant, progress=False)
         for mode in ("volumes", "both"):
             reduced = explore(config, mutant, progress=False, symmetry=mode)
