@@ -277,10 +277,11 @@ def bench_replay(lines: int, repeat: int) -> list[dict[str, object]]:
 
 BENCHES = (
     "background_copy", "hole_copy", "cow_writes", "volume_size", "replay", "simulator",
-    "traces", "checker", "mutation",
+    "traces", "checker", "mutation", "instructions",
 )  # fmt: skip
-#: Run only when asked for (`--only`): the mutation run takes minutes to an hour.
-ON_REQUEST = ("mutation",)
+#: Run only when asked for (`--only`): the mutation run takes minutes to an hour, the count of
+#: instructions under valgrind minutes.
+ON_REQUEST = ("mutation", "instructions")
 
 
 def bench_checker(repeat: int, quick: bool = False) -> list[dict[str, object]]:
@@ -363,6 +364,10 @@ def main(args: argparse.Namespace) -> int:
         from flashsim.bench.simulator import bench_simulator
 
         bench_simulator(duration_s=0.5 if quick else 4.0, repeat=repeat)
+    if "instructions" in only:
+        from flashsim.bench.simulator import bench_instructions
+
+        bench_instructions(durations=(0.2, 0.6) if quick else (0.5, 2.0))
     if "traces" in only:
         from flashsim.bench.traces import bench_traces
 

@@ -13,6 +13,11 @@ seconds: the machine may be shared. Not a pass/fail test: machines are noisy.
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Generator
 from typing import Any
@@ -250,6 +255,67 @@ def bench_simulator(
         + f"\n  for contrast, 4 KiB random reads, no relationship: {reads_per_s:,.0f}/s "
         f"({reads:,} I/Os; {reads_per_s / cycles_per_s:.3f}x bare SimPy)\n"
         f"bare SimPy PriorityResource request/hold/release: {cycles_per_s:,.0f} cycles per CPU s"
+    )
+    return figures
+
+
+def _child(case: str, duration_s: float, rate_iops: int, toy: bool) -> None:
+    """One run in a child process (`bench_instructions`): prints its host I/Os."""
+    label, relationship, toy_case = next(c for c in CASES if c[2] == case)
+    if toy:
+        print(toy_host_ios_per_s(toy_case, duration_s, rate_iops)[1])
+    else:
+        print(_flashsim(scenario_text(relationship, duration_s, rate_iops))[1])
+
+
+def _instructions(case: str, duration_s: float, rate_iops: int, toy: bool) -> tuple[int, int]:
+    """(instructions, host I/Os) of one child run under valgrind's callgrind."""
+    code = (
+        "from flashsim.bench.simulator import _child; "
+        f"_child({case!r}, {duration_s!r}, {rate_iops!r}, {toy!r})"
+    )
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable]
+        + ["-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    collected = re.search(r"Collected : (\d+)", done.stderr)
+    if collected is None:
+        raise RuntimeError(f"callgrind printed no count: {done.stderr[-500:]}")
+    return int(collected.group(1)), int(done.stdout.split()[-1])
+
+
+def bench_instructions(
+    durations: tuple[float, float] = (0.5, 2.0), rate_iops: int = 5000
+) -> dict[str, float]:
+    """Instructions per simulated host I/O of flashsim and of the BASELINE toy in the three
+    cases, counted by valgrind (callgrind) in child processes: a figure the machine's load
+    cannot move. Each is the difference of a short and a longer run (so start-up cancels),
+    divided by the difference of their host I/Os. Slow (minutes); `--only instructions`."""
+    if shutil.which("valgrind") is None:
+        print("instructions: skipped, valgrind is not installed (Debian package valgrind)")
+        return {}
+    figures: dict[str, float] = {}
+    lines = []
+    for label, _, case in CASES:
+        per_io = {}
+        for toy in (False, True):
+            (i0, n0), (i1, n1) = (_instructions(case, d, rate_iops, toy) for d in durations)
+            per_io[toy] = (i1 - i0) / max(n1 - n0, 1)
+        figures[f"{case}_instructions_per_io"] = per_io[False]
+        figures[f"{case}_toy_instructions_per_io"] = per_io[True]
+        figures[f"{case}_instructions_ratio"] = per_io[True] / per_io[False]
+        lines.append(
+            f"{label}: flashsim {per_io[False]:,.0f} instructions per host I/O, BASELINE toy "
+            f"{per_io[True]:,.0f}: {per_io[True] / per_io[False]:.2f}x the toy's rate "
+            "(goal >= 1x)"
+        )
+    print(
+        f"instructions per host I/O (valgrind callgrind; runs of {durations[0]:g} s and "
+        f"{durations[1]:g} s at {rate_iops:,} IOPS, the difference):\n  " + "\n  ".join(lines)
     )
     return figures
 
