@@ -1,35 +1,30 @@
 """The unreduced breadth-first search (`explore` without reductions): its hot loop works on
 ints, never on `World` objects.
 
-A state is one int (`packing.Layout`): its engine and oracle ids, then each process's slot
-(its record id, unique across processes) in 16 bits, or 32 where a slot outgrows 16 (the
-search then runs again). A step's outcome from (engine, oracle, process record) is remembered
-as the difference it makes to that int, per (engine, oracle), under the process's slot; the
-outcomes of the processes whose slots share a 64-bit word are remembered together under that
-word, so a state costs one look-up per four processes (two with 32-bit slots), an edge one
-addition and one look-up in `seen`. A `World` is put together (from the memo's tables of
-engine, oracle and record objects) only where a step has to run for the first time, a state
-property is checked for the first time, or a state is terminal. The frontier is the list of
-states itself: BFS expands states in the order it numbers them, level by level, so state i's
-ident is `keys[i]` and no queue is kept. Each move's enabledness is remembered per (engine,
-process, record). Counterexamples replay their schedule for the timeline (`result._events`):
-the search keeps no step per state.
+A state is one int: its ident (engine id, oracle id, each process record's id; see
+`flashsim.models.check.memo`) packed in 32-bit fields. A step's outcome from (engine, move,
+record, oracle) is remembered as the difference it makes to that int, so an edge costs one
+tuple look-up, one addition and one look-up in `seen`; a `World` is put together (from the
+memo's tables of engine, oracle and record objects) only where a step has to run for the
+first time, a state property is checked for the first time, or a state is terminal. The
+frontier is the list of states itself: BFS expands states in the order it numbers them, so
+state i's ident is `keys[i]` and no queue is kept. Each move's enabledness is remembered per
+(engine, process, record). Counterexamples replay their schedule for the timeline
+(`result._events`): the search keeps no step per state.
 
-Same numbering, edges, verdicts and counterexamples as before the slots were grouped (the
-layouts agree: tests/check/test_check_bfs.py), and the same states and edges as the general
-loop (`explorer`), which runs the reductions and depth-first order.
+Same numbering, edges, verdicts and counterexamples as the general loop (`explorer`), which
+runs the reductions and depth-first order.
 """
 
 from __future__ import annotations
 
 import itertools
-import time
+import struct
 from array import array
 from typing import TYPE_CHECKING
 
 from flashsim.models.check import properties as props
 from flashsim.models.check import result as report
-from flashsim.models.check.packing import FIELD_BITS, LOW, MASK, Layout, Outgrown
 from flashsim.models.check.world import (
     World,
     initial_world,
@@ -41,22 +36,33 @@ from flashsim.models.check.world import (
 
 if TYPE_CHECKING:
     from flashsim.models.check.config import CheckConfig
-    from flashsim.models.check.records import ProcState, Violation
+    from flashsim.models.check.records import ProcState
     from flashsim.models.check.result import CheckResult
     from flashsim.models.oracle import Oracle
 
 #: An edge out of a state: (move, its difference to the packed state, violations, witnesses)
 _Edge = tuple[int, int, tuple[object, ...], tuple[str, ...]]
 
-#: a new state's engine and oracle: a lock held (no state property checked), or none held
-#: and every state property holds there
-LOCKED, CALM = 0, 1
-#: the slot widths tried in turn (`packing.Layout`): the narrower, the more processes per
-#: table look-up
-SLOT_BITS = (16, 32)
+#: Bits per field of a packed state: ids below 2**32 (a search of 4 G states is far off).
+FIELD_BITS = 32
+_MASK = (1 << FIELD_BITS) - 1
+_LOW = (1 << (2 * FIELD_BITS)) - 1  # the engine and oracle fields
 
 
-def search(  # noqa: PLR0917 - explore's bounds, positional
+def pack(ident: tuple[int, ...]) -> int:
+    """A world's ident as one int (field i at bits 32i..32i+31)."""
+    value = 0
+    for i, part in enumerate(ident):
+        assert 0 <= part <= _MASK, f"an id outgrew {FIELD_BITS} bits"
+        value |= part << (FIELD_BITS * i)
+    return value
+
+
+def unpack(value: int, fields: int) -> tuple[int, ...]:
+    return tuple((value >> (FIELD_BITS * i)) & _MASK for i in range(fields))
+
+
+def search(  # noqa: PLR0917 - the hot loop, kept in one frame on purpose
     config: CheckConfig,
     mutant: str | None,
     max_states: int,
@@ -66,43 +72,22 @@ def search(  # noqa: PLR0917 - explore's bounds, positional
     keep_graph: bool,
 ) -> CheckResult:
     """`explore(config, mutant, ...)` without reductions, breadth first (see the module)."""
+    import time
+
     started = time.perf_counter()
-    for bits in SLOT_BITS:
-        layout = Layout(len(config.processes), bits)
-        try:
-            result = _search(config, mutant, max_states, max_depth, progress, states_out,
-                             keep_graph, layout)  # fmt: skip
-        except Outgrown:
-            if bits == SLOT_BITS[-1]:
-                raise
-            continue  # the same search again, with wider slots
-        result.elapsed_s = time.perf_counter() - started
-        return result
-    raise AssertionError("unreachable")
-
-
-def _search(  # noqa: PLR0917 - the hot loop, kept in one frame on purpose
-    config: CheckConfig,
-    mutant: str | None,
-    max_states: int,
-    max_depth: int,
-    progress: bool,
-    states_out: set[tuple[object, ...]] | None,
-    keep_graph: bool,
-    layout: Layout,
-) -> CheckResult:
     setting, world0 = initial_world(config, mutant)
     result = report.CheckResult(config.path, mutant)
     memo = setting.memo
     count = len(config.processes)
-    shifts, slot_mask = layout.shifts, layout.slot_mask
+    fields = 2 + count
+    shifts = [FIELD_BITS * (2 + i) for i in range(count)]
     systems = memo.system_objects
     systems.setdefault(world0.system_id, world0.system)
     oracles: dict[int, Oracle] = {world0.oracle_id: world0.oracle}
     records: dict[int, ProcState] = {p.id: p for p in world0.procs}
-    copiers = [i for i, p in enumerate(config.processes) if p.copier]
+    copiers = frozenset(i for i, p in enumerate(config.processes) if p.copier)
 
-    first = layout.pack(world0.ident_)
+    first = pack(world0.ident_)
     seen: dict[int, int] = {first: 0}
     keys = [first]  # state i's packed ident: the frontier is keys[head:]
     #: parent[i], by[i]: the state that first reached state i and the move it took
@@ -116,46 +101,26 @@ def _search(  # noqa: PLR0917 - the hot loop, kept in one frame on purpose
     ends: list[int] = []
     edge_count = 0
     witnessed: set[str] = set()
-    #: tables[(engine, oracle) packed][slot] (`packing.Layout`): the outcomes of the slot's
-    #: process's enabled moves there, each (move, the step's difference to the packed state,
-    #: the violations it caused, its witnesses); under a key (a word of slots: above every
-    #: slot) its processes' outcomes in one tuple. One look-up per key gives the enabledness
-    #: and the edges of all its processes.
+    #: tables[(engine, oracle) packed][record * P + i] (process i of P, its record): the
+    #: outcomes of process i's enabled moves there, each (move, the step's difference to the
+    #: packed state, the violations it caused, its witnesses). One look-up per process gives
+    #: its enabledness and its edges; the keys are small ints, cheap to hash.
     tables: dict[int, dict[int, tuple[_Edge, ...]]] = {}
-    width, keys_of = layout.width, layout.keys_of
+    width = 4 * fields
+    unpack_all = struct.Struct(f"<{fields}I").unpack
     #: (engine, process, record) -> the process's moves that can run there
     moves_of: dict[tuple[int, int, int], tuple[int, ...]] = {}
-    #: (engine, oracle) packed -> LOCKED or CALM, once its state properties held (and
-    #: their witnesses were recorded): one look-up per new state
-    verdicts: dict[int, int] = {}
+    quiescent: dict[int, bool] = {}
+    checked = memo.checked
     names = setting.labels
 
     def world_of(value: int) -> World:
-        ident = layout.ident(value)
+        ident = unpack_all(value.to_bytes(width, "little"))
         procs = tuple(records[r] for r in ident[2:])
         return World(systems[ident[0]], oracles[ident[1]], procs, ident[0], ident[1], memo, ident)
 
-    def key_outcomes(table: dict[int, tuple[_Edge, ...]], base: int, key: int) -> tuple[_Edge, ...]:
-        """The outcomes of a key's processes' moves from `base`, in process order."""
-        if key <= slot_mask:
-            return single_outcomes(table, base, key)
-        return tuple(
-            itertools.chain.from_iterable(
-                single_outcomes(table, base, slot) for slot in layout.slots(key)
-            )
-        )
-
-    def single_outcomes(
-        table: dict[int, tuple[_Edge, ...]], base: int, slot: int
-    ) -> tuple[_Edge, ...]:
-        group = table.get(slot)
-        if group is None:
-            group = table[slot] = outcomes_of(base, slot)
-        return group
-
-    def outcomes_of(base: int, slot: int) -> tuple[_Edge, ...]:
-        system_id, oracle_id = base & MASK, (base >> FIELD_BITS) & MASK
-        pi, record = slot % count, slot // count
+    def outcomes_of(base: int, ids: tuple[int, ...], pi: int) -> tuple[_Edge, ...]:
+        system_id, oracle_id, record = ids[0], ids[1], ids[2 + pi]
         mkey = (system_id, pi, record)
         moves = moves_of.get(mkey)
         if moves is None:
@@ -174,29 +139,12 @@ def _search(  # noqa: PLR0917 - the hot loop, kept in one frame on purpose
             delta = (
                 (step.system_id - system_id)
                 + ((new_world.oracle_id - oracle_id) << FIELD_BITS)
-                + ((layout.slot(pi, new_record.id) - slot) << shift)
+                + ((new_record.id - record) << shift)
             )
             edges.append((move, delta, caused, found))
             if caused:  # the search stops at this edge: the later moves need not run
                 break
         return tuple(edges)
-
-    def judge(low: int) -> int | Violation:
-        """A new state's engine and oracle: LOCKED, CALM (its state properties hold; their
-        witnesses recorded), or the first property violated there."""
-        system_id, oracle_id = low & MASK, low >> FIELD_BITS
-        system = systems[system_id]
-        if system.locks:
-            verdicts[low] = LOCKED
-            return LOCKED
-        violations, seen_here = state_checks(
-            World(system, oracles[oracle_id], (), system_id, oracle_id, memo, ())
-        )
-        witnessed.update(seen_here)
-        if violations:
-            return violations[0]
-        verdicts[low] = CALM
-        return CALM
 
     def fail(at: int, move: int, prop: str, message: str) -> None:
         path = report._path(at, parent)
@@ -207,95 +155,107 @@ def _search(  # noqa: PLR0917 - the hot loop, kept in one frame on purpose
             prop, message, schedule, report._events(config, mutant, schedule)
         )
 
+    head = 0
     depth = 0
-    start, next_level = 0, 1  # this level's states: keys[start:next_level]
-    stopped = False
-    while True:
-        for index in range(start, next_level):
-            base = keys[index]
-            table = tables.get(base & LOW)
-            if table is None:
-                table = tables[base & LOW] = {}
-            groups = []
-            for key in keys_of(base.to_bytes(width, "little"))[2:]:
-                group = table.get(key)
-                if group is None:
-                    group = table[key] = key_outcomes(table, base, key)
-                if group:
-                    groups.append(group)
-            if not groups:
-                ends.append(index)
-                world = world_of(base)
-                if not is_final(world, setting):
-                    fail(
-                        index,
-                        -1,
-                        "no_deadlock",
-                        "no process can take a step, yet not every process is done",
-                    )
-                    stopped = True
-                    break
-                message = props.copy_completes(world.system, setting.copied)
-                if message is not None:
-                    fail(index, -1, "copy_completes", message)
-                    stopped = True
-                    break
-                continue
-            if keep_edges and not any(table[(base >> shifts[pi]) & slot_mask] for pi in copiers):
-                idle.append(index)  # no copier can step here (weak fairness, `_find_cycle`)
-            if depth >= max_depth:
-                result.exhaustive = False
-                result.bound = f"max depth {max_depth}"
-                continue
-            for move, delta, caused, found in itertools.chain.from_iterable(groups):
-                if found:
-                    witnessed.update(found)
-                if caused:
-                    violation = caused[0]
-                    fail(index, move, violation.property, violation.message)  # type: ignore[attr-defined]
-                    stopped = True
-                    break
-                new = base + delta
-                target = seen.get(new)
-                if target is None:
-                    calm = verdicts.get(new & LOW)
-                    if calm is None:
-                        calm = judge(new & LOW)
-                        if not isinstance(calm, int):
-                            fail(index, move, calm.property, calm.message)
-                            stopped = True
-                            break
-                    if len(keys) >= max_states:
-                        result.exhaustive = False
-                        result.bound = f"max states {max_states}"
-                        stopped = True  # the frontier is dropped
-                        break
-                    target = len(keys)
-                    if keep_edges and calm:
-                        quiet.append(target)
-                    seen[new] = target
-                    keys.append(new)
-                    parent.append(index)
-                    by.append(move)
-                edge_count += 1
-                if keep_edges:
-                    edge_from.append(index)
-                    edge_to.append(target)
-                    edge_by.append(move)
-                    if target >= report.MAX_GRAPH_STATES:  # too big to analyse: stop keeping it
-                        keep_edges, graph_capped = False, True
-                        edge_from, edge_to, edge_by = array("l"), array("l"), array("l")
-                        quiet.clear()
-                        idle.clear()
-            if stopped:
+    next_level = 1  # the first state of depth + 1, once numbered
+    while head < len(keys) and result.counterexample is None:
+        index = head
+        head += 1
+        if index >= next_level:
+            depth += 1
+            level_starts.append(index)
+            next_level = len(keys)
+        base = keys[index]
+        ids = unpack_all(base.to_bytes(width, "little"))
+        table = tables.get(base & _LOW)
+        if table is None:
+            table = tables[base & _LOW] = {}
+        groups = []
+        copier_ready = False
+        for pi, record in enumerate(ids[2:]):
+            okey = record * count + pi
+            group = table.get(okey)
+            if group is None:
+                group = table[okey] = outcomes_of(base, ids, pi)
+            if group:
+                groups.append(group)
+                if pi in copiers:
+                    copier_ready = True
+        if not groups:
+            ends.append(index)
+            world = world_of(base)
+            if not is_final(world, setting):
+                fail(
+                    index,
+                    -1,
+                    "no_deadlock",
+                    "no process can take a step, yet not every process is done",
+                )
                 break
-        if stopped or next_level == len(keys):
-            break
-        depth += 1
-        start, next_level = next_level, len(keys)
-        level_starts.append(start)
+            message = props.copy_completes(world.system, setting.copied)
+            if message is not None:
+                fail(index, -1, "copy_completes", message)
+                break
+            continue
+        if keep_edges and not copier_ready:
+            idle.append(index)  # no copier can step here (weak fairness, `_find_cycle`)
+        if depth >= max_depth:
+            result.exhaustive = False
+            result.bound = f"max depth {max_depth}"
+            continue
+        for move, delta, caused, found in itertools.chain.from_iterable(groups):
+            if found:
+                witnessed.update(found)
+            if caused:
+                violation = caused[0]
+                fail(index, move, violation.property, violation.message)  # type: ignore[attr-defined]
+                break
+            new = base + delta
+            target = seen.get(new)
+            if target is None:
+                new_system = new & _MASK
+                calm = quiescent.get(new_system)
+                if calm is None:
+                    calm = quiescent[new_system] = not systems[new_system].locks
+                if calm:
+                    new_oracle = (new >> FIELD_BITS) & _MASK
+                    verdict = checked.get((new_system, new_oracle))
+                    if verdict is None:
+                        probe = World(
+                            systems[new_system], oracles[new_oracle], (), new_system,
+                            new_oracle, memo, (),
+                        )  # fmt: skip
+                        state_checks(probe)
+                        verdict = checked[(new_system, new_oracle)]
+                    violations, seen_here = verdict
+                    witnessed.update(seen_here)
+                    if violations:
+                        fail(index, move, violations[0].property, violations[0].message)
+                        break
+                if len(keys) >= max_states:
+                    result.exhaustive = False
+                    result.bound = f"max states {max_states}"
+                    head = len(keys)  # the frontier is dropped
+                    break
+                target = len(keys)
+                if keep_edges and calm:
+                    quiet.append(target)
+                seen[new] = target
+                keys.append(new)
+                parent.append(index)
+                by.append(move)
+            edge_count += 1
+            if keep_edges:
+                edge_from.append(index)
+                edge_to.append(target)
+                edge_by.append(move)
+                if target >= report.MAX_GRAPH_STATES:  # too big to analyse: stop keeping it
+                    keep_edges, graph_capped = False, True
+                    edge_from, edge_to, edge_by = array("l"), array("l"), array("l")
+                    quiet.clear()
+                    idle.clear()
     if states_out is not None:
-        states_out.update(memo.key(layout.ident(value)) for value in keys)
+        states_out.update(memo.key(unpack(value, fields)) for value in keys)
     result.states = len(keys)
     result.edges = edge_count
     # the deepest state numbered (states are numbered level by level)
@@ -308,6 +268,7 @@ def _search(  # noqa: PLR0917 - the hot loop, kept in one frame on purpose
         result, config, mutant, progress, keep_graph, keep_edges, graph_capped, False,
         (edge_from, edge_to, edge_by), depths, quiet, ends, idle, parent, by, names, witnessed,
     )  # fmt: skip
+    result.elapsed_s = time.perf_counter() - started
     return result
 
 

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from flashsim.models.check import properties as props
 from flashsim.models.check import result as report
-from flashsim.models.check.packing import FIELD_BITS, LOW, MASK, pack
+from flashsim.models.check.bfs import _LOW, _MASK, FIELD_BITS, pack
 from flashsim.models.check.records import NO_OP, ProcState
 from flashsim.models.check.world import (
     World,
@@ -92,7 +92,7 @@ class _Worker:
         self.local_of: list[dict[int, int]] = [{}, {}, {}]
         #: per worker: the global ids whose components were sent to it
         self.sent: list[set[int]] = [set() for _ in range(workers)]
-        #: packed local ident (`packing.pack`) -> its index if owned here, -1 if owned elsewhere
+        #: packed local ident (`bfs.pack`) -> its index if owned here, -1 if owned elsewhere
         self.seen: dict[int, int] = {}
         self.keys: list[int] = []
         self.owner_of: dict[int, int] = {}  # engine id -> the worker owning its states
@@ -190,10 +190,10 @@ class _Worker:
         self.parent_w.append(pw)
         self.parent_i.append(pi)
         self.by.append(move)
-        system_id = value & MASK
+        system_id = value & _MASK
         if self.systems[system_id].locks:
             return None
-        oracle_id = (value >> FIELD_BITS) & MASK
+        oracle_id = (value >> FIELD_BITS) & _MASK
         verdict = self.memo.checked.get((system_id, oracle_id))
         if verdict is None:
             probe = World(
@@ -286,9 +286,9 @@ class _Worker:
         for index in range(start, end):
             base = keys[index]
             ids = unpack_all(base.to_bytes(width, "little"))
-            table = tables.get(base & LOW)
+            table = tables.get(base & _LOW)
             if table is None:
-                table = tables[base & LOW] = {}
+                table = tables[base & _LOW] = {}
             groups = []
             for pi, record in enumerate(ids[2:]):
                 okey = record * count + pi
