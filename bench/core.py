@@ -316,10 +316,17 @@ def bench_checker(repeat: int, quick: bool = False) -> list[dict[str, object]]:
         ),
         _line(
             f"checker at scale ({large['states']:,.0f} states): states/s",
-            f"{large['states_per_s']:,.0f}",
+            f"{large['states_per_s']:,.0f} ({large['states_per_cpu_s']:,.0f} CPU)",
             f"{large['baseline_states_per_s']:,.0f} BFS",
             large["states_per_s"] / large["baseline_states_per_s"],
             ">= 100,000 states/s on >= 1 M states",
+        ),
+        _line(
+            "checker at scale: bytes per state",
+            f"{large['bytes_per_state']:,.0f}",
+            f"{large['baseline_bytes_per_state']:,.0f} BFS",
+            large["bytes_per_state"] / large["baseline_bytes_per_state"],
+            "stated, not growing",
         ),
         _line(
             f"checker, {cores['searches']:.0f} searches on {cores['workers']:.0f} cores",
@@ -330,7 +337,7 @@ def bench_checker(repeat: int, quick: bool = False) -> list[dict[str, object]]:
         ),
         _line(
             f"checker, one search ({split['states']:,.0f} states) on {split['workers']:.0f} cores",
-            f"x{split['speed_up']:.2f}",
+            f"x{split['speed_up']:.2f} (x{split['cpu_speed_up']:.2f} CPU)",
             "1 process",
             split["speed_up"],
             "same states and edges" if split["same"] else "DIFFERENT states or edges",
