@@ -261,9 +261,9 @@ def bench_simulator(
 
 def _child(case: str, duration_s: float, rate_iops: int, toy: bool) -> None:
     """One run in a child process (`bench_instructions`): prints its host I/Os."""
-    label, relationship, toy_case = next(c for c in CASES if c[2] == case)
+    relationship = next(c[1] for c in CASES if c[2] == case)
     if toy:
-        print(toy_host_ios_per_s(toy_case, duration_s, rate_iops)[1])
+        print(toy_host_ios_per_s(case, duration_s, rate_iops)[1])
     else:
         print(_flashsim(scenario_text(relationship, duration_s, rate_iops))[1])
 
@@ -274,9 +274,9 @@ def _instructions(case: str, duration_s: float, rate_iops: int, toy: bool) -> tu
         "from flashsim.bench.simulator import _child; "
         f"_child({case!r}, {duration_s!r}, {rate_iops!r}, {toy!r})"
     )
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
     done = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable]
-        + ["-c", code],
+        [*command, sys.executable, "-c", code],
         capture_output=True,
         text=True,
         check=True,

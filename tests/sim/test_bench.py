@@ -80,11 +80,12 @@ def test_bench_checker_prints_states_per_second_and_the_reduction(
     from flashsim.models.check.mutants import MUTANTS, design_of
 
     ds8000 = sum(design_of(m) == "ds8000" for m in MUTANTS)
-    assert names[3].startswith(f"checker, {2 * (1 + ds8000)} searches on ")
+    assert names[3] == "checker at scale: bytes per state"
+    assert names[4].startswith(f"checker, {2 * (1 + ds8000)} searches on ")
     # one search split over the cores: the same states and edges as on one process
     quick_large = explore(large_config(readers=0), progress=False)
-    assert names[4].startswith(f"checker, one search ({quick_large.states:,} states) on ")
-    assert lines[4]["goal"] == "same states and edges"
+    assert names[5].startswith(f"checker, one search ({quick_large.states:,} states) on ")
+    assert lines[5]["goal"] == "same states and edges"
     assert lines[1]["value"] == "424" and lines[1]["baseline"] == "2,149 full"
     assert lines[1]["ratio"] == pytest.approx(424 / 2149)
     out = capsys.readouterr().out
@@ -98,3 +99,43 @@ def test_the_baseline_bfs_finds_the_searchs_states() -> None:
     config = large_config(readers=0)
     states, _ = baseline_bfs(config)
     assert states == explore(config, progress=False).states
+
+
+def test_a_child_run_prints_the_host_ios_of_the_in_process_run(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from flashsim.bench.simulator import _child, _flashsim, scenario_text
+
+    for label, relationship, case in CASES:
+        _child(case, 0.05, 2000, toy=False)
+        assert int(capsys.readouterr().out) == _flashsim(scenario_text(relationship, 0.05, 2000))[1]
+        _child(case, 0.05, 2000, toy=True)
+        assert int(capsys.readouterr().out) == toy_host_ios_per_s(case, 0.05, 2000)[1], label
+
+
+def test_without_valgrind_the_instruction_count_says_so(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flashsim.bench import simulator
+
+    monkeypatch.setattr(simulator.shutil, "which", lambda _: None)
+    assert simulator.bench_instructions() == {}
+    assert "skipped, valgrind is not installed" in capsys.readouterr().out
+
+
+def test_callgrind_counts_more_instructions_for_a_longer_run() -> None:
+    # One child run under valgrind costs ~10 s: a short and a longer run of one case only.
+    import os
+    import shutil
+
+    from flashsim.bench.simulator import _instructions
+
+    if shutil.which("valgrind") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("valgrind is not installed: .ci/run installs it (apt-get install valgrind)")
+        pytest.skip("valgrind is not installed (apt-get install valgrind)")
+    (i0, n0), (i1, n1) = (_instructions("none", d, 2000, toy=False) for d in (0.05, 0.25))
+    # Poisson arrivals at 2,000/s from 1 ms: about 98 and 498 I/Os
+    assert 0 < n0 < n1 and i1 > i0
+    # each extra host I/O costs tens of thousands of instructions, far from zero or millions
+    assert 10_000 < (i1 - i0) / (n1 - n0) < 2_000_000
