@@ -374,7 +374,7 @@ def main(args: argparse.Namespace) -> int:
     if "instructions" in only:
         from flashsim.bench.simulator import bench_instructions
 
-        bench_instructions(durations=(0.2, 0.6) if quick else (0.5, 2.0))
+        bench_instructions(durations=(0.1, 0.3) if quick else (0.2, 1.0))
     if "traces" in only:
         from flashsim.bench.traces import bench_traces
 

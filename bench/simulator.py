@@ -289,7 +289,7 @@ def _instructions(case: str, duration_s: float, rate_iops: int, toy: bool) -> tu
 
 
 def bench_instructions(
-    durations: tuple[float, float] = (0.5, 2.0), rate_iops: int = 5000
+    durations: tuple[float, float] = (0.2, 1.0), rate_iops: int = 5000
 ) -> dict[str, float]:
     """Instructions per simulated host I/O of flashsim and of the BASELINE toy in the three
     cases, counted by valgrind (callgrind) in child processes: a figure the machine's load
