@@ -123,9 +123,9 @@ def perform(system: State, op: Scratch, action: Action) -> None:
         volume.backend.write(action.offset, action.data)  # type: ignore[union-attr]
         if action.volume in system.incoming:  # type: ignore[union-attr]  # else none to note
             ts = volume.track_size  # (the range was checked when the write took its locks)
-            first = action.offset // ts  # type: ignore[union-attr]
-            end = (action.offset + len(action.data) - 1) // ts + 1  # type: ignore[union-attr]
-            system.note_allocation(volume.name, first, end)
+            offset: int = action.offset  # type: ignore[union-attr]
+            end = (offset + len(action.data) - 1) // ts + 1  # type: ignore[union-attr]
+            system.note_allocation(volume.name, offset // ts, end)
     elif kind is RecordChanges:
         system.record_changes(action.volume, ((action.first, action.end),))  # type: ignore[union-attr]
     elif kind is ReadBytes:

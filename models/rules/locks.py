@@ -54,7 +54,7 @@ class Locking(Plans):
         shape = state.derived.get((kind, volume))
         if shape is None:  # (computed once per relationship change: this runs per I/O)
             shape = state.derived[kind, volume] = self.lock_shape(state, kind, volume)
-        members, extra = shape  # type: ignore[misc]
+        members, extra = shape
         if len(members) == 1:
             return ((members[0], first, end), *extra)
         return (*[(member, first, end) for member in members], *extra)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple, Self
+from typing import Any, NamedTuple, Self
 
 from flashsim.models.errors import RelationshipError, VolumeError
 from flashsim.models.state.backend import BackendFactory, MemoryBackend, memory_backend
@@ -51,7 +51,7 @@ class State:
         # What the rules derive from the relationships alone, per (what, volume): the lock
         # shape of an I/O (`Locking.lock_keys`). Emptied with the families, whenever a
         # relationship is added, removed, linked or unlinked; a State is driven by one Rules.
-        self.derived: dict[tuple[str, str], object] = {}
+        self.derived: dict[tuple[str, str], Any] = {}
         self._next_op = 0
 
     # -- lookups ---------------------------------------------------------------------------
@@ -102,7 +102,7 @@ class State:
         known = self.derived.get(key)
         if known is None:  # (once per relationship change: this runs per write)
             known = self.derived[key] = self._records_changes(volume)
-        return known  # type: ignore[return-value]
+        return bool(known)
 
     def _records_changes(self, volume: str) -> bool:
         relationships = self.relationships
@@ -236,12 +236,6 @@ class State:
                 return False
         self._take(op_id, keys)
         return True
-
-    def acquire(self, op_id: int, keys: Sequence[LockKey]) -> None:
-        for key in keys:
-            blocking = self.holder(key)
-            assert blocking is None, f"{key} overlaps {blocking}, which is held"
-        self._take(op_id, keys)
 
     def _take(self, op_id: int, keys: Sequence[LockKey]) -> None:
         locks = self.locks

@@ -58,6 +58,7 @@ def test_the_reference_configurations_are_bundled(reference):
         "u_row_choices",
         "v_spanning_io",
         "w_twin_pairs",
+        "x_svc_autodelete_cleaning",
     ]
 
 

@@ -31,7 +31,7 @@ def test_a_background_copy_extent_holds_one_range_per_family_member() -> None:
 
 def test_ranges_overlap_at_shared_tracks_only() -> None:
     state = State()
-    state.acquire(7, [("A", 2, 5), ("A", -1, 0)])  # tracks 2-4 and A's space pool
+    assert state.try_acquire(7, [("A", 2, 5), ("A", -1, 0)])  # tracks 2-4 and A's space pool
     assert state.holder(("A", 0, 2)) is None
     assert state.holder(("A", 4, 6)) == ("A", 2, 5)
     assert state.holder(("A", 5, 9)) is None
@@ -60,10 +60,12 @@ def test_conflicts_are_those_of_a_per_track_table(moves) -> None:
         mine = {(volume, t) for t in range(first, end)}
         free = not (mine & tracks)
         assert (state.holder(key) is None) == free
-        if take and free:
-            state.acquire(op_id, [key])
+        if take and state.try_acquire(op_id, [key]):  # taken exactly when free
+            assert free
             held[key] = op_id
             tracks |= mine
+        elif take:
+            assert not free
         elif not take and held:
             victim = sorted(held)[op_id % len(held)]
             state.release([victim])
@@ -76,8 +78,8 @@ def test_conflicts_are_those_of_a_per_track_table(moves) -> None:
 def test_a_shared_lock_admits_other_sharers_and_no_exclusive_holder() -> None:
     state = State()
     pool = ("B", -1, 0)
-    state.acquire(1, [Shared(*pool)])
-    state.acquire(2, [Shared(*pool)])  # a second reader beside the first
+    assert state.try_acquire(1, [Shared(*pool)])
+    assert state.try_acquire(2, [Shared(*pool)])  # a second reader beside the first
     assert state.holder(Shared(*pool)) is None
     assert state.holder(pool) == pool  # a writer waits for both
     assert state.locks == {"B": ((-1, 0, -2),)}  # one entry, two holders
@@ -85,7 +87,7 @@ def test_a_shared_lock_admits_other_sharers_and_no_exclusive_holder() -> None:
     assert state.holder(pool) == pool  # one reader still holds it
     state.release([Shared(*pool)])
     assert state.holder(pool) is None and not state.locks
-    state.acquire(3, [pool])  # held exclusively: no reader gets in
+    assert state.try_acquire(3, [pool])  # held exclusively: no reader gets in
     assert state.holder(Shared(*pool)) == pool
     assert state.holder(Shared("B", 0, 1)) is None  # the pool is below every track
 
@@ -131,9 +133,11 @@ def test_shared_ranges_conflict_as_documented(moves) -> None:
             for (v, f, e), other_shared in held
         )
         assert (state.holder(request) is None) == free
-        if move != "drop" and free:
-            state.acquire(op_id + 1, [request])  # operation numbers start at 1
+        if move != "drop" and state.try_acquire(op_id + 1, [request]):  # ids start at 1
+            assert free
             held.append((key, shared))
+        elif move != "drop":
+            assert not free
         elif move == "drop" and held:
             victim, was_shared = held.pop(op_id % len(held))
             state.release([Shared(*victim) if was_shared else victim])
@@ -144,3 +148,13 @@ def test_shared_ranges_conflict_as_documented(moves) -> None:
     for v, ranges in state.locks.items():
         for f, e, owner in ranges:
             assert owner > 0 or -owner == counts[(v, f, e)]
+
+
+def test_an_operation_takes_all_of_its_locks_or_none() -> None:
+    state = State()
+    assert state.try_acquire(1, [("B", 3, 5)])
+    # A's tracks are free but B's overlap the held range: nothing is taken
+    assert not state.try_acquire(2, [("A", 3, 5), ("B", 4, 6)])
+    assert state.locks == {"B": ((3, 5, 1),)}
+    assert state.try_acquire(2, [("A", 3, 5), ("B", 5, 6)])
+    assert state.locks == {"A": ((3, 5, 2),), "B": ((3, 5, 1), (5, 6, 2))}
