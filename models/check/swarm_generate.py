@@ -88,16 +88,7 @@ def generate(seed: int, index: int, design: str | None = None) -> Raw:
     setup += [{"op": "establish", **r} for r in rels]
     processes: list[Raw] = []
     for host in range(1 if rng.random() < 0.5 else 2):
-        ops = _subset(rng, ["write", "read"], 2)
-        choose: Raw = {
-            "ops": ops,
-            "volumes": _subset(rng, names, 2),
-            "offsets": _subset(rng, list(range(length)), 2),
-            "lengths": _subset(rng, list(range(1, min(length, 2 * size) + 1)), 2),
-        }
-        if "write" in ops:
-            choose["data"] = _subset(rng, ["51", "52", "5152"], 2)
-        processes.append({"name": f"host{host}", "max_ops": rng.randint(1, 2), "choose": choose})
+        processes.append(_host(rng, f"host{host}", names, length, size))
     if grouped:
         members = [
             {"id": "g1", "source": "A", "target": "C", "background_copy": False},

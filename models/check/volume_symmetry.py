@@ -24,9 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flashsim.models import ops as opsmod
 from flashsim.models.check import properties as props
 from flashsim.models.check.config import CheckConfig, Process
+from flashsim.models.check.world import set_up
 from flashsim.models.ops import (
     OUT_OF_SPACE_POLICIES,
     DeleteSnapshot,
@@ -36,11 +36,9 @@ from flashsim.models.ops import (
     Prepare,
     Snapshot,
 )
-from flashsim.models.oracle import Oracle
 from flashsim.models.rules.inflight import CONTROL, COPY, READ, WRITE
 from flashsim.models.rules.locks import Locking
 from flashsim.models.state.relationship import PROFILES
-from flashsim.models.system import System
 
 #: Most permutations a search tries per world: beyond it only the identity (a note says so).
 MAX_GROUP = 720
@@ -289,14 +287,7 @@ def _matchings(options: list[list[int]]) -> list[tuple[int, ...]]:
 
 def _initial(config: CheckConfig) -> tuple[tuple[object, ...], tuple[object, ...]]:
     """The engine's and the oracle's fingerprints after the setup."""
-    system = System(config.profile)
-    oracle = Oracle(config.profile.max_targets_per_source, config.profile.design)
-    for spec in config.volumes:
-        system.create(spec.name, spec.tracks, spec.track_size)
-        oracle.create(spec.name, spec.tracks, spec.track_size)
-    for op in config.setup:
-        opsmod.apply(system, op)
-        opsmod.apply(oracle, op)
+    system, oracle = set_up(config)
     return system.fingerprint(), props.oracle_fingerprint(oracle)
 
 

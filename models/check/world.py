@@ -97,8 +97,8 @@ class Setting:
     moves: dict[str, int] = field(default_factory=dict)
 
 
-def initial_world(config: CheckConfig, mutant: str | None = None) -> tuple[Setting, World]:
-    """Create the volumes, run the setup on engine and oracle alike, start every process."""
+def set_up(config: CheckConfig) -> tuple[System, Oracle]:
+    """The engine and the oracle with the configuration's volumes, after its setup."""
     system = System(config.profile)
     oracle = Oracle(config.profile.max_targets_per_source, config.profile.design)
     for spec in config.volumes:
@@ -107,6 +107,12 @@ def initial_world(config: CheckConfig, mutant: str | None = None) -> tuple[Setti
     for op in config.setup:
         opsmod.apply(system, op)
         opsmod.apply(oracle, op)
+    return system, oracle
+
+
+def initial_world(config: CheckConfig, mutant: str | None = None) -> tuple[Setting, World]:
+    """Create the volumes, run the setup on engine and oracle alike, start every process."""
+    system, oracle = set_up(config)
     if mutant is not None:  # the setup runs correct; the seeded bug acts in the search
         if design_of(mutant) != config.profile.design:
             raise CheckConfigError(
