@@ -138,6 +138,18 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "a second shared holder of a range becomes an entry of its own (-1) instead of a count "
         "(-2) on the first: holder() finds a shared entry of the same range either way and "
         "release() removes one holder either way",
+    ("flashsim.models.rules.control", "if spec.source == spec.target:",
+     "delete `if spec.source == spec.target:`"): _SAME_VOLUME,
+    ("flashsim.models.state.store", "self._next_op = 0", "`0` -> `-1`"):
+        "operation numbers only need to be distinct and not negative (a negative owner marks "
+        "a shared lock): from 0 on they still are",
+    ("flashsim.models.state.store", "return cached", "delete `return cached`"): _CACHE,
+    ("flashsim.models.state.store",
+     "one = held[0] if len(held) == 1 else None  # held exclusively: owner >= 0", "`1` -> `0`"):
+        "turns off the fast path of release (a volume's one range, held exclusively): the "
+        "general path below removes the same range",
+    ("flashsim.models.rules.locks", "return ((members[0], first, end), *extra)",
+     "`0` -> `-1`"): "a family of one volume: its first member is its last",
     ("flashsim.models.state.backend", "return held", "delete `return held`"):
         "an immutable track image is copied into a bytearray of the same bytes instead of "
         "shared: the same content, a copy more",
