@@ -68,7 +68,13 @@ class System(State):
         if self.volumes:
             raise UnsupportedOperationError("the profile is chosen before any volume is created")
         self.profile = PROFILES[name]
-        self.rules = rules_for(self.profile)
+        self.use_rules(rules_for(self.profile))
+
+    def use_rules(self, rules: Rules) -> None:
+        """Drive this system by `rules` from now on (e.g. a seeded bug after a correct setup):
+        what the old rules derived from the relationships (`State.derived`) is forgotten."""
+        self.rules = rules
+        self.derived.clear()
 
     # -- the rules, on this system ---------------------------------------------------------
     def enabled(self, op: InFlight) -> bool:

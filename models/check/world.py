@@ -119,7 +119,7 @@ def initial_world(config: CheckConfig, mutant: str | None = None) -> tuple[Setti
                 f"{config.path}: mutant {mutant} seeds a bug in the {design_of(mutant)} rules; "
                 f"this configuration's profile is {config.profile.design}"
             )
-        system.rules = rules_of(mutant)
+        system.use_rules(rules_of(mutant))
     setting = Setting(
         config,
         mutant,

@@ -158,3 +158,21 @@ def test_group_consistency_names_the_member_a_group_establish_did_not_wait_for()
         ("admin", "control"),
         ("app", "plan"),
     ]
+
+
+def test_a_mutant_swapped_in_after_the_setup_locks_by_its_own_rules() -> None:
+    # the setup runs correct and the correct rules derive the lock shapes; the seeded bug
+    # that takes over must not inherit them (`System.use_rules` forgets them)
+    from flashsim.models.check.mutants import rules_of
+    from flashsim.models.ops import Establish
+    from flashsim.models.rules.inflight import WRITE
+    from flashsim.models.system import System
+
+    system = System()
+    system.create("A", 2, 1)
+    system.create("B", 2, 1)
+    system.establish(Establish("r1", "A", "B", background_copy=False))
+    system.write("A", 0, b"x")  # derives the write shape of A: its family, A and B
+    assert system.rules.lock_keys(system, WRITE, "A", 0, 1) == (("A", 0, 1), ("B", 0, 1))
+    system.use_rules(rules_of("lock_written_volume_only"))
+    assert system.rules.lock_keys(system, WRITE, "A", 0, 1) == (("A", 0, 1),)
