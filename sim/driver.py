@@ -185,12 +185,7 @@ class Driver:
                 run.touched.append(action.relationship)
                 step(system, op)
                 continue
-            if type(action) is ApplyData and not self.merges:  # the host's own, inline
-                accesses: tuple[tuple[Array, bool, int, str], ...] = (
-                    (self.array_of[action.volume], True, len(action.data), "host"),
-                )
-            else:
-                accesses = self._accesses(op, action)
+            accesses = self._accesses(op, action)
             if accesses:
                 run.accesses = accesses
                 run.i = 0

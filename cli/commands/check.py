@@ -179,16 +179,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.replay:
         return _replay(args)
     if args.coverage:
+        # the swarm's range is checked before any configuration is read: a bad number costs
+        # nothing
+        if args.swarm is not None and not _swarm_numbers_valid(args.swarm, args.seed):
+            return 2
         paths = [args.config] if args.config else [str(p) for p in reference_configs()]
         configs = [_load(p) for p in paths]
         if args.swarm is not None:  # the swarm's configurations measured with them
-            if not 1 <= args.swarm <= MAX_SWARM_CONFIGS or args.seed < 0:
-                print(
-                    f"--swarm: must be 1..{MAX_SWARM_CONFIGS} (--seed 0 or more), got "
-                    f"{args.swarm} (--seed {args.seed})",
-                    file=sys.stderr,
-                )
-                return 2
             configs += swarm_configs(args.swarm, args.seed)
         return _coverage(configs)
     if args.swarm is not None:
@@ -294,15 +291,23 @@ def _coverage(configs: list[CheckConfig]) -> int:
     return status
 
 
-def _swarm(args: argparse.Namespace, jobs: int) -> int:
+def _swarm_numbers_valid(swarm: int, seed: int, jobs: int = 1) -> bool:
+    """--swarm, --seed and --jobs of a swarm within their bounds, else False after printing
+    the first that is not."""
     for flag, value, least, most in (
-        ("--swarm", args.swarm, 1, MAX_SWARM_CONFIGS),
+        ("--swarm", swarm, 1, MAX_SWARM_CONFIGS),
         ("--jobs", jobs, 1, MAX_SWARM_JOBS),
-        ("--seed", args.seed, 0, 2**63 - 1),
+        ("--seed", seed, 0, 2**63 - 1),
     ):
         if not least <= value <= most:
             print(f"{flag}: must be {least}..{most}, got {value}", file=sys.stderr)
-            return 2
+            return False
+    return True
+
+
+def _swarm(args: argparse.Namespace, jobs: int) -> int:
+    if not _swarm_numbers_valid(args.swarm, args.seed, jobs):
+        return 2
     if args.config:
         print("--swarm: generates its configurations; drop CONFIG", file=sys.stderr)
         return 2

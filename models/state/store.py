@@ -49,7 +49,8 @@ class State:
         self.locks: dict[str, tuple[tuple[int, int, int], ...]] = {}
         self._families: dict[str, tuple[str, ...]] = {}
         # What the rules derive from the relationships alone, per (what, volume): the lock
-        # shape of an I/O (`Locking.lock_keys`). Emptied with the families, whenever a
+        # shape of an I/O (`Locking.lock_keys`) and whether a volume's changes are recorded
+        # (`records_changes`). Emptied with the families, whenever a
         # relationship is added, removed, linked or unlinked; a State is driven by one Rules.
         self.derived: dict[tuple[str, str], Any] = {}
         self._next_op = 0
