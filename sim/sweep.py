@@ -73,6 +73,25 @@ def parse_param(text: str) -> tuple[str, list[str]]:
     return key.strip(), [v.strip() for v in values.split(",")]
 
 
+def check_params(params: Sequence[tuple[str, list[str]]], fixed: Sequence[str] = ()) -> None:
+    """Raise ScenarioError if a --param is given twice, repeats a value, or is also fixed by
+    --set: the grid would silently hold one value where the command line asked for two."""
+    seen: set[str] = set()
+    fixed_keys = {text.partition("=")[0].strip() for text in fixed}
+    for key, values in params:
+        if key in seen:
+            raise ScenarioError(f"--param {key}: given twice; list its values in one --param")
+        seen.add(key)
+        if key in fixed_keys:
+            raise ScenarioError(f"--param {key}: also fixed by --set; give it one or the other")
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            raise ScenarioError(
+                f"--param {key}: value {repeated[0]!r} given twice (for more runs of a point, "
+                "--replicates)"
+            )
+
+
 def grid(params: Sequence[tuple[str, list[str]]]) -> list[list[tuple[str, str]]]:
     """Every combination, the last parameter varying fastest."""
     keys = [k for k, _ in params]
@@ -188,6 +207,7 @@ def run_sweep(
         raise ScenarioError(f"--jobs: must be 1..{MAX_SWEEP_JOBS}, got {jobs}")
     if method not in METHODS:
         raise ScenarioError(f"--search: expected one of {', '.join(METHODS)}, got {method!r}")
+    check_params(params, base)
     runs = math.prod(len(values) for _, values in params) * replicates
     if runs > MAX_SWEEP_RUNS:
         shape = " x ".join(str(len(v)) for _, v in params)
@@ -202,8 +222,9 @@ def run_sweep(
     tasks: list[list[Task]] = []
     first: Scenario | None = None
     for i, point in enumerate(points):  # fail early, before any process starts
-        overrides = (*base, *(f"{k}={v}" for k, v in point))
-        scenario = load(path, overrides, seed)
+        varied = [f"{k}={v}" for k, v in point]
+        overrides = (*base, *varied)
+        scenario = load(path, base, seed, params=varied)
         first = first or scenario
         entropy = scenario.run.seed
         row = []

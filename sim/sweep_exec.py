@@ -94,6 +94,9 @@ def executor(jobs: int | None, scheduler: str | None) -> Iterator[RunMany]:
             problem = None
             try:
                 client = stack.enter_context(Client(scheduler, timeout=CONNECT_TIMEOUT))
+            except MemoryError:
+                # what answered read a garbage message length: not a Dask scheduler
+                problem = "what answers there does not speak Dask's protocol"
             except Exception as error:  # distributed's errors of an address vary by protocol
                 problem = str(error)
             if problem is not None:

@@ -47,14 +47,18 @@ def load(
     overrides: Sequence[str] = (),
     seed: int | None = None,
     skip_bad_lines: bool = False,
+    params: Sequence[str] = (),
 ) -> Scenario:
-    """Read, override (`key.path=value` strings) and validate a scenario file;
-    `skip_bad_lines` makes every trace workload skip (and count) malformed lines."""
+    """Read, override (`key.path=value` strings: `overrides` from --set, then `params`, a
+    sweep point's --param values) and validate a scenario file; `skip_bad_lines` makes every
+    trace workload skip (and count) malformed lines."""
     name = str(path)
     text = read_text(path, MAX_SCENARIO_FILE_BYTES, ScenarioError)
     raw = _parse(text, name)
     for text in overrides:
         apply_override(raw, text, name)
+    for text in params:
+        apply_override(raw, text, name, "--param")
     if seed is not None:
         raw.setdefault("run", {})["seed"] = seed
     if skip_bad_lines:

@@ -8,9 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fuzzing import fuzz_examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flashsim.main import main
-from flashsim.sim.sweep import grid, parse_param
+from flashsim.sim.scenario import ScenarioError
+from flashsim.sim.sweep import check_params, grid, parse_param
 from flashsim.sim.sweep_plot import sweep_figure, x_axis
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +28,30 @@ def test_grid_is_every_combination_last_parameter_fastest() -> None:
         [("a.x", "2"), ("b.y", "p")],
         [("a.x", "2"), ("b.y", "q")],
     ]
+
+
+_texts = st.text(alphabet="ab.=, 1", max_size=12)
+
+
+@pytest.mark.fuzz
+@settings(max_examples=fuzz_examples(300), deadline=None)
+@given(texts=st.lists(_texts, min_size=1, max_size=4), fixed=st.lists(_texts, max_size=2))
+def test_a_grid_that_passes_its_checks_is_distinct_points_each_key_once(texts, fixed):
+    refused = None
+    try:
+        params = [parse_param(text) for text in texts]
+        check_params(params, fixed)
+    except ScenarioError as error:
+        refused = str(error)
+    if refused is not None:
+        assert refused.startswith("--param ")
+        return
+    points = grid(params)
+    assert len(points) == len({tuple(p) for p in points})  # no point twice
+    keys = [k for k, _ in params]
+    for point in points:
+        assert [k for k, _ in point] == keys  # each key once, none of them --set
+        assert not {k for k, _ in point} & {f.partition("=")[0].strip() for f in fixed}
 
 
 def test_sweep_of_copy_rate_runs_on_a_local_cluster_and_tabulates_copy_time(tmp_path: Path) -> None:
@@ -56,6 +84,54 @@ def test_sweep_rejects_a_bad_parameter_before_running(
                  "--out", str(tmp_path / "s"), "--jobs", "1"])  # fmt: skip
     assert code == 2
     assert capsys.readouterr().err.endswith("flashcopy[0].copy_rate: must be 0-150, got 200\n")
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        # the grid would hold one of the two values, silently
+        (
+            [
+                "--param",
+                "flashcopy.nightly.copy_rate=50",
+                "--param",
+                "flashcopy.nightly.copy_rate=60",
+            ],
+            "--param flashcopy.nightly.copy_rate: given twice; list its values in one --param\n",
+        ),
+        (
+            ["--param", "flashcopy.nightly.copy_rate=50,60,50"],
+            "--param flashcopy.nightly.copy_rate: value '50' given twice (for more runs of a point, "
+            "--replicates)\n",
+        ),
+        (
+            [
+                "--param",
+                "flashcopy.nightly.copy_rate=50,60",
+                "--set",
+                "flashcopy.nightly.copy_rate=70",
+            ],
+            "--param flashcopy.nightly.copy_rate: also fixed by --set; give it one or the other\n",
+        ),
+        # a bad key path is named by the option that gave it
+        (
+            ["--param", "flashcopy.nope.copy_rate=50,60"],
+            "--param flashcopy.nope: no [[flashcopy]] with id = 'nope'\n",
+        ),
+        (
+            ["--param", "run.duration_s=5", "--set", "flashcopy.nope.copy_rate=1"],
+            "--set flashcopy.nope: no [[flashcopy]] with id = 'nope'\n",
+        ),
+    ],
+)
+def test_sweep_rejects_a_grid_the_command_line_cannot_mean(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    scenario = ROOT / "scenarios" / "oltp_nightly_backup.toml"
+    code = main(["sweep", str(scenario), *extra, "--out", str(tmp_path / "s"), "--jobs", "1"])
+    assert code == 2
+    assert capsys.readouterr().err.endswith(message)
     assert not (tmp_path / "s").exists()
 
 

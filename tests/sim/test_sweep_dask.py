@@ -190,6 +190,37 @@ def test_a_bad_scheduler_address_is_a_scenario_error(address: str) -> None:
         sweep_exec.CONNECT_TIMEOUT = old
 
 
+def test_a_peer_that_is_not_a_scheduler_is_a_scenario_error() -> None:
+    """A server that answers with bytes of another protocol (here, a length prefix of about
+    2**64): distributed reads it as a message length and fails to allocate it."""
+    import socket
+    import threading
+
+    from flashsim.sim import sweep_exec
+    from flashsim.sim.scenario import ScenarioError
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def answer() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.sendall(b"\xff" * 64)
+            connection.recv(1 << 16)
+
+    threading.Thread(target=answer, daemon=True).start()
+    old, sweep_exec.CONNECT_TIMEOUT = sweep_exec.CONNECT_TIMEOUT, "2s"
+    try:
+        with (
+            pytest.raises(ScenarioError, match=r"^--scheduler tcp://127\.0\.0\.1:\d+: cannot "),
+            sweep_exec.executor(None, f"tcp://127.0.0.1:{port}"),
+        ):
+            pass
+    finally:
+        sweep_exec.CONNECT_TIMEOUT = old
+        server.close()
+
+
 def test_the_sweep_draws_its_progress_line_on_stderr(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
