@@ -41,6 +41,7 @@ import numpy as np
 from flashsim.models.limits import MAX_SWEEP_JOBS, MAX_SWEEP_RUNS
 from flashsim.models.output_folder import check_destination, output_folder
 from flashsim.sim import metrics
+from flashsim.sim.progress import width_options
 from flashsim.sim.scenario import Scenario, ScenarioError, load
 from flashsim.sim.sweep_exec import RunMany, executor
 from flashsim.sim.sweep_plot import first_window, plot
@@ -289,8 +290,13 @@ class _Bar:
         if enabled:
             from tqdm import tqdm
 
-            self.tqdm = tqdm(total=0, desc="flashsim sweep", unit="run", file=sys.stderr,
-                             dynamic_ncols=True)  # fmt: skip
+            self.tqdm = tqdm(
+                total=0,
+                desc="flashsim sweep",
+                unit="run",
+                file=sys.stderr,
+                **width_options(sys.stderr),
+            )
 
     def add(self, total: int, done: int) -> None:
         if self.tqdm is not None:

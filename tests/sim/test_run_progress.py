@@ -50,3 +50,31 @@ def test_the_progress_line_changes_no_output_byte(
     run_to(load(path, overrides, None), tmp_path / "without", progress=False)
     assert capsys.readouterr().err == ""
     assert files_of(tmp_path / "with") == files_of(tmp_path / "without")
+
+
+@pytest.mark.parametrize("columns", [0, 100])
+def test_the_line_is_drawn_on_a_terminal_whatever_size_it_reports(columns: int) -> None:
+    """A pseudo-terminal nobody sized reports 0 columns, on which tqdm alone draws nothing."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    with os.fdopen(follower, "w", encoding="utf-8") as terminal:
+        bar = progress.Progress(600.0, True, terminal)
+        bar.bar.delay = 0  # type: ignore[union-attr]  (the two seconds are tested above)
+        time.sleep(0.6)
+        bar.update(150.0)
+        bar.end()
+        terminal.flush()
+        drawn = b""
+        while not drawn.endswith(b"\n"):
+            drawn += os.read(leader, 1 << 16)
+    os.close(leader)
+    lines = drawn.decode().split("\r")
+    assert any("25.0%" in line and "150/600 s simulated" in line for line in lines), lines
+    width = progress.FALLBACK_COLUMNS if columns == 0 else columns
+    assert all(len(line.rstrip("\n")) <= width for line in lines)
