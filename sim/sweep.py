@@ -31,6 +31,7 @@ import math
 import os
 import shutil
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,7 @@ from flashsim.sim.sweep_points import (
     commit,
     copy_into,
     finished,
+    inputs_digest,
     point_key,
     points_folder,
 )
@@ -85,7 +87,7 @@ def check_params(params: Sequence[tuple[str, list[str]]], fixed: Sequence[str] =
         seen.add(key)
         if key in fixed_keys:
             raise ScenarioError(f"--param {key}: also fixed by --set; give it one or the other")
-        repeated = sorted({v for v in values if values.count(v) > 1})
+        repeated = sorted(v for v, n in Counter(values).items() if n > 1)
         if repeated:
             raise ScenarioError(
                 f"--param {key}: value {repeated[0]!r} given twice (for more runs of a point, "
@@ -208,7 +210,6 @@ def run_sweep(
         raise ScenarioError(f"--jobs: must be 1..{MAX_SWEEP_JOBS}, got {jobs}")
     if method not in METHODS:
         raise ScenarioError(f"--search: expected one of {', '.join(METHODS)}, got {method!r}")
-    check_params(params, base)
     runs = math.prod(len(values) for _, values in params) * replicates
     if runs > MAX_SWEEP_RUNS:
         shape = " x ".join(str(len(v)) for _, v in params)
@@ -216,6 +217,7 @@ def run_sweep(
             f"the sweep asks for {runs:,} runs (grid {shape}, {replicates:,} replicates each), "
             f"over the limit of {MAX_SWEEP_RUNS:,}"
         )
+    check_params(params, base)
     if jobs is not None:
         jobs = min(jobs, runs)  # a worker with no run to do is a process for nothing
     points = grid(params)
@@ -228,10 +230,11 @@ def run_sweep(
         scenario = load(path, base, seed, params=varied)
         first = first or scenario
         entropy = scenario.run.seed
+        inputs = inputs_digest(scenario)
         row = []
         for r in range(replicates):
             s = run_seed(entropy, i, r)
-            key = point_key(path, list(overrides), s)
+            key = point_key(path, list(overrides), s, inputs)
             row.append(Task(i, r, overrides, entropy, s, kept / key, _task_name(i, r, replicates)))
         tasks.append(row)
     assert first is not None  # a --param has at least one value

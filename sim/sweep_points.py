@@ -3,8 +3,9 @@ resumes where it stopped.
 
 Each point's run folder is written into `.DIR.points/` beside the sweep's `--out DIR` under
 a key of everything that decides its result (the scenario file's bytes, the overrides, the
-seed and flashsim's version): first into a temporary folder, fsynced, then renamed to its
-key in one step, so a point is either wholly there or absent. A rerun of the same sweep takes
+seed, flashsim's version, and the trace records and fio jobs its workloads read): first into
+a temporary folder, fsynced, then renamed to its key in one step, so a point is either
+wholly there or absent. A rerun of the same sweep takes
 the points it finds and runs only the others; the folder is removed once the sweep's output
 is in place. Workers of a parallel sweep die with the process that started them (Linux:
 PR_SET_PDEATHSIG: `flashsim.models.worker_processes`), so a killed sweep leaves none running.
@@ -18,7 +19,10 @@ import os
 import shutil
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flashsim.sim.scenario import Scenario
 
 #: The file of a finished point that holds its summary (written last, read on resume).
 SUMMARY = "summary.json"
@@ -30,8 +34,22 @@ def points_folder(out: str | os.PathLike[str]) -> Path:
     return destination.parent / f".{destination.name}.points"
 
 
-def point_key(scenario: str, overrides: list[str], seed: int | None) -> str:
-    """A key of everything that decides a point's result."""
+def inputs_digest(scenario: Scenario) -> str:
+    """A digest of what a scenario's workloads read from files beside it: a fio job file's
+    jobs as they were expanded, and a trace's records as they were read and fitted. A point
+    whose trace or job file changed is a new point, though the scenario's bytes are the
+    same."""
+    digest = hashlib.sha256()
+    for workload in scenario.workloads:
+        digest.update(repr(workload).encode())  # every field, fio's expansion included
+        if workload.trace is not None:  # (its records are not in its repr)
+            digest.update(workload.trace.records.tobytes())
+    return digest.hexdigest()
+
+
+def point_key(scenario: str, overrides: list[str], seed: int | None, inputs: str = "") -> str:
+    """A key of everything that decides a point's result: the scenario's bytes, the
+    overrides, the seed, flashsim's version and the `inputs_digest` of its files."""
     try:
         flashsim = version("flashsim")
     except PackageNotFoundError:  # pragma: no cover - a tree that is not installed
@@ -41,6 +59,7 @@ def point_key(scenario: str, overrides: list[str], seed: int | None) -> str:
         "overrides": overrides,
         "seed": seed,
         "flashsim": flashsim,
+        "inputs": inputs,
     }
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:32]
 

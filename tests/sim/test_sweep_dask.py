@@ -155,7 +155,7 @@ def test_sweep_bad_options_exit_2_naming_them(
         "over the limit of 10,000": ["--replicates", "100000000000"],
         "the sweep asks for 20,000 runs (grid 2 x 100 x 100, 1 replicates each)": [
             "--param", "run.seed=" + ",".join(map(str, range(100))),
-            "--param", "run.seed=" + ",".join(map(str, range(100))),
+            "--param", "run.window_s=" + ",".join(map(str, range(1, 101))),
         ],
         "--scheduler tcp://127.0.0.1:1: cannot reach the Dask scheduler": [
             "--scheduler", "tcp://127.0.0.1:1"

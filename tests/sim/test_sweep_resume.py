@@ -1,7 +1,9 @@
 """A killed sweep resumes from its finished points and gives the same bytes as one that was
 never interrupted; the workers of a parallel sweep die with it."""
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -94,3 +96,65 @@ def test_a_sweep_killed_on_its_local_cluster_resumes_in_process(tmp_path, capsys
     whole = tmp_path / "whole"
     assert main(["sweep", str(path), *args, "--out", str(whole), "--jobs", "1", "--quiet"]) == 0
     assert files_of(out) == files_of(whole)  # killed on a cluster, resumed in process: same bytes
+
+
+TRACE_SCENARIO = """
+[run]
+duration_s = 2
+plots = false
+records = false
+[[array]]
+name = "a0"
+read_latency_ms = 1
+write_latency_ms = 1
+bandwidth_mib_s = 500
+parallelism = 4
+[[volume]]
+name = "vol"
+size_mib = 1
+track_size_kib = 64
+array = "a0"
+[[workload]]
+name = "replay"
+volume = "vol"
+trace = "t.csv"
+format = "msr"
+"""
+# SNIA MSR Cambridge lines (100 ns timestamps): writes of 4 KiB at 0, 0.5 s and 1 s
+MSR = "128166372000000000,hm,0,Write,0,4096,100\n" \
+    "128166372005000000,hm,0,Write,65536,4096,100\n" \
+    "128166372010000000,hm,0,Write,131072,4096,100\n"  # fmt: skip
+
+
+def test_a_point_whose_trace_file_changed_is_run_again_not_resumed(tmp_path, capsys):
+    """The scenario's bytes are the same; the trace it reads is not: a kept point of the old
+    trace must not be taken for the new one."""
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(TRACE_SCENARIO)
+    (tmp_path / "t.csv").write_text(MSR)
+    args = ["sweep", str(scenario), "--param", "run.window_s=0.5,1", "--jobs", "1"]
+    out, kept = tmp_path / "out", points_folder(tmp_path / "out")
+    assert main([*args, "--out", str(out), "--quiet"]) == 0
+    # a killed sweep of the same points: its finished points kept, as if it had stopped
+    first = json.loads((out / "runs" / "000" / "summary.json").read_text())
+    assert (first["workloads"][0]["ios"], first["workloads"][0]["reads"]) == (3, 0)
+    shutil.copytree(out / "runs" / "000", kept / "stale")
+    from flashsim.sim.scenario import load
+    from flashsim.sim.sweep import run_seed
+    from flashsim.sim.sweep_points import inputs_digest, point_key
+
+    def key_of(point: int) -> str:
+        overrides = [f"run.window_s={('0.5', '1')[point]}"]
+        loaded = load(scenario, [], None, params=overrides)
+        seed = run_seed(loaded.run.seed, point, 0)
+        return point_key(str(scenario), overrides, seed, inputs_digest(loaded))
+
+    old_key = key_of(0)
+    (kept / "stale").rename(kept / old_key)
+    (tmp_path / "t.csv").write_text(MSR.replace("Write,131072", "Read,131072"))
+    assert key_of(0) != old_key  # the trace's records are part of the key
+    assert main([*args, "--out", str(out), "--force"]) == 0
+    assert "reused" not in capsys.readouterr().err
+    again = json.loads((out / "runs" / "000" / "summary.json").read_text())
+    (replay,) = again["workloads"]
+    assert (replay["ios"], replay["reads"]) == (3, 1), replay
