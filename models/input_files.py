@@ -17,6 +17,8 @@ def read_bytes(path: str | Path, limit: int, error: type[FlashCopyError], hint: 
     name = str(path)
     try:
         info = os.stat(name)
+        if stat.S_ISDIR(info.st_mode):
+            raise error(f"{name}: is a folder, not a file")
         if not stat.S_ISREG(info.st_mode):
             raise error(f"{name}: not a regular file (a device or a pipe cannot be read here)")
         if info.st_size > limit:

@@ -120,7 +120,7 @@ def test_a_log_that_cannot_be_read_exits_2(
         f"flashsim conform: {tmp_path / 'missing.jsonl'}: cannot read: No such file or directory\n"
     )
     assert main(["conform", "--qemu", str(tmp_path)]) == 2
-    assert "not a regular file" in capsys.readouterr().err
+    assert capsys.readouterr().err == f"flashsim conform: {tmp_path}: is a folder, not a file\n"
 
 
 @pytest.mark.parametrize(

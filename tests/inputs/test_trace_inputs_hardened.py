@@ -66,6 +66,11 @@ def test_a_device_is_not_read_as_a_trace():
         read_trace("/dev/zero", "msr")
 
 
+def test_a_folder_is_named_as_a_folder(tmp_path):
+    with pytest.raises(TraceError, match=f"^{tmp_path}: is a folder, not a file$"):
+        read_trace(tmp_path, "msr")
+
+
 def test_a_fifo_is_not_read_as_a_trace(tmp_path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
