@@ -251,25 +251,52 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), os.fspath(b))
 
 
-def write_file(path: str | os.PathLike[str], text: str) -> Path:
-    """Write one text file whole: a temporary file beside it, fsynced, then renamed over
-    `path`, so `path` holds the old or the new text at every instant. OutputFolderError if
-    its folder does not exist or cannot be written (nothing changed)."""
+#: What a figure file named on a command line may be (`flashsim.sim.figure_files`).
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def file_refusal(path: str | os.PathLike[str], suffixes: tuple[str, ...] = ()) -> str | None:
+    """Why the output file `path` cannot be written (None: it may be), told before the work
+    that makes it: a suffix not in `suffixes` (if given), a folder, a folder that does not
+    exist or cannot be written. (`write_bytes` still reports what only writing tells.)"""
     target = Path(path)
-    if not target.parent.is_dir():
-        raise OutputFolderError(f"{target}: folder {target.parent} does not exist")
+    if suffixes and target.suffix.lower() not in suffixes:
+        return f"{target}: must end in {', '.join(suffixes)}"
     if target.is_dir():
-        raise OutputFolderError(f"{target}: is a folder")
+        return f"{target}: is a folder"
+    if not target.parent.is_dir():
+        return f"{target}: folder {target.parent} does not exist"
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        return f"{target}: folder {target.parent} cannot be written"
+    return None
+
+
+def write_file(path: str | os.PathLike[str], text: str) -> Path:
+    """`write_bytes` of `text` in UTF-8."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write one file whole: a temporary file beside it, fsynced, then renamed over `path`,
+    so `path` holds the old or the new bytes at every instant. OutputFolderError if it is a
+    folder, or its folder does not exist or cannot be written (nothing changed)."""
+    target = Path(path)
+    refused = file_refusal(target)
+    if refused is not None:
+        raise OutputFolderError(refused)
     try:
         fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     except OSError as error:
         raise OutputFolderError(f"{target}: cannot write: {error.strerror}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, target)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise OutputFolderError(f"{target}: cannot write: {error.strerror}") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

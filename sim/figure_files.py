@@ -4,12 +4,15 @@ notebook. Files carry fixed metadata, so equal figures give byte-identical PNG a
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from flashsim.models.output_folder import FIGURE_SUFFIXES, OutputFolderError, write_bytes
 
 
 def new_figure(**options: Any) -> Figure:
@@ -28,6 +31,25 @@ def save_file(figure: Figure, path: str | Path, dpi: int = 100) -> Path:
         else:
             figure.savefig(path, dpi=dpi, metadata={"Software": None})
     return path
+
+
+def write_figure(figure: Figure, path: str | Path, dpi: int = 100) -> Path:
+    """Write `figure` as one file named on a command line (PNG, SVG or PDF by its suffix):
+    drawn first, then written whole (`write_bytes`), so a failed write leaves no part of a
+    picture and the old file, if any, stays. OutputFolderError if it cannot be written."""
+    path = Path(path)
+    kind = path.suffix.lower().lstrip(".")
+    if f".{kind}" not in FIGURE_SUFFIXES:
+        raise OutputFolderError(f"{path}: must end in {', '.join(FIGURE_SUFFIXES)}")
+    buffer = io.BytesIO()
+    metadata = {
+        "png": {"Software": None},
+        "svg": {"Date": None, "Creator": None},
+        "pdf": {"CreationDate": None, "Creator": None, "Producer": None},
+    }
+    with matplotlib.rc_context({"svg.hashsalt": "flashsim", "svg.fonttype": "path"}):
+        figure.savefig(buffer, format=kind, dpi=dpi, metadata=metadata.get(kind))
+    return write_bytes(path, buffer.getvalue())
 
 
 def save(figure: Figure, stem: Path) -> list[Path]:

@@ -50,6 +50,7 @@ from flashsim.models.limits import (
     MAX_SWARM_CONFIGS,
     MAX_SWARM_JOBS,
 )
+from flashsim.models.output_folder import FIGURE_SUFFIXES, OutputFolderError, file_refusal
 
 
 def reference_configs() -> list[Path]:
@@ -147,6 +148,29 @@ def run(args: argparse.Namespace) -> int:
     except (CheckConfigError, ScheduleError) as error:
         print(str(error), file=sys.stderr)
         return 2
+    except OutputFolderError as error:  # (only what writing alone could tell: see _outputs)
+        print(f"flashsim check: {error}", file=sys.stderr)
+        return 2
+
+
+def _outputs_refused(args: argparse.Namespace) -> bool:
+    """True after printing why an output file or folder of the command line cannot be
+    written: told before the search, which may take minutes, not after it."""
+    files = [("--plot", args.plot, FIGURE_SUFFIXES), ("--graph", args.graph, FIGURE_SUFFIXES)]
+    files.append(("--schedule", args.schedule, ()))
+    for flag, path, suffixes in files:
+        refused = None if path is None else file_refusal(path, suffixes)
+        if refused is not None:
+            print(f"{flag}: {refused}", file=sys.stderr)
+            return True
+    if (
+        args.swarm is not None
+        and Path(args.swarm_out).exists()
+        and not Path(args.swarm_out).is_dir()
+    ):
+        print(f"--swarm-out: {args.swarm_out}: is a file, not a folder", file=sys.stderr)
+        return True
+    return False
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -167,6 +191,8 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     if args.out and not args.export_tla:
         print("--out: only with --export-tla", file=sys.stderr)
+        return 2
+    if _outputs_refused(args):
         return 2
     if args.export_tla:
         from flashsim.commands.check_export import export

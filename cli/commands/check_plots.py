@@ -15,7 +15,7 @@ MAX_DRAWN_STATES = 3000
 
 def plot_counterexample(cex: Counterexample, config: CheckConfig, path: str) -> None:
     """A swimlane picture: one lane per process, one box per step, the violating step red."""
-    from flashsim.sim.figure_files import new_figure
+    from flashsim.sim.figure_files import new_figure, write_figure
 
     lanes = [p.name for p in config.processes]
     fig = new_figure(figsize=(max(6.0, 0.5 * len(cex.events) + 2), 0.8 * len(lanes) + 1.5))
@@ -31,7 +31,7 @@ def plot_counterexample(cex: Counterexample, config: CheckConfig, path: str) -> 
     ax.set_title(f"{cex.property}: {cex.message}", fontsize=8)
     ax.invert_yaxis()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    write_figure(fig, path, dpi=120)
 
 
 def draw_state_graph(result: CheckResult, path: str) -> None:
@@ -48,7 +48,7 @@ def draw_state_graph(result: CheckResult, path: str) -> None:
     import matplotlib
     import networkx as nx
 
-    from flashsim.sim.figure_files import new_figure
+    from flashsim.sim.figure_files import new_figure, write_figure
 
     pos = nx.multipartite_layout(graph, subset_key="depth")
     pos = {node: (x, -y) for node, (x, y) in pos.items()}
@@ -80,7 +80,12 @@ def draw_state_graph(result: CheckResult, path: str) -> None:
     nx.draw_networkx_nodes(graph, pos, ax=ax, node_size=size, node_color=node_colours)
     for name in names:
         ax.plot([], [], color=colour[name], label=name)
-    ax.legend(loc="upper right", fontsize=7, title="step by", title_fontsize=7)
+    if names:  # (a search stopped at its first state has no step to colour)
+        # beside the graph, not on it: the deepest states are drawn in the top right
+        ax.legend(
+            loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, title="step by",
+            title_fontsize=7,
+        )  # fmt: skip
     ax.set_title(
         f"{result.config} (mutant: {result.mutant or 'none'})\n{result.summary()}\n"
         "green: quiescent, black: terminal, red: the counterexample's path",
@@ -88,7 +93,7 @@ def draw_state_graph(result: CheckResult, path: str) -> None:
     )
     ax.set_axis_off()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    write_figure(fig, path, dpi=120)
 
 
 def _counterexample_nodes(result: CheckResult) -> set[int]:

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from flashsim.models.limits import MAX_TRACK_SIZE
+from flashsim.models.output_folder import FIGURE_SUFFIXES, OutputFolderError, file_refusal
 from flashsim.sim.inputs.stats import plot_growth, report, trace_stats
 from flashsim.sim.inputs.traces import FORMATS, TraceError, read_trace
-
-PLOT_FORMATS = (".png", ".svg", ".pdf")
 
 
 def _main(args: argparse.Namespace) -> int:
@@ -19,8 +17,9 @@ def _main(args: argparse.Namespace) -> int:
     if not 1 <= args.track_size_kib <= most:
         print(f"--track-size-kib: must be 1..{most}, got {args.track_size_kib}", file=sys.stderr)
         return 2
-    if args.plot and Path(args.plot).suffix.lower() not in PLOT_FORMATS:
-        print(f"--plot: {args.plot}: must end in {', '.join(PLOT_FORMATS)}", file=sys.stderr)
+    refused = None if args.plot is None else file_refusal(args.plot, FIGURE_SUFFIXES)
+    if refused is not None:
+        print(f"--plot: {refused}", file=sys.stderr)
         return 2
     track_size = args.track_size_kib * 1024
     try:
@@ -38,8 +37,8 @@ def _main(args: argparse.Namespace) -> int:
     if args.plot:
         try:
             plot_growth(stats, track_size, args.plot)
-        except OSError as error:
-            print(f"--plot: {args.plot}: cannot write: {error.strerror}", file=sys.stderr)
+        except OutputFolderError as error:
+            print(f"--plot: {error}", file=sys.stderr)
             return 2
     return 0
 

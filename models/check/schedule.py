@@ -20,6 +20,7 @@ from flashsim.models.check.world import advance, choices, initial_world, is_fina
 from flashsim.models.errors import FlashCopyError
 from flashsim.models.input_files import read_text
 from flashsim.models.limits import MAX_CONFIG_FILE_BYTES
+from flashsim.models.output_folder import write_file
 
 SCHEDULE_FORMAT = "flashsim-schedule-1"
 
@@ -60,7 +61,7 @@ def write_schedule(
         "message": cex.message,
         "schedule": list(cex.schedule),
     }
-    Path(path).write_text(json.dumps(record, indent=1) + "\n")
+    write_file(path, json.dumps(record, indent=1) + "\n")
 
 
 def read_schedule(path: str | Path) -> dict[str, object]:

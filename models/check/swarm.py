@@ -23,6 +23,7 @@ from flashsim.models.check.explorer import CheckResult, explore
 from flashsim.models.check.mutants import design_of
 from flashsim.models.check.schedule import write_schedule
 from flashsim.models.check.swarm_generate import Raw, generate
+from flashsim.models.output_folder import OutputFolderError, write_file
 from flashsim.models.worker_processes import die_with_parent
 
 #: Explorations one shrink may run.
@@ -206,10 +207,13 @@ def write_violation(
     assert result.first is not None and result.original is not None
     raw = result.shrunk.raw if result.shrunk is not None else result.original
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputFolderError(f"{folder}: cannot create the folder: {error.strerror}") from None
     stem = f"swarm-{result.seed}-{result.first}"
     config_path, schedule_path = folder / f"{stem}.toml", folder / f"{stem}.schedule.json"
-    config_path.write_text(to_toml(raw))
+    write_file(config_path, to_toml(raw))
     config = parse_config(raw, str(config_path))
     found = explore(config, mutant)
     assert found.counterexample is not None

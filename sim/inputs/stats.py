@@ -107,7 +107,7 @@ def report(trace: Trace, stats: TraceStats, track_size: int) -> str:
 
 
 def plot_growth(stats: TraceStats, track_size: int, path: str) -> None:
-    from flashsim.sim.figure_files import new_figure
+    from flashsim.sim.figure_files import new_figure, write_figure
 
     fig = new_figure(figsize=(7, 4))
     ax = fig.subplots()
@@ -117,4 +117,4 @@ def plot_growth(stats: TraceStats, track_size: int, path: str) -> None:
     ax.set_title("Working-set growth")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None} if path.endswith(".png") else None)
+    write_figure(fig, path)

@@ -90,7 +90,10 @@ def test_a_record_of_the_largest_length_reads(tmp_path):
     [
         (["--track-size-kib", "0"], "--track-size-kib: must be 1..65536, got 0"),
         (["--plot", "growth.bmpx"], "--plot: growth.bmpx: must end in .png, .svg, .pdf"),
-        (["--plot", "/nonexistent/dir/g.png"], "--plot: /nonexistent/dir/g.png: cannot write"),
+        (
+            ["--plot", "/nonexistent/dir/g.png"],
+            "--plot: /nonexistent/dir/g.png: folder /nonexistent/dir does not exist",
+        ),
     ],
 )
 def test_bad_trace_stats_options_exit_2_with_one_line(tmp_path, capsys, args, message):
