@@ -22,7 +22,7 @@ from flashsim.commands import sweep as sweep_cli
 from flashsim.commands import trace_stats as trace_stats_cli
 from flashsim.commands import validate as validate_cli
 from flashsim.models.errors import OpLogError
-from flashsim.models.output_folder import OutputFolderError
+from flashsim.models.output_folder import OutputFolderError, check_destination
 from flashsim.models.replay import dump_images, replay
 from flashsim.models.system import System
 
@@ -36,6 +36,13 @@ def _replay(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"{args.oplog}: cannot open: {error.strerror}", file=sys.stderr)
         return 2
+    if args.dump:  # a folder that cannot be the output is told before the replay
+        try:
+            check_destination(args.dump, args.force)
+        except OutputFolderError as error:
+            handle.close()
+            print(error, file=sys.stderr)
+            return 2
     system = System()
     status = 0
     try:

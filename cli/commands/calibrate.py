@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from flashsim.models.output_folder import OutputFolderError, write_file
+from flashsim.models.output_folder import OutputFolderError, file_refusal, write_file
 from flashsim.sim.calibration.compare import compare, report
 from flashsim.sim.calibration.fio_results import CalibrationError, read_fio_json
 from flashsim.sim.calibration.fit import fit
@@ -20,10 +20,11 @@ def _main(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     try:
         if out is not None:
+            refused = file_refusal(out)
+            if refused is not None:
+                raise CalibrationError(refused)
             if out.exists() and not args.force:
                 raise CalibrationError(f"{out}: exists (--force replaces it)")
-            if not out.parent.is_dir():
-                raise CalibrationError(f"{out}: no such folder: {out.parent}")
         jobs = read_fio_json(args.fio_json)
         fitted = fit(jobs, args.name)
         rows = compare(jobs, fitted, args.fio_json, args.seed)

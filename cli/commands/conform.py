@@ -32,7 +32,7 @@ from flashsim.conform.qemu import FAILURES, QemuSide
 from flashsim.conform.runner import Difference, Outcome, Refused, check, compare, reproducer
 from flashsim.models.errors import FlashCopyError, OpLogError
 from flashsim.models.input_files import read_text
-from flashsim.models.output_folder import OutputFolderError, write_file
+from flashsim.models.output_folder import OutputFolderError, file_refusal, write_file
 
 #: The largest op log read (the op logs of conformance runs are short).
 MAX_LOG_BYTES = 64 << 20
@@ -96,10 +96,11 @@ def _main(args: argparse.Namespace) -> int:
         if not 1 <= args.ops <= MAX_RANDOM_OPS:
             raise _Usage(f"--ops must be 1..{MAX_RANDOM_OPS:,}, got {args.ops}")
         if out is not None:
+            refused = file_refusal(out)
+            if refused is not None:
+                raise _Usage(refused)
             if out.exists() and not args.force:
                 raise _Usage(f"{out}: exists (--force replaces it)")
-            if not out.parent.is_dir():
-                raise _Usage(f"{out}: no such folder: {out.parent}")
         logs = _logs(args)
         for name, lines in logs:
             try:

@@ -142,6 +142,13 @@ def test_usage_errors_name_the_option(
     assert capsys.readouterr().err == f"flashsim conform: {message}\n"
 
 
+def test_an_out_that_is_a_folder_is_refused_even_with_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["conform", "--qemu", "--random", "1", "--out", str(tmp_path), "--force"]) == 2
+    assert capsys.readouterr().err == f"flashsim conform: {tmp_path}: is a folder\n"
+
+
 def test_an_existing_out_file_is_kept_without_force(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

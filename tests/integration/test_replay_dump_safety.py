@@ -122,7 +122,8 @@ def test_a_dump_that_fails_midway_leaves_the_old_dump_whole(
 
     def full_disk_on_the_second(fd: int, *args: object, **kwargs: object):
         handle = real_fdopen(fd, *args, **kwargs)
-        opened.append(fd)
+        if os.readlink(f"/proc/self/fd/{fd}").endswith(".img"):  # an image, not the marker
+            opened.append(fd)
         if len(opened) == 2:
             handle.close()
             raise OSError(28, "No space left on device")
@@ -165,3 +166,17 @@ def test_a_dump_past_the_file_size_limit_leaves_no_folder_and_no_empty_image(
     assert done.stderr.startswith(f"{tmp_path / 'd'}: cannot write the output (")
     assert "File too large" in done.stderr and done.stderr.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ops.jsonl"]
+
+
+def test_a_dump_folder_that_cannot_be_the_output_is_told_before_the_replay(
+    tmp_path: Path, capfd
+) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "mine.txt").write_text("mine\n")  # not a flashsim output
+    log = oplog(tmp_path / "ops.jsonl", "A")
+    code = main(["replay", str(log), "--dump", str(tmp_path / "d")])
+    out, err = capfd.readouterr()
+    assert code == 2
+    assert out == ""  # no line replayed: the folder was refused first
+    assert err.startswith(f"{tmp_path / 'd'}: is not empty and is not a flashsim output")
+    assert [p.name for p in (tmp_path / "d").iterdir()] == ["mine.txt"]

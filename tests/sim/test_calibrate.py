@@ -200,6 +200,14 @@ def test_fio_notes_before_the_json_document_are_skipped(tmp_path: Path) -> None:
     assert [m.name for m in read_fio_json(str(path))] == ["qd1"]
 
 
+def test_an_out_that_is_a_folder_is_refused_even_with_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_json(tmp_path / "r.json", device_jobs()[:1])
+    code, err = _calibrate([str(path), "--out", str(tmp_path), "--force"], capsys)
+    assert (code, err) == (2, f"flashsim calibrate: {tmp_path}: is a folder\n")
+
+
 def test_out_is_not_replaced_without_force_and_a_missing_file_is_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
