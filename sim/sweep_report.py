@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -120,6 +121,17 @@ def search_figure(
         k = order.index(best)
         ax.scatter([xs[k]], [ys[k]], s=220, marker="*", color="C2", zorder=4,
                    label=f"best: {_label(points[best])}")  # fmt: skip
+    # what the axes cannot show, said on them: the points without a figure, and why no best
+    notes = [] if best is not None else [search.no_best(means)]
+    for name, values in ((y, ys), (limit.metric if limit else None, xs)):
+        gone = [i for i, v in zip(order, values, strict=True) if name and math.isnan(v)]
+        if gone:
+            labels = "; ".join(", ".join(value for _, value in points[i]) for i in gone)
+            notes.append(f"not drawn, {len(gone)} of {len(order)} points without {name}: {labels}")
+    if notes:
+        text = "\n".join(textwrap.fill(n, 90) for n in notes)
+        ax.text(0.5, 0.03, text, transform=ax.transAxes, ha="center", va="bottom", fontsize=8,
+                bbox={"facecolor": "white", "edgecolor": "0.6"})  # fmt: skip
     title = f"minimize {y}"
     if search.constraints:
         title += " subject to " + ", ".join(str(c) for c in search.constraints)

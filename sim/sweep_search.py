@@ -98,6 +98,31 @@ class Search:
         ]
         return min(candidates)[1] if candidates else None
 
+    def no_best(self, figures: dict[int, dict[str, float | None]]) -> str:
+        """Why `best` found none in `figures`: no point meets the constraints (with the
+        nearest value each reached), or those that do lack the objective."""
+        feasible = [f for f in figures.values() if self.feasible(f)]
+        if not feasible:
+            nearest = []
+            for c in self.constraints:
+                values = [v for f in figures.values() if (v := f[c.metric]) is not None]
+                pick = min if c.op in ("<=", "<") else max
+                seen = f"{pick(values)!r}" if values else "none: no point has it"
+                nearest.append(f"{c.metric} {'least' if pick is min else 'most'} {seen}")
+            return (
+                f"no evaluated point meets {', '.join(map(str, self.constraints))} "
+                f"({'; '.join(nearest)})"
+            )
+        why = (
+            " (a copy that did not complete within the run has none: try a longer run.duration_s)"
+            if self.objective.endswith(("copy_s", "copy_complete_at_s"))
+            else ""
+        )
+        return (
+            f"{len(feasible)} of {len(figures)} evaluated points meet the constraints, but none "
+            f"has {self.objective}{why}"
+        )
+
 
 def lines(shape: Sequence[int]) -> list[list[int]]:
     """The grid's points (in grid order, the last axis fastest) along the first axis: one

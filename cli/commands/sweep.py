@@ -29,10 +29,11 @@ def _resumed(runs: int) -> None:
 def _report(sweep: Sweep, out: str) -> list[str]:
     search = sweep.search
     assert search is not None
-    if sweep.best is None:
-        return [f"no evaluated point meets {', '.join(map(str, search.constraints))}"]
-    point = ", ".join(f"{k}={v}" for k, v in sweep.points[sweep.best])
     replicates = max(r for _, r in sweep.summaries) + 1
+    if sweep.best is None:
+        done = sorted({i for i, _ in sweep.summaries})
+        return [search.no_best({i: sweep.means(i, replicates) for i in done})]
+    point = ", ".join(f"{k}={v}" for k, v in sweep.points[sweep.best])
     means = sweep.means(sweep.best, replicates)
     text = f"best: point {sweep.best:03d} ({point}): {search.objective} = {means[search.objective]}"
     if search.constraints:

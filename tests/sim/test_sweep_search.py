@@ -18,7 +18,13 @@ from sweep_cases import write_theory
 
 from flashsim.main import main
 from flashsim.sim.scenario import ScenarioError
-from flashsim.sim.sweep_search import Search, bisect_lines, pareto_front, parse_constraint
+from flashsim.sim.sweep_search import (
+    Constraint,
+    Search,
+    bisect_lines,
+    pareto_front,
+    parse_constraint,
+)
 from flashsim.sim.sweep_stats import interval, t_quantile
 
 # The theory case (sweep_cases.THEORY): 2 MiB = 32 tracks copied one track per extent at R
@@ -78,6 +84,30 @@ def test_no_feasible_point_is_exit_1(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert code == 1
     assert f"no evaluated point meets {LIMIT}" in capsys.readouterr().out
     assert json.loads((tmp_path / "o" / "search.json").read_text())["best"] is None
+
+
+def test_no_best_says_which_limit_was_missed_and_by_how_near() -> None:
+    search = Search(
+        "fc.copy_s", (Constraint("db.p99", "<=", 5.0), Constraint("db.iops", ">", 9.0)), "grid"
+    )
+    figures = {0: {"fc.copy_s": 3.0, "db.p99": 7.5, "db.iops": 10.0},
+               1: {"fc.copy_s": 2.0, "db.p99": 6.0, "db.iops": None}}  # fmt: skip
+    assert search.best(figures) is None
+    assert search.no_best(figures) == (
+        "no evaluated point meets db.p99<=5.0, db.iops>9.0 (db.p99 least 6.0; db.iops most 10.0)"
+    )
+
+
+def test_no_best_among_feasible_points_names_the_missing_objective() -> None:
+    """A copy that did not complete in the run has no copy time: the limits are met, the
+    objective is what is missing."""
+    search = Search("fc.copy_s", (Constraint("db.p99", "<=", 5.0),), "grid")
+    figures = {0: {"fc.copy_s": None, "db.p99": 2.4}, 1: {"fc.copy_s": None, "db.p99": 9.0}}
+    assert search.best(figures) is None
+    assert search.no_best(figures) == (
+        "1 of 2 evaluated points meet the constraints, but none has fc.copy_s (a copy that did "
+        "not complete within the run has none: try a longer run.duration_s)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -188,3 +218,19 @@ def test_the_interval_of_a_known_sample_and_its_coverage() -> None:
         covered += c.low <= 10 <= c.high
     # 95% +- 3 standard errors of a binomial proportion over 4000 trials
     assert abs(covered / trials - 0.95) < 3 * math.sqrt(0.95 * 0.05 / trials)
+
+
+def test_the_search_figure_says_what_it_cannot_draw() -> None:
+    """Points without the objective cannot be placed; the figure names them and says why
+    there is no best, instead of showing empty axes."""
+    from flashsim.sim.sweep_report import search_figure
+
+    search = Search("fc.copy_s", (Constraint("db.p99", "<=", 5.0),), "grid")
+    points = [[("flashcopy.fc.copy_rate", "10")], [("flashcopy.fc.copy_rate", "20")]]
+    means = {0: {"fc.copy_s": None, "db.p99": 2.4}, 1: {"fc.copy_s": 30.0, "db.p99": 9.0}}
+    fig = search_figure(search, points, means, None, [])
+    (text,) = [t.get_text() for t in fig.axes[0].texts if "not drawn" in t.get_text()]
+    assert search.no_best(means).split(" (")[0] in text.replace("\n", " ")
+    assert "not drawn, 1 of 2 points without fc.copy_s: 10" in text.replace("\n", " ")
+    drawn = search_figure(search, points, {0: means[1], 1: means[1]}, None, [])
+    assert not any("not drawn" in t.get_text() for t in drawn.axes[0].texts)
