@@ -146,6 +146,17 @@ def copy_impact_figure(result: Result) -> Figure:
         progress = [100 * v for v in series(f"{spec.id}.progress")]
         style = "-" if spec.background_copy else "--"
         label = spec.id + ("" if spec.background_copy else " (NOCOPY: by COW)")
+        stats = result.relationships.get(spec.id)
+        ended = [v for v in progress if not math.isnan(v)]
+        if (
+            stats is not None
+            and stats.established_at_s is not None
+            and stats.copy_complete_at_s is None
+            and stats.ended_at_s is None
+            and not stats.failed
+            and ended
+        ):  # the copy outlasts the run: say so where the line stops
+            label += f" (not complete at the end: {ended[-1]:.0f}%)"
         ax_prog.plot(t_end, progress, style, linewidth=1.2, label=label)
     if not scenario.flashcopies:
         ax_prog.text(0.5, 0.5, "no FlashCopy relationship in this scenario",
@@ -154,11 +165,15 @@ def copy_impact_figure(result: Result) -> Figure:
     ax_prog.set_ylim(0, 105)
     _legend(ax_prog)
     for number, name in enumerate(result.arrays):
-        for kind in KINDS:  # a copy reads one array and writes another: each is its own line
+        # A copy reads a track on one array and writes it on another: the two lines are
+        # (nearly) equal. The first array's is a wide pale band, later ones thin lines on it,
+        # so neither hides the other.
+        width, alpha = (3.0, 0.45) if number == 0 and len(result.arrays) > 1 else (1.0, 1.0)
+        for kind in KINDS:
             values = [0.0 if math.isnan(v) else v for v in series(f"{name}.{kind}_mib_s")]
             if any(values):
                 ax_back.plot(t, values, ARRAY_STYLES[number % len(ARRAY_STYLES)],
-                             color=KIND_COLOURS[kind], linewidth=1.0,
+                             color=KIND_COLOURS[kind], linewidth=width, alpha=alpha,
                              label=f"{name}: {KIND_LABELS[kind]}", **STEPS)  # fmt: skip
     ax_back.set_ylabel("back-end (MiB/s)\nper array, by kind")
     ax_back.set_ylim(bottom=0)
