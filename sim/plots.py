@@ -149,14 +149,15 @@ def copy_impact_figure(result: Result) -> Figure:
         stats = result.relationships.get(spec.id)
         ended = [v for v in progress if not math.isnan(v)]
         if (
-            stats is not None
+            spec.background_copy  # (a NOCOPY copy is never complete: it copies by COW)
+            and stats is not None
             and stats.established_at_s is not None
             and stats.copy_complete_at_s is None
             and stats.ended_at_s is None
             and not stats.failed
             and ended
         ):  # the copy outlasts the run: say so where the line stops
-            label += f" (not complete at the end: {ended[-1]:.0f}%)"
+            label += f" ({ended[-1]:.0f}% copied at the end)"
         ax_prog.plot(t_end, progress, style, linewidth=1.2, label=label)
     if not scenario.flashcopies:
         ax_prog.text(0.5, 0.5, "no FlashCopy relationship in this scenario",
