@@ -1,8 +1,10 @@
 """Copy-impact graphs of a run, one panel per question: host latency per workload (p99 and
 p50), IOPS per workload, copy progress per relationship, back-end MiB/s by kind. Every panel
 marks the establishes (and refreshes), copy completions, relationship failures and group
-freezes, all named in the legends, which sit outside the data. `copy_impact_figure` returns
-the figure (a notebook displays it); `copy_impact` writes it as PNG and SVG."""
+freezes, all named in the legends, which sit outside the data, and no line hides another
+unnamed (`_name_coincident`; the first array's back-end lines are bands under the others').
+`copy_impact_figure` returns the figure (a notebook displays it); `copy_impact` writes it as
+PNG and SVG."""
 
 from __future__ import annotations
 
@@ -89,8 +91,77 @@ def _mark_handles(marks: tuple[list[float], ...]) -> list[Line2D | Patch]:
     return handles
 
 
+#: Lines of one style whose every point is within this fraction of the panel's height of
+#: each other coincide on it: drawn apart, the last one hides the others.
+COINCIDENT = 0.02
+
+
+def _coincide(a: Line2D, b: Line2D, tolerance: float, log: bool) -> bool:
+    xa, ya = a.get_xdata(), a.get_ydata()
+    xb, yb = b.get_xdata(), b.get_ydata()
+    if a.get_linestyle() != b.get_linestyle() or len(ya) != len(yb) or list(xa) != list(xb):
+        return False
+    for u, v in zip(ya, yb, strict=True):
+        if math.isnan(u) or math.isnan(v):
+            if not (math.isnan(u) and math.isnan(v)):
+                return False
+        elif abs(_height(u, log) - _height(v, log)) > tolerance:
+            return False
+    return True
+
+
+def _height(y: float, log: bool) -> float:
+    """Where `y` is drawn on a panel's height (a log panel draws log10)."""
+    return math.log10(y) if log and y > 0 else y
+
+
+def _name_coincident(ax: Axes) -> None:
+    """Lines that coincide on the panel (`COINCIDENT`) are named once, by the one drawn last
+    (the one seen): "w0 = w1 = w2 p99 (one line: within 2% of the panel's height)"; the
+    others stay drawn beneath it, out of the legend. Else the legend lists lines the panel
+    does not show (four equal workloads, one colour seen)."""
+    lines = [line for line in ax.lines if not str(line.get_label()).startswith("_")]
+    log = ax.get_yscale() == "log"
+    heights = [
+        _height(float(y), log)
+        for line in lines
+        for y in line.get_ydata()
+        if not math.isnan(y) and (y > 0 or not log)
+    ]
+    if len(lines) < 2 or not heights:
+        return
+    tolerance = COINCIDENT * ((max(heights) - min(heights)) or 1.0)
+    groups: list[list[Line2D]] = []
+    for line in lines:
+        group = next((g for g in groups if _coincide(g[0], line, tolerance, log)), None)
+        if group is None:
+            groups.append([line])
+        else:
+            group.append(line)
+    for group in groups:
+        if len(group) < 2:
+            continue
+        labels = [str(line.get_label()) for line in group]
+        suffix = _common_suffix(labels)
+        names = " = ".join(label[: len(label) - len(suffix)] for label in labels)
+        group[-1].set_label(f"{names}{suffix} (one line: within {COINCIDENT:.0%})")
+        for line in group[:-1]:
+            line.set_label(f"_{line.get_label()}")
+
+
+def _common_suffix(labels: list[str]) -> str:
+    """The longest common ending of `labels` that starts at a space or colon (" p99")."""
+    shortest = min(labels, key=len)
+    for start in range(len(shortest)):
+        tail = shortest[start:]
+        if tail[0] in " :" and all(label.endswith(tail) for label in labels):
+            return tail
+    return ""
+
+
 def _legend(ax: Axes, extra: list[Line2D | Patch] | None = None) -> None:
     """The legend outside the panel, to its right: it never covers the data."""
+    _name_coincident(ax)
     handles = ax.get_legend_handles_labels()[0]
     handles = [*handles, *(extra or [])]
     if not handles:

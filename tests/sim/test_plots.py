@@ -142,3 +142,21 @@ def test_a_copy_that_outlasts_the_run_says_so_in_its_legend() -> None:
     assert 20 <= int(label.split("(")[1].split("%")[0]) <= 30
     done = copy_impact_figure(simulate(scenario(body, duration_s=12, window_s=0.25)))
     assert _labels(done.axes[2]) == ["full"]
+
+
+def test_lines_that_coincide_on_a_panel_are_named_once_by_the_one_seen() -> None:
+    """Four equal workloads draw one visible line: the legend says it is four, and a line
+    that differs anywhere by more than 2% of the panel's height keeps its own entry."""
+    from flashsim.sim.figure_files import new_figure
+    from flashsim.sim.plots import _legend
+
+    ax = new_figure().subplots()
+    t = [0.5, 1.5, 2.5, 3.5]
+    ax.plot(t, [1.0, 50.0, 100.0, 100.0], "-", label="fc0")
+    ax.plot(t, [1.0, 51.5, 99.0, 100.0], "-", label="fc1")  # within 2 of the height of 99
+    ax.plot(t, [1.0, 47.0, 100.0, 100.0], "-", label="fc2")  # 3 off at one point
+    ax.plot(t, [1.0, 50.0, 100.0, 100.0], ":", label="fc3")  # another style: not merged
+    _legend(ax)
+    assert _labels(ax) == ["fc0 = fc1 (one line: within 2%)", "fc2", "fc3"]
+    shown = [line for line in ax.lines if not line.get_label().startswith("_")]
+    assert shown[0] is ax.lines[1]  # named by the one drawn last, the one seen
