@@ -9,6 +9,7 @@ PNG and SVG."""
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 from matplotlib.axes import Axes
@@ -143,8 +144,12 @@ def _name_coincident(ax: Axes) -> None:
             continue
         labels = [str(line.get_label()) for line in group]
         suffix = _common_suffix(labels)
-        names = " = ".join(label[: len(label) - len(suffix)] for label in labels)
-        group[-1].set_label(f"{names}{suffix} (one line: within {COINCIDENT:.0%})")
+        names = [label[: len(label) - len(suffix)] for label in labels]
+        if len(names) > 4:  # (a long legend entry narrows every panel of the figure)
+            names = [names[0], names[1], f"... ({len(names)} lines)", names[-1]]
+        joined = " = ".join(names)
+        label = f"{joined}{suffix} (one line: within {COINCIDENT:.0%})"
+        group[-1].set_label(textwrap.fill(label, 44))
         for line in group[:-1]:
             line.set_label(f"_{line.get_label()}")
 

@@ -160,3 +160,10 @@ def test_lines_that_coincide_on_a_panel_are_named_once_by_the_one_seen() -> None
     assert _labels(ax) == ["fc0 = fc1 (one line: within 2%)", "fc2", "fc3"]
     shown = [line for line in ax.lines if not line.get_label().startswith("_")]
     assert shown[0] is ax.lines[1]  # named by the one drawn last, the one seen
+    many = new_figure().subplots()
+    for k in range(12):
+        many.plot(t, [1.0, 2.0, 3.0, 4.0], "--", label=f"t{k:02d} (NOCOPY)")
+    _legend(many)
+    assert [label.replace("\n", " ") for label in _labels(many)] == [
+        "t00 = t01 = ... (12 lines) = t11 (NOCOPY) (one line: within 2%)"
+    ]
