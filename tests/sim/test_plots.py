@@ -113,15 +113,19 @@ def test_a_run_without_flashcopy_draws_without_an_empty_legend() -> None:
     assert [t.get_text() for t in progress.texts] == ["no FlashCopy relationship in this scenario"]
 
 
+def _pair(rate_mib_s: float) -> str:
+    """A 32 MiB pair across two arrays, copied from t = 1 s at `rate_mib_s`."""
+    return (
+        array("a0", bw=4000, par=16) + array("a1", bw=4000, par=16)
+        + volume("P", 32, "a0") + volume("S", 32, "a1")
+        + flashcopy("full", "P", "S", 1, copy_rate_mib_s=rate_mib_s)
+    )  # fmt: skip
+
+
 def test_a_copy_s_read_and_write_lines_on_two_arrays_both_show() -> None:
     """A copy reads a track on the source's array and writes it on the target's: the lines
     are nearly equal; the first is a wide pale band under the second, so both are seen."""
-    body = (
-        array("a0", bw=4000, par=16) + array("a1", bw=4000, par=16)
-        + volume("P", 32, "a0") + volume("S", 32, "a1")
-        + flashcopy("full", "P", "S", 1, copy_rate_mib_s=16)
-    )  # fmt: skip
-    fig = copy_impact_figure(simulate(scenario(body, duration_s=4, window_s=0.25)))
+    fig = copy_impact_figure(simulate(scenario(_pair(16), duration_s=4, window_s=0.25)))
     lines = {line.get_label(): line for line in fig.axes[3].lines}
     read, write = lines["a0: background copy"], lines["a1: background copy"]
     assert read.get_linewidth() > 2 * write.get_linewidth()  # the band is wider than the line
@@ -130,12 +134,7 @@ def test_a_copy_s_read_and_write_lines_on_two_arrays_both_show() -> None:
 
 
 def test_a_copy_that_outlasts_the_run_says_so_in_its_legend() -> None:
-    body = (
-        array("a0", bw=4000, par=16) + array("a1", bw=4000, par=16)
-        + volume("P", 32, "a0") + volume("S", 32, "a1")
-        + flashcopy("full", "P", "S", 1, copy_rate_mib_s=4)
-    )  # fmt: skip
-    # 32 MiB at 4 MiB/s from t = 1 s: 25% of it copied by t = 3 s
+    body = _pair(4)  # 32 MiB at 4 MiB/s from t = 1 s: 25% of it copied by t = 3 s
     fig = copy_impact_figure(simulate(scenario(body, duration_s=3, window_s=0.25)))
     (label,) = _labels(fig.axes[2])
     assert label.startswith("full (") and label.endswith("% copied at the end)")

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from child_processes import alive, children, wait_for
+from sim_helpers import array, volume
 from sweep_cases import files_of
 
 from flashsim.bundled import root
@@ -98,28 +99,11 @@ def test_a_sweep_killed_on_its_local_cluster_resumes_in_process(tmp_path, capsys
     assert files_of(out) == files_of(whole)  # killed on a cluster, resumed in process: same bytes
 
 
-TRACE_SCENARIO = """
-[run]
-duration_s = 2
-plots = false
-records = false
-[[array]]
-name = "a0"
-read_latency_ms = 1
-write_latency_ms = 1
-bandwidth_mib_s = 500
-parallelism = 4
-[[volume]]
-name = "vol"
-size_mib = 1
-track_size_kib = 64
-array = "a0"
-[[workload]]
-name = "replay"
-volume = "vol"
-trace = "t.csv"
-format = "msr"
-"""
+TRACE_SCENARIO = (
+    "[run]\nduration_s = 2\nplots = false\nrecords = false\n" + array("a0", lat=1)
+    + volume("vol", 1) + '[[workload]]\nname = "replay"\nvolume = "vol"\ntrace = "t.csv"\n'
+    'format = "msr"\n'
+)  # fmt: skip
 # SNIA MSR Cambridge lines (100 ns timestamps): writes of 4 KiB at 0, 0.5 s and 1 s
 MSR = "128166372000000000,hm,0,Write,0,4096,100\n" \
     "128166372005000000,hm,0,Write,65536,4096,100\n" \
