@@ -118,7 +118,7 @@ def _height(y: float, log: bool) -> float:
 
 def _name_coincident(ax: Axes) -> None:
     """Lines that coincide on the panel (`COINCIDENT`) are named once, by the one drawn last
-    (the one seen): "w0 = w1 = w2 p99 (one line: within 2% of the panel's height)"; the
+    (the one seen): "w0 = w1 = w2 p99 (one line: within 2% of the axis)"; the
     others stay drawn beneath it, out of the legend. Else the legend lists lines the panel
     does not show (four equal workloads, one colour seen)."""
     lines = [line for line in ax.lines if not str(line.get_label()).startswith("_")]
@@ -148,7 +148,7 @@ def _name_coincident(ax: Axes) -> None:
         if len(names) > 4:  # (a long legend entry narrows every panel of the figure)
             names = [names[0], names[1], f"... ({len(names)} lines)", names[-1]]
         joined = " = ".join(names)
-        label = f"{joined}{suffix} (one line: within {COINCIDENT:.0%})"
+        label = f"{joined}{suffix} (one line: within {COINCIDENT:.0%} of the axis)"
         group[-1].set_label(textwrap.fill(label, 44))
         for line in group[:-1]:
             line.set_label(f"_{line.get_label()}")

@@ -156,7 +156,7 @@ def test_lines_that_coincide_on_a_panel_are_named_once_by_the_one_seen() -> None
     ax.plot(t, [1.0, 47.0, 100.0, 100.0], "-", label="fc2")  # 3 off at one point
     ax.plot(t, [1.0, 50.0, 100.0, 100.0], ":", label="fc3")  # another style: not merged
     _legend(ax)
-    assert _labels(ax) == ["fc0 = fc1 (one line: within 2%)", "fc2", "fc3"]
+    assert _labels(ax) == ["fc0 = fc1 (one line: within 2% of the axis)", "fc2", "fc3"]
     shown = [line for line in ax.lines if not line.get_label().startswith("_")]
     assert shown[0] is ax.lines[1]  # named by the one drawn last, the one seen
     many = new_figure().subplots()
@@ -164,5 +164,5 @@ def test_lines_that_coincide_on_a_panel_are_named_once_by_the_one_seen() -> None
         many.plot(t, [1.0, 2.0, 3.0, 4.0], "--", label=f"t{k:02d} (NOCOPY)")
     _legend(many)
     assert [label.replace("\n", " ") for label in _labels(many)] == [
-        "t00 = t01 = ... (12 lines) = t11 (NOCOPY) (one line: within 2%)"
+        "t00 = t01 = ... (12 lines) = t11 (NOCOPY) (one line: within 2% of the axis)"
     ]
