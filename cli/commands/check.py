@@ -139,7 +139,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def _load(path: str) -> CheckConfig:
-    return load_config(locate(path))
+    """A configuration by its path, or a bundled one by its name alone (`a_pair.toml` is
+    the bundled `check/a_pair.toml`, as `scenarios/check/a_pair.toml` in the repository)."""
+    found = locate(path)
+    if not found.exists() and len(Path(path).parts) == 1:
+        found = locate(Path("check") / path)
+    return load_config(found if found.exists() else Path(path))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -134,3 +134,15 @@ def test_graph_refuses_a_reduced_search_or_a_graph_too_big_to_read(capsys, tmp_p
         "the search with --max-states)",
     ]
     assert not picture.exists()
+
+
+def test_a_bundled_configuration_is_found_by_its_name_alone(capsys, tmp_path, monkeypatch):
+    """From any folder (a wheel install has no scenarios/ beside it), as `flashsim run
+    oltp_nightly_backup.toml` finds its scenario."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "a_pair.toml", "--max-states", "20"]) == 0
+    assert capsys.readouterr().out.startswith(f"config: {A} (mutant: none)")
+    assert main(["check", "no_such_config.toml"]) == 2
+    assert (
+        capsys.readouterr().err == "no_such_config.toml: cannot read: No such file or directory\n"
+    )
