@@ -43,6 +43,8 @@ MAX_CHECK_CHOICE_OPS = 8
 MAX_CHECK_CHOICE_STEPS = 512
 #: A swarm (`flashsim check --swarm N --jobs J`): configurations and worker processes.
 MAX_SWARM_CONFIGS = 100_000
+#: A command line's --seed (the swarm's, conform's random logs'): a signed 64-bit integer.
+MAX_SEED = 2**63 - 1
 MAX_SWARM_JOBS = 64
 #: A sweep (`flashsim sweep`): runs (grid points x `--replicates`), each validated before any
 #: starts, and `--jobs` worker processes (never more are started than there are runs).

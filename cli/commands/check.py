@@ -47,6 +47,7 @@ from flashsim.models.check.swarm_generate import DESIGNS, SWARM_MAX_STATES
 from flashsim.models.limits import (
     MAX_CHECK_DEPTH,
     MAX_CHECK_STATES,
+    MAX_SEED,
     MAX_SWARM_CONFIGS,
     MAX_SWARM_JOBS,
 )
@@ -328,7 +329,7 @@ def _swarm_numbers_valid(swarm: int, seed: int, jobs: int = 1) -> bool:
     for flag, value, least, most in (
         ("--swarm", swarm, 1, MAX_SWARM_CONFIGS),
         ("--jobs", jobs, 1, MAX_SWARM_JOBS),
-        ("--seed", seed, 0, 2**63 - 1),
+        ("--seed", seed, 0, MAX_SEED),
     ):
         if not least <= value <= most:
             print(f"{flag}: must be {least}..{most}, got {value}", file=sys.stderr)

@@ -32,6 +32,7 @@ from flashsim.conform.qemu import FAILURES, QemuSide
 from flashsim.conform.runner import Difference, Outcome, Refused, check, compare, reproducer
 from flashsim.models.errors import FlashCopyError, OpLogError
 from flashsim.models.input_files import read_text
+from flashsim.models.limits import MAX_SEED
 from flashsim.models.output_folder import OutputFolderError, file_refusal, write_file
 
 #: The largest op log read (the op logs of conformance runs are short).
@@ -95,6 +96,8 @@ def _main(args: argparse.Namespace) -> int:
             raise _Usage(f"--random must be 1..{MAX_RANDOM_LOGS:,}, got {args.random}")
         if not 1 <= args.ops <= MAX_RANDOM_OPS:
             raise _Usage(f"--ops must be 1..{MAX_RANDOM_OPS:,}, got {args.ops}")
+        if not 0 <= args.seed <= MAX_SEED:  # as every other command's seed
+            raise _Usage(f"--seed must be 0..{MAX_SEED:,}, got {args.seed}")
         if out is not None:
             refused = file_refusal(out)
             if refused is not None:

@@ -132,6 +132,14 @@ def test_a_log_that_cannot_be_read_exits_2(
         (["--qemu", "--random", "99999999999"], "--random must be 1..100,000, got 99999999999"),
         (["--qemu", "--random", "2", "--ops", "0"], "--ops must be 1..10,000, got 0"),
         (["--qemu", "--random", "2", "--ops", "10001"], "--ops must be 1..10,000, got 10001"),
+        (
+            ["--qemu", "--random", "2", "--seed", "-1"],
+            "--seed must be 0..9,223,372,036,854,775,807, got -1",
+        ),
+        (
+            ["--qemu", "--random", "2", "--seed", str(2**63)],
+            f"--seed must be 0..9,223,372,036,854,775,807, got {2**63}",
+        ),
         (["--qemu", "x.jsonl", "--random", "2"], "give an op log or --random N, not both"),
     ],
 )
