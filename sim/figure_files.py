@@ -12,7 +12,12 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from flashsim.models.output_folder import FIGURE_SUFFIXES, OutputFolderError, write_bytes
+from flashsim.models.output_folder import (
+    FIGURE_SUFFIXES,
+    OutputFolderError,
+    file_refusal,
+    write_bytes,
+)
 
 
 def new_figure(**options: Any) -> Figure:
@@ -38,9 +43,10 @@ def write_figure(figure: Figure, path: str | Path, dpi: int = 100) -> Path:
     drawn first, then written whole (`write_bytes`), so a failed write leaves no part of a
     picture and the old file, if any, stays. OutputFolderError if it cannot be written."""
     path = Path(path)
+    refused = file_refusal(path, FIGURE_SUFFIXES)
+    if refused is not None:
+        raise OutputFolderError(refused)
     kind = path.suffix.lower().lstrip(".")
-    if f".{kind}" not in FIGURE_SUFFIXES:
-        raise OutputFolderError(f"{path}: must end in {', '.join(FIGURE_SUFFIXES)}")
     buffer = io.BytesIO()
     metadata = {
         "png": {"Software": None},

@@ -5,10 +5,10 @@ Each point's run folder is written into `.DIR.points/` beside the sweep's `--out
 a key of everything that decides its result (the scenario file's bytes, the overrides, the
 seed, flashsim's version, and the trace records and fio jobs its workloads read): first into
 a temporary folder, fsynced, then renamed to its key in one step, so a point is either
-wholly there or absent. A rerun of the same sweep takes
-the points it finds and runs only the others; the folder is removed once the sweep's output
-is in place. Workers of a parallel sweep die with the process that started them (Linux:
-PR_SET_PDEATHSIG: `flashsim.models.worker_processes`), so a killed sweep leaves none running.
+wholly there or absent. A rerun of the same sweep takes the points it finds and runs only
+the others; the folder is removed once the sweep's output is in place. Workers of a parallel
+sweep die with the process that started them (Linux: PR_SET_PDEATHSIG:
+`flashsim.models.worker_processes`), so a killed sweep leaves none running.
 """
 
 from __future__ import annotations

@@ -154,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
     except (CheckConfigError, ScheduleError) as error:
         print(str(error), file=sys.stderr)
         return 2
-    except OutputFolderError as error:  # (only what writing alone could tell: see _outputs)
+    except OutputFolderError as error:  # (what only writing tells: _outputs_refused ran first)
         print(f"flashsim check: {error}", file=sys.stderr)
         return 2
 

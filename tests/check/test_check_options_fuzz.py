@@ -1,4 +1,4 @@
-"""Fuzzing `flashsim check`'s numeric and named option values: whatever is given, a bad value
+"""Fuzzing `flashsim check`'s numeric, named and output-file option values: whatever is given, a bad value
 is exit 2 with one line naming its option, before any search or configuration load starts
 (so in bounded time), and never a traceback."""
 
@@ -26,6 +26,12 @@ OPTIONS = {
     "--max-states": (st.just("50"), _bad_count(MAX_CHECK_STATES)),
     "--max-depth": (st.just("6"), _bad_count(MAX_CHECK_DEPTH)),
     "--jobs": (st.just("1"), st.sampled_from([*NASTY, "auto2", "65536"])),
+    # output files: nothing is written without a counterexample, which a_pair does not give
+    "--plot": (
+        st.just("/tmp/flashsim-fuzz.png"),
+        st.sampled_from(["", "/", "x.jpg", "/nonexistent/dir/x.png", "/tmp"]),
+    ),
+    "--schedule": (st.just("/tmp/flashsim-fuzz.json"), st.sampled_from(["/", "/nonexistent/d/s"])),
     "--symmetry": (
         st.sampled_from(["data", "volumes", "both"]),
         st.text(max_size=8).filter(lambda t: t not in ("data", "volumes", "both")),
